@@ -1,0 +1,61 @@
+"""The Flask application factory."""
+from flask import Flask, redirect, render_template, url_for
+
+from sqlalchemy import event
+
+from app.config import Config
+from app.extensions import csrf, db, login_manager, migrate
+from app.services.errors import JiefenError
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+    migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from app import auth, cases, cli, filters, tasks
+
+    auth.init_app(app)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(cases.bp)
+    cli.init_app(app)
+    filters.init_app(app)
+    _register_error_handlers(app)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("tasks.mine"))
+
+    return app
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    """Foreign keys on, and wait for a writer instead of failing at once."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(JiefenError)
+    def domain_error(error: JiefenError):
+        """Errors that reach here were not handled by a view: show them on a page with their status."""
+        return render_template("error.html", message=error.message), error.status_code
+
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("error.html", message="页面不存在。"), 404
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("error.html", message="您没有权限执行此操作。"), 403

@@ -1,0 +1,70 @@
+"""Demo data for `make run`: one county town, a user per role, cases in every stage.
+
+It is a script over the public services (each call its own transaction), so the demo cases
+travel through the real process exactly as users' cases do.
+"""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Address, Category, Task, User
+from app.services import cases, tasks
+from app.services.places import GridSpec, create_places
+from app.services.users import create_user
+
+DEMO_PASSWORD = "jiefen-demo"
+GRIDS = [
+    GridSpec("CG-HP-01", "和平社区第一网格", "和平社区", "城关派出所第一警格",
+             ("城关镇和平路12号", "城关镇和平路18号3单元")),
+    GridSpec("CG-HP-02", "和平社区第二网格", "和平社区", "城关派出所第一警格", ("城关镇新华街7号",)),
+    GridSpec("CG-ZH-01", "致和社区第一网格", "致和社区", "城关派出所第二警格", ("城关镇致和街5号",)),
+]
+ALL_GRIDS = [spec.code for spec in GRIDS]
+USERS = [
+    ("wangwu", "王五", "grid_worker", ["CG-HP-01", "CG-HP-02"]),
+    ("zhaojing", "赵警官", "police_officer", ["CG-HP-01", "CG-HP-02"]),
+    ("liqing", "李青", "dispatcher", ALL_GRIDS),
+    ("chenhe", "陈和", "mediator", ALL_GRIDS),
+    ("sunlin", "孙林", "panel_member", ALL_GRIDS),
+    ("zhoudu", "周督", "supervisor", ALL_GRIDS),
+    ("designer", "流程设计员", "designer", ALL_GRIDS),
+    ("admin", "管理员", "admin", []),
+]
+TRIAGE = {"category": "neighbour", "violence_risk": False, "tier": 1, "triage_note": "邻里纠纷，先行现场调解。"}
+ON_SITE_AGREEMENT = {"session_record": "现场调解，双方各退一步。", "result": "agreement",
+                     "agreement_form": "oral", "agreement_terms": "晚十点后不再装修。"}
+ON_SITE_FAILED = {"session_record": "双方分歧较大。", "result": "unresolved", "agreement_form": "oral",
+                  "agreement_terms": ""}
+FOLLOW_UP = {"agreement_kept": "yes", "satisfaction": "satisfied", "recurrence_risk": False,
+             "note": "回访双方，协议已履行。"}
+DEMO_CASES = [
+    # (title, category code, steps: list of (role, data))
+    ("楼上装修噪音扰民", "neighbour", []),
+    ("老旧小区加装电梯意见不一", "property", [("dispatcher", TRIAGE)]),
+    ("新建房屋地界纠纷", "homestead", [("dispatcher", TRIAGE), ("grid_worker", ON_SITE_FAILED)]),
+    ("停车收费引发群体聚集", "property", [("dispatcher", {**TRIAGE, "tier": 3, "triage_note": "涉及多户，提请三长会商。"})]),
+    ("家庭矛盾扬言报复", "family", [("dispatcher", {**TRIAGE, "violence_risk": True, "triage_note": "有过激言行。"})]),
+    ("四楼高空抛物", "neighbour", [("dispatcher", TRIAGE), ("grid_worker", ON_SITE_AGREEMENT)]),
+    ("宠物狗吠扰邻", "neighbour", [("dispatcher", TRIAGE), ("grid_worker", ON_SITE_AGREEMENT),
+                                   ("grid_worker", FOLLOW_UP)]),
+]
+
+
+def seed_demo() -> list[tuple[str, str, str]] | None:
+    """Load the demo once; return the log-ins to print, or None if the demo is already there."""
+    if db.session.scalar(select(User.id).where(User.username == "admin")) is not None:
+        return None
+    create_places("城关镇", GRIDS)
+    for username, name, role, grids in USERS:
+        create_user(username, name, role, DEMO_PASSWORD, grids)
+    users = {user.role: user for user in db.session.scalars(select(User))}
+    address = db.session.scalar(select(Address).order_by(Address.id))
+    for title, category_code, steps in DEMO_CASES:
+        category_id = db.session.scalar(select(Category.id).where(Category.code == category_code))
+        case = cases.open_case(users["grid_worker"], cases.NewCase(
+            title=title, source="grid_patrol", category_id=category_id, address_id=address.id,
+            parties=[cases.NewParty("张三", "applicant", "13800000001"), cases.NewParty("李四", "respondent")],
+        ))
+        for role, data in steps:
+            task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
+            tasks.complete_task(users[role], task.id, data)
+    return [(username, DEMO_PASSWORD, role) for username, _, role, _ in USERS]

@@ -1,0 +1,54 @@
+"""A dispute case (矛盾纠纷) and the counter that numbers cases per year."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.category import Category
+from app.models.grid import Address, Grid
+from app.models.types import UtcDateTime
+
+SOURCES = ("grid_patrol", "police_handoff", "resident_report", "walk_in")
+STATUSES = ("open", "closed")
+CARDS = ("none", "yellow", "red")
+
+
+class DisputeCase(db.Model):
+    __table_args__ = (
+        Index("ix_dispute_case_status_grid", "status", "grid_id"),
+        Index("ix_dispute_case_opened_at", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    source: Mapped[str] = mapped_column(String(20))
+    tier: Mapped[int | None]
+    violence_risk: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    card: Mapped[str] = mapped_column(String(10), default="none")
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("address.id"))
+    address_text: Mapped[str] = mapped_column(String(200), default="")
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+    category: Mapped[Category | None] = relationship()
+    grid: Mapped[Grid] = relationship()
+    address: Mapped[Address | None] = relationship()
+    parties: Mapped[list["Party"]] = relationship(
+        back_populates="case", order_by="Party.id", cascade="all, delete-orphan"
+    )
+
+
+class CaseNumberCounter(db.Model):
+    """The last number given out in a year; bumped inside the transaction that opens a case."""
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(default=0)
+

@@ -1,0 +1,49 @@
+"""The places a case belongs to: town → community → grid, police grids, standard addresses."""
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+
+class Town(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Community(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    town_id: Mapped[int] = mapped_column(ForeignKey("town.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+    town: Mapped[Town] = relationship()
+
+
+class PoliceGrid(db.Model):
+    """A community police officer's area (警格); it contains several grids."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Grid(db.Model):
+    """A governance grid (网格); every grid lies in one community and one police grid."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="urban")
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    police_grid_id: Mapped[int] = mapped_column(ForeignKey("police_grid.id"), index=True)
+
+    community: Mapped[Community] = relationship()
+    police_grid: Mapped[PoliceGrid] = relationship()
+
+
+class Address(db.Model):
+    """A standard address (一标三实); it resolves to exactly one grid."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(200), unique=True)
+    grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
+
+    grid: Mapped[Grid] = relationship()

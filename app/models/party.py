@@ -1,0 +1,18 @@
+"""A party to a dispute. Holds personal data: shown only to people who may see the case."""
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+PARTY_ROLES = ("applicant", "respondent", "other")
+
+
+class Party(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    id_number: Mapped[str] = mapped_column(String(40), default="")
+
+    case: Mapped["DisputeCase"] = relationship(back_populates="parties")  # noqa: F821

@@ -1,0 +1,17 @@
+"""Timers a case's workflow waits on, with their due time, so the sweep finds due work by index."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UtcDateTime
+
+
+class PendingTimer(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"), index=True)
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    signal: Mapped[str] = mapped_column(String(40), default="")
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -1,0 +1,54 @@
+"""People who use Jiefen, their role and the grids they serve."""
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.models.grid import Grid
+from app.models.types import UtcDateTime
+
+ROLE_LABELS = {
+    "grid_worker": "网格员",
+    "police_officer": "社区民警",
+    "dispatcher": "综治中心调度员",
+    "mediator": "人民调解员",
+    "panel_member": "三长会商成员",
+    "supervisor": "督办人员",
+    "designer": "流程设计员",
+    "admin": "系统管理员",
+}
+ROLES = tuple(ROLE_LABELS)
+
+user_grid = Table(
+    "user_grid",
+    db.metadata,
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Column("grid_id", ForeignKey("grid.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"  # "user" is reserved in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    grids: Mapped[list[Grid]] = relationship(secondary=user_grid, order_by=Grid.code)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)

@@ -1,0 +1,19 @@
+"""The serialized SpiffWorkflow state of a case, versioned for optimistic locking."""
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+
+class WorkflowState(db.Model):
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("dispute_case.id", ondelete="CASCADE"), primary_key=True
+    )
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+
+    # Every UPDATE checks the version it read: a concurrent writer makes it fail instead of
+    # silently overwriting the other's step.
+    __mapper_args__ = {"version_id_col": version}

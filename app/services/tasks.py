@@ -1,0 +1,75 @@
+"""Task lists and completing a user task: the step that moves a case."""
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import DisputeCase, Task, User
+from app.services import access, clock, engine
+from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
+from app.services.trail import append_event
+from app.services.transaction import transaction
+from app.services.workflow_mirror import lock_workflow, record_step
+
+
+def get_task(actor: User, task_id: int) -> Task:
+    task = db.session.get(Task, task_id)
+    if task is None:
+        raise NotFoundError("没有找到该任务。")
+    access.ensure_case_visible(actor, task.case)
+    return task
+
+
+def can_do_task(actor: User, task: Task) -> bool:
+    if task.state != "ready":
+        return False
+    try:
+        access.ensure_can_do_task(actor, task)
+    except JiefenError:
+        return False
+    return True
+
+
+def list_my_tasks(actor: User, limit: int = 100) -> list[Task]:
+    """Ready tasks the actor may do now, most urgent first."""
+    return _ready_tasks(access.actionable_tasks(actor), limit)
+
+
+def list_team_tasks(actor: User, limit: int = 200) -> list[Task]:
+    """Ready tasks in the actor's grids, whoever may do them."""
+    return _ready_tasks(access.team_tasks(actor), limit)
+
+
+@transaction
+def complete_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
+    """Complete a ready task with validated form data, run the process on and mirror the result.
+
+    The workflow row is locked before the task is re-read, so a double or concurrent submission
+    finds the task no longer ready and changes nothing.
+    """
+    task = get_task(actor, task_id)
+    workflow = lock_workflow(task.case_id)
+    db.session.refresh(task)
+    if task.state != "ready":
+        raise TaskNotReadyError("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。")
+    access.ensure_can_do_task(actor, task)
+    case = db.session.get(DisputeCase, task.case_id)
+    result = engine.complete_task(workflow.state, task.engine_task_id, data)
+    now = clock.now()
+    task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
+    task.submitted_data = dict(data)
+    append_event(case.id, "task_completed", actor=actor, at=now, task_id=task.id,
+                 data={"task": task.name, "bpmn_id": task.bpmn_id, "form": dict(data)})
+    record_step(case, workflow, result, actor=actor, now=now, completed_task=task)
+    return task
+
+
+def _ready_tasks(condition, limit: int) -> list[Task]:
+    query = (
+        select(Task)
+        .join(DisputeCase, DisputeCase.id == Task.case_id)
+        .where(condition)
+        .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

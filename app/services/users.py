@@ -1,0 +1,42 @@
+"""User accounts: creating them and checking log-ins."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ROLES, Grid, User
+from app.services import clock
+from app.services.errors import InvalidInputError
+from app.services.transaction import transaction
+
+
+@transaction
+def create_user(username: str, display_name: str, role: str, password: str, grid_codes: list[str]) -> User:
+    errors: dict[str, list[str]] = {}
+    if role not in ROLES:
+        errors["role"] = [f"角色必须是：{', '.join(ROLES)}"]
+    if len(password) < 8:
+        errors["password"] = ["密码至少 8 位。"]
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors["username"] = [f"用户名 {username} 已存在。"]
+    grids = list(db.session.scalars(select(Grid).where(Grid.code.in_(grid_codes)))) if grid_codes else []
+    missing = set(grid_codes) - {grid.code for grid in grids}
+    if missing:
+        errors["grid"] = [f"网格不存在：{', '.join(sorted(missing))}"]
+    if errors:
+        raise InvalidInputError("无法创建用户。", errors)
+    user = User(username=username, display_name=display_name or username, role=role, created_at=clock.now(),
+                grids=grids)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+def load_user(user_id: int) -> User | None:
+    return db.session.get(User, user_id)

@@ -1,0 +1,127 @@
+"""Writing an engine step into the database: state, task and timer mirrors, case fields, trail.
+
+Helpers for the public service functions, which own the transaction: these only add and flush.
+"""
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from app.extensions import db
+from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
+from app.services.catalog import category_id_for
+from app.services.engine import EngineResult
+from app.services.errors import NotFoundError
+from app.services.trail import append_event
+
+# What the last `result` of a closed workflow means for the case record.
+OUTCOMES = {
+    "agreement": "agreement",
+    "ended": "mediation_ended",
+    "taken_over": "transferred_to_police",
+}
+CARD_SIGNALS = {"yellow_card": "yellow", "red_card": "red"}
+CARD_ORDER = ("none", "yellow", "red")
+
+
+def lock_workflow(case_id: int) -> WorkflowState:
+    """Load a case's workflow row, locked against concurrent writers where the database can."""
+    state = db.session.scalars(
+        select(WorkflowState)
+        .where(WorkflowState.case_id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if state is None:
+        raise NotFoundError("该案件没有流程实例。")
+    return state
+
+
+def record_step(
+    case: DisputeCase,
+    workflow: WorkflowState,
+    result: EngineResult,
+    *,
+    actor: User | None,
+    now: datetime,
+    completed_task: Task | None = None,
+) -> None:
+    """Mirror an engine result: save the state, sync tasks and timers, update the case, trail it."""
+    workflow.state = result.state
+    workflow.serializer_version = result.serializer_version
+    for timer in result.fired_timers:
+        _record_fired_timer(case, timer, now)
+    _sync_tasks(case, result, actor=actor, now=now, completed_task=completed_task)
+    _sync_timers(case, result)
+    _update_case(case, result, actor=actor, now=now)
+    db.session.flush()
+
+
+def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
+    open_rows = {
+        row.engine_task_id: row
+        for row in db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
+    }
+    still_ready = {task.engine_task_id for task in result.ready_tasks}
+    for engine_task_id, row in open_rows.items():
+        if engine_task_id not in still_ready and row is not completed_task:
+            row.state, row.completed_at = "cancelled", now
+            append_event(case.id, "task_cancelled", actor=None, at=now, task_id=row.id,
+                         data={"task": row.name, "bpmn_id": row.bpmn_id})
+    for ready in result.ready_tasks:
+        row = open_rows.get(ready.engine_task_id)
+        if row is not None:
+            row.due_at = ready.due_at
+            continue
+        row = Task(
+            case_id=case.id,
+            engine_task_id=ready.engine_task_id,
+            bpmn_id=ready.bpmn_id,
+            name=ready.name,
+            form_key=ready.form_key,
+            candidate_roles="," + ",".join(ready.roles) + ",",
+            tier=ready.tier,
+            grid_id=case.grid_id,
+            state="ready",
+            created_at=now,
+            due_at=ready.due_at,
+        )
+        db.session.add(row)
+        db.session.flush()
+        append_event(case.id, "task_created", actor=None, at=now, task_id=row.id,
+                     data={"task": row.name, "bpmn_id": row.bpmn_id, "roles": list(ready.roles),
+                           "due_at": ready.due_at.isoformat() if ready.due_at else None})
+
+
+def _sync_timers(case, result) -> None:
+    db.session.execute(delete(PendingTimer).where(PendingTimer.case_id == case.id))
+    for timer in result.timers:
+        db.session.add(PendingTimer(case_id=case.id, bpmn_id=timer.bpmn_id, name=timer.name,
+                                    signal=timer.signal, due_at=timer.due_at))
+
+
+def _record_fired_timer(case, timer, now) -> None:
+    append_event(case.id, "timer_fired", actor=None, at=now,
+                 data={"timer": timer.name, "bpmn_id": timer.bpmn_id, "signal": timer.signal})
+    card = CARD_SIGNALS.get(timer.signal)
+    if card and CARD_ORDER.index(card) > CARD_ORDER.index(case.card):
+        case.card = card
+        append_event(case.id, "card_raised", actor=None, at=now, data={"card": card})
+
+
+def _update_case(case, result, *, actor, now) -> None:
+    data = result.data
+    category_id = category_id_for(data.get("category") or "")
+    if category_id is not None and category_id != case.category_id:
+        append_event(case.id, "category_changed", actor=actor, at=now, data={"category": data["category"]})
+        case.category_id = category_id
+    if data.get("violence_risk") and not case.violence_risk:
+        case.violence_risk = True
+        append_event(case.id, "violence_risk_flagged", actor=actor, at=now, data={})
+    tiers = [task.tier for task in result.ready_tasks if task.tier is not None]
+    if tiers and max(tiers) != case.tier:
+        append_event(case.id, "tier_changed", actor=actor, at=now, data={"from": case.tier, "to": max(tiers)})
+        case.tier = max(tiers)
+    if result.completed and case.status != "closed":
+        case.status, case.closed_at = "closed", now
+        case.outcome = OUTCOMES.get(data.get("result"), "closed")
+        append_event(case.id, "case_closed", actor=actor, at=now, data={"outcome": case.outcome})

@@ -1,0 +1,26 @@
+"""The base of every user-task form: validation by WTForms, plain JSON data for the engine."""
+from datetime import date
+
+from flask_wtf import FlaskForm
+
+NOT_DATA = {"csrf_token", "submit"}
+
+
+class TaskForm(FlaskForm):
+    """A form for one kind of user task; `to_data()` is what the process receives."""
+
+    def to_data(self) -> dict:
+        data = {}
+        for name, field in self._fields.items():
+            if name in NOT_DATA:
+                continue
+            value = field.data
+            data[name] = value.isoformat() if isinstance(value, date) else value
+        return data
+
+
+def show_field_errors(form, field_errors: dict[str, list[str]]) -> None:
+    """Attach errors found by a service (not by WTForms) to the form's fields."""
+    for name, messages in field_errors.items():
+        if name in form:
+            form[name].errors = list(form[name].errors) + list(messages)
