@@ -25,7 +25,9 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.camunda.parser import CamundaParser
-from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, UserTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, CallActivity
+from SpiffWorkflow.camunda.parser.event_parsers import CamundaBoundaryEventParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, SubWorkflowParser, UserTaskParser
 from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
@@ -110,21 +112,40 @@ def _serializer() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(registry)
 
 
-class _UserTaskParser(UserTaskParser):
-    """Keeps `camunda:candidateGroups` (the roles that may do a task) among the task's extensions."""
+class _OwnPropertiesMixin:
+    """Reads `camunda:properties` of the element itself (the stock parser also picks up those of
+    a subprocess's children) and keeps `camunda:candidateGroups`, the roles that may do a task."""
 
     def parse_extensions(self, node=None):
-        extensions = super().parse_extensions(node)
-        groups = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}candidateGroups")
+        node = node if node is not None else self.node
+        extensions = {
+            prop.get("name"): prop.get("value")
+            for prop in self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")
+        }
+        groups = node.get(f"{{{CAMUNDA_MODEL_NS}}}candidateGroups")
         if groups:
             extensions["candidateGroups"] = groups
         return extensions
+
+
+class _UserTaskParser(_OwnPropertiesMixin, UserTaskParser):
+    pass
+
+
+class _BoundaryEventParser(_OwnPropertiesMixin, CamundaBoundaryEventParser):
+    pass
+
+
+class _SubprocessParser(_OwnPropertiesMixin, SubWorkflowParser):
+    pass
 
 
 class _Parser(CamundaParser):
     OVERRIDE_PARSER_CLASSES = {
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("userTask"): (_UserTaskParser, UserTask),
+        full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
+        full_tag("subProcess"): (_SubprocessParser, CallActivity),
     }
 
 
@@ -264,22 +285,29 @@ def _describe_engine_error(error: SpiffWorkflowException) -> str:
 
 
 def _result(workflow: BpmnWorkflow, fired: tuple[FiredTimer, ...]) -> EngineResult:
-    ready = tuple(_ready_task(task) for task in workflow.get_tasks(state=TaskState.READY, manual=True))
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     timers = tuple(
         timer for timer in (_waiting_timer(task) for task in _waiting_timer_tasks(workflow)) if timer is not None
     )
     completed = workflow.is_completed()
-    latest = workflow.last_task if workflow.last_task is not None else workflow.task_tree
-    data = dict(workflow.data) if completed and workflow.data else dict(latest.data)
     return EngineResult(
         state=_SERIALIZER.serialize_json(workflow),
         serializer_version=SERIALIZER_VERSION,
-        ready_tasks=ready,
+        ready_tasks=tuple(_ready_task(task) for task in ready),
         timers=timers,
         fired_timers=fired,
         completed=completed,
-        data=data,
+        data=_current_data(workflow, ready, completed),
     )
+
+
+def _current_data(workflow: BpmnWorkflow, ready: list, completed: bool) -> dict[str, Any]:
+    """The data the case now stands on: what flows into the next user task, or the final data."""
+    if completed:
+        return dict(workflow.data)
+    if ready:
+        return dict(ready[0].data)
+    return dict(workflow.last_task.data if workflow.last_task is not None else workflow.task_tree.data)
 
 
 def _ready_task(task) -> ReadyTask:

@@ -1,4 +1,5 @@
 """User accounts: creating them and checking log-ins."""
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -25,7 +26,7 @@ def create_user(username: str, display_name: str, role: str, password: str, grid
         raise InvalidInputError("无法创建用户。", errors)
     user = User(username=username, display_name=display_name or username, role=role, created_at=clock.now(),
                 grids=grids)
-    user.set_password(password)
+    user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()
     return user

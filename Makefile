@@ -1,0 +1,46 @@
+# `make run` and `make test` are all a fresh clone needs (see README.md).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+PYTEST := $(PY) -m pytest
+HAS_POSTGRES := $(shell ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -n 1)
+
+.PHONY: install db run test test-sqlite test-postgres clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,postgres]'
+	touch $@
+
+install: $(VENV)/.installed
+
+db: install
+	mkdir -p instance
+	$(FLASK) init-db
+	$(FLASK) deploy-processes
+	$(FLASK) seed-demo
+
+run: db
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: test-sqlite test-postgres
+
+test-sqlite: install
+	$(PYTEST)
+
+# The database tests again, on PostgreSQL: the server named by JIEFEN_TEST_DATABASE_URL, or a
+# throwaway one started by .ci/with-postgres. CI must not pass without it.
+test-postgres: install
+ifneq ($(JIEFEN_TEST_DATABASE_URL),)
+	$(PYTEST) -m database
+else ifneq ($(HAS_POSTGRES),)
+	bash .ci/with-postgres $(PYTEST) -m database
+else ifneq ($(CI),)
+	@echo "PostgreSQL is required on CI: .ci/run installs it" >&2; exit 1
+else
+	@echo "PostgreSQL not installed: the database tests ran on SQLite only (see README)."
+endif
+
+clean:
+	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache

@@ -1,0 +1,118 @@
+"""Fixtures: one app per session on SQLite or PostgreSQL, a clean database per test, a clock."""
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import time_machine
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from app.services.processes import deploy_processes
+from tests import factories
+
+PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
+# Tables that migrations fill and tests keep: the seeded categories and Alembic's own.
+KEPT_TABLES = {"alembic_version", "category"}
+# 09:00 in Shanghai on a Tuesday.
+START = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/integration/" in str(item.fspath) or "/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.database)
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("JIEFEN_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'jiefen-test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "WTF_CSRF_ENABLED": False,
+        "SECRET_KEY": "test",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast log-ins; production keeps scrypt
+    })
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade(directory=str(app.config["MIGRATIONS_DIR"]))
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request):
+    """Each database test starts from the migrated schema with no rows but the seeded ones."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        yield
+        db.session.remove()
+        tables = [table for table in reversed(db.metadata.sorted_tables) if table.name not in KEPT_TABLES]
+        with db.engine.begin() as connection:
+            if db.engine.dialect.name == "postgresql":
+                names = ", ".join(f'"{table.name}"' for table in tables)
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+
+
+@pytest.fixture
+def clock():
+    """Time stands at START until a test moves it with `clock.shift(...)` or `clock.move_to(...)`."""
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def deployed(app):
+    return deploy_processes(PROCESSES_DIR)
+
+
+@pytest.fixture
+def world(app, deployed):
+    """Places and one user per role, as factories.World."""
+    return factories.make_world()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, username: str, password: str = factories.PASSWORD):
+        return self._client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def days(n: float) -> timedelta:
+    return timedelta(days=n)

@@ -1,0 +1,94 @@
+"""Builders for tests: places, one user per role, cases and steps through the real services."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Category, DisputeCase, Grid, Task, User
+from app.services import cases, tasks
+from app.services.places import GridSpec, create_places
+from app.services.users import create_user
+
+PASSWORD = "secret-pass"
+ROLES = ("grid_worker", "police_officer", "dispatcher", "mediator", "panel_member", "supervisor", "admin")
+
+TRIAGE_L1 = {"category": "neighbour", "violence_risk": False, "tier": 1, "triage_note": "先行现场调解"}
+TRIAGE_L2 = {**TRIAGE_L1, "tier": 2}
+TRIAGE_L3 = {**TRIAGE_L1, "tier": 3}
+TRIAGE_RISK = {**TRIAGE_L1, "violence_risk": True, "triage_note": "扬言报复"}
+ON_SITE_AGREEMENT = {"session_record": "现场调解", "result": "agreement", "agreement_form": "oral",
+                     "agreement_terms": "晚十点后停止装修"}
+ON_SITE_FAILED = {"session_record": "分歧大", "result": "unresolved", "agreement_form": "oral",
+                  "agreement_terms": ""}
+ON_SITE_RISK = {**ON_SITE_FAILED, "result": "violence_risk"}
+FOUR_ACCOUNTS = {"psychological_account": "心理", "emotional_account": "感情",
+                 "consequences_account": "后果", "interests_account": "利益"}
+SESSION_AGREEMENT = {"session_record": "调解笔录", "result": "agreement", "agreement_form": "written",
+                     "agreement_terms": "赔偿两千元", "judicial_confirmation": False}
+SESSION_CONFIRM = {**SESSION_AGREEMENT, "judicial_confirmation": True}
+SESSION_CONTINUE = {**SESSION_AGREEMENT, "result": "continue", "agreement_terms": ""}
+SESSION_FAILED = {**SESSION_AGREEMENT, "result": "unresolved", "agreement_terms": ""}
+CONSULT_AGREEMENT = {"participants": "法院、司法所、派出所", "session_record": "三长会商", "result": "agreement",
+                     "agreement_terms": "分期付款", "judicial_confirmation": False, "referral_route": ""}
+CONSULT_ENDED = {**CONSULT_AGREEMENT, "result": "ended", "agreement_terms": "", "referral_route": "litigation"}
+CONSULT_RISK = {**CONSULT_AGREEMENT, "result": "violence_risk", "agreement_terms": ""}
+POLICE_TAKEN_OVER = {"police_action": "出警处置", "result": "taken_over", "tier": 1}
+POLICE_RETURNED = {"police_action": "风险已化解", "result": "returned_to_mediation", "tier": 2}
+JUDICIAL = {"court": "城关人民法院", "applied_on": "2026-11-30", "note": ""}
+FOLLOW_UP = {"agreement_kept": "yes", "satisfaction": "satisfied", "recurrence_risk": False, "note": "已履行"}
+
+
+@dataclass
+class World:
+    grid: Grid
+    other_grid: Grid
+    users: dict[str, User]
+    outsider: User  # a grid worker serving only the other grid
+
+    def __getitem__(self, role: str) -> User:
+        return self.users[role]
+
+
+def make_world() -> World:
+    grid, other = create_places("城关镇", [
+        GridSpec("G1", "和平一网格", "和平社区", "第一警格", ("和平路12号",)),
+        GridSpec("G2", "致和一网格", "致和社区", "第二警格", ("致和街5号",)),
+    ])
+    users = {role: create_user(role, f"{role} 用户", role, PASSWORD, [] if role == "admin" else ["G1"])
+             for role in ROLES}
+    outsider = create_user("outsider", "外网格网格员", "grid_worker", PASSWORD, ["G2"])
+    return World(grid=db.session.get(Grid, grid.id), other_grid=db.session.get(Grid, other.id),
+                 users={role: db.session.get(User, user.id) for role, user in users.items()},
+                 outsider=db.session.get(User, outsider.id))
+
+
+def open_case(world: World, title: str = "楼上噪音", actor_role: str = "grid_worker") -> DisputeCase:
+    category_id = db.session.scalar(select(Category.id).where(Category.code == "neighbour"))
+    return cases.open_case(world[actor_role], cases.NewCase(
+        title=title, source="grid_patrol", category_id=category_id, grid_id=world.grid.id,
+        parties=[cases.NewParty("张三", "applicant", "13800000001"), cases.NewParty("李四", "respondent")],
+    ))
+
+
+def ready_tasks(case: DisputeCase) -> list[Task]:
+    return list(db.session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.state == "ready").order_by(Task.id)
+    ))
+
+
+def current_task(case: DisputeCase) -> Task:
+    ready = ready_tasks(case)
+    assert len(ready) == 1, [task.bpmn_id for task in ready]
+    return ready[0]
+
+
+def step(world: World, case: DisputeCase, bpmn_id: str, data: dict, role: str | None = None) -> Task:
+    """Complete the case's ready task `bpmn_id` as a user of a role that may do it."""
+    task = next((t for t in ready_tasks(case) if t.bpmn_id == bpmn_id), None)
+    assert task is not None, f"{bpmn_id} not ready; ready: {[t.bpmn_id for t in ready_tasks(case)]}"
+    return tasks.complete_task(world[role or task.roles[0]], task.id, data)
+
+
+def reload(case: DisputeCase) -> DisputeCase:
+    db.session.expire_all()
+    return db.session.get(DisputeCase, case.id)
