@@ -4,7 +4,7 @@ from flask import Flask, redirect, render_template, url_for
 from sqlalchemy import event
 
 from app.config import Config
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import babel, csrf, db, login_manager, migrate
 from app.services.errors import JiefenError
 
 
@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
+    babel.init_app(app)
 
     from app import auth, cases, cli, filters, tasks
 

@@ -49,7 +49,7 @@ class OnSiteMediationForm(TaskForm):
         ("violence_risk", "发现过激风险，移交公安"),
     ], validators=[InputRequired()])
     agreement_form = SelectField("协议形式", choices=AGREEMENT_FORMS, validators=[Optional()])
-    agreement_terms = TextAreaField("协议内容", validators=[*TEXT, _terms_required_for_agreement])
+    agreement_terms = TextAreaField("协议内容", validators=[Length(max=4000), _terms_required_for_agreement])
 
 
 class FourAccountsForm(TaskForm):
@@ -68,7 +68,7 @@ class MediationSessionForm(TaskForm):
         ("violence_risk", "发现过激风险，移交公安"),
     ], validators=[InputRequired()])
     agreement_form = SelectField("协议形式", choices=AGREEMENT_FORMS, validators=[Optional()])
-    agreement_terms = TextAreaField("协议内容", validators=[*TEXT, _terms_required_for_agreement])
+    agreement_terms = TextAreaField("协议内容", validators=[Length(max=4000), _terms_required_for_agreement])
     judicial_confirmation = BooleanField("当事人拟申请司法确认")
 
 
@@ -80,7 +80,7 @@ class JointConsultationForm(TaskForm):
         ("ended", "调解终止，告知其他解决途径"),
         ("violence_risk", "发现过激风险，移交公安"),
     ], validators=[InputRequired()])
-    agreement_terms = TextAreaField("协议内容", validators=[*TEXT, _terms_required_for_agreement])
+    agreement_terms = TextAreaField("协议内容", validators=[Length(max=4000), _terms_required_for_agreement])
     judicial_confirmation = BooleanField("当事人拟申请司法确认")
     referral_route = SelectField("告知的其他途径", choices=[("", "—")] + REFERRAL_ROUTES, validators=[Optional()])
 
