@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
 @click.command("init-db")
 def init_db_command():
     """Create or upgrade the database schema to the newest migration."""
-    upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
+    upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]), revision="heads")
     click.echo("数据库已是最新结构。")
 
 

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Address, Category, Task, User
 from app.services import cases, tasks
 from app.services.places import GridSpec, create_places
+from app.services.processes import latest_definition
 from app.services.users import create_user
 
 DEMO_PASSWORD = "jiefen-demo"
@@ -53,6 +54,7 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
     """Load the demo once; return the log-ins to print, or None if the demo is already there."""
     if db.session.scalar(select(User.id).where(User.username == "admin")) is not None:
         return None
+    latest_definition(cases.PROCESS_KEY)  # fail before writing anything if processes are not deployed
     create_places("城关镇", GRIDS)
     for username, name, role, grids in USERS:
         create_user(username, name, role, DEMO_PASSWORD, grids)

@@ -1,0 +1,59 @@
+"""The CLI commands a fresh installation runs."""
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import DisputeCase, ProcessDefinition, Task, User
+
+
+def test_init_db_is_idempotent(runner):
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "数据库已是最新结构" in result.output
+
+
+def test_deploy_processes_deploys_once(runner):
+    first = runner.invoke(args=["deploy-processes"])
+    assert first.exit_code == 0 and "dispute_mediation v1 deployed" in first.output
+    second = runner.invoke(args=["deploy-processes"])
+    assert "dispute_mediation v1 unchanged" in second.output
+    assert db.session.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
+
+
+def test_seed_demo_loads_every_stage_once_and_prints_log_ins(runner, clock):
+    runner.invoke(args=["deploy-processes"])
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    for username in ("wangwu", "zhaojing", "liqing", "chenhe", "sunlin", "zhoudu", "admin"):
+        assert username in result.output
+    ready = set(db.session.scalars(select(Task.bpmn_id).where(Task.state == "ready")))
+    assert {"triage_case", "mediate_on_site", "assess_four_accounts", "consult_jointly",
+            "handle_violence_risk", "follow_up_visit"} <= ready
+    assert db.session.scalar(select(func.count()).where(DisputeCase.status == "closed")) >= 1
+    cases = db.session.scalar(select(func.count()).select_from(DisputeCase))
+    again = runner.invoke(args=["seed-demo"])
+    assert "演示数据已存在" in again.output
+    assert db.session.scalar(select(func.count()).select_from(DisputeCase)) == cases
+
+
+def test_seed_demo_without_processes_fails_clearly(runner, clock):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "deploy-processes" in result.output
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_create_user(runner, world):
+    result = runner.invoke(args=["create-user", "--username", "xiaoli", "--role", "mediator",
+                                 "--password", "long-enough", "--grid", "G1", "--grid", "G2"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "xiaoli"))
+    assert user.role == "mediator" and [g.code for g in user.grids] == ["G1", "G2"]
+    assert user.check_password("long-enough")
+
+
+def test_create_user_refuses_bad_input(runner, world):
+    result = runner.invoke(args=["create-user", "--username", "dispatcher", "--role", "judge",
+                                 "--password", "short", "--grid", "NOPE"])
+    assert result.exit_code != 0
+    for message in ("已存在", "角色必须是", "密码至少", "网格不存在"):
+        assert message in result.output
