@@ -279,9 +279,19 @@ def _describe_engine_error(error: SpiffWorkflowException) -> str:
     spec = getattr(task, "task_spec", task)
     if spec is not None and getattr(spec, "bpmn_id", None):
         where = f"（环节 {spec.bpmn_name or spec.bpmn_id}）"
-    cause = getattr(error, "exception", None)
-    detail = f"{error}" + (f"：{cause}" if isinstance(cause, ProcessError) else "")
-    return f"流程无法继续{where}：{detail}"
+    reason = _innermost_process_error(error)
+    return f"流程无法继续{where}：{reason.message if reason else error}"
+
+
+def _innermost_process_error(error: BaseException) -> ProcessError | None:
+    """The ProcessError our evaluator raised, under SpiffWorkflow's wrapping exceptions."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, ProcessError):
+            return error
+        seen.add(id(error))
+        error = getattr(error, "exception", None) or error.__cause__ or error.__context__
+    return None
 
 
 def _result(workflow: BpmnWorkflow, fired: tuple[FiredTimer, ...]) -> EngineResult:

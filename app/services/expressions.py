@@ -27,6 +27,7 @@ ALLOWED_FUNCTIONS = {
     "round": round,
     "str": str,
 }
+SCALARS = (int, float, bool, str, type(None))
 CONSTANTS = {"True": True, "False": False, "None": None, "true": True, "false": False}
 
 BINARY_OPERATORS = {
@@ -73,6 +74,10 @@ def check_expression(source: str) -> ast.Expression:
     for node in nodes:
         if isinstance(node, ast.Name) and node.id.startswith("_"):
             raise ExpressionError(f"name '{node.id}' is not allowed")
+        if isinstance(node, ast.Dict) and any(key is None for key in node.keys):
+            raise ExpressionError("'**' is not allowed in an expression")
+        if isinstance(node, ast.Call) and any(isinstance(arg, ast.Starred) for arg in node.args):
+            raise ExpressionError("'*' arguments are not allowed")
         if isinstance(node, ast.Call) and not (
             isinstance(node.func, ast.Name) and node.func.id in ALLOWED_FUNCTIONS and not node.keywords
         ):
@@ -132,6 +137,8 @@ class _Evaluator:
             raise ExpressionError(f"exponent larger than {MAX_POWER_EXPONENT}")
         if isinstance(node.op, ast.Mult):
             _check_repeat(left, right)
+        if isinstance(node.op, ast.Mod) and isinstance(left, (str, bytes)):
+            raise ExpressionError("'%' formatting is not allowed")
         return self._apply(BINARY_OPERATORS[type(node.op)], left, right)
 
     def visit_Compare(self, node: ast.Compare) -> bool:
@@ -165,15 +172,14 @@ class _Evaluator:
         return {self.visit(item) for item in node.elts}
 
     def visit_Dict(self, node: ast.Dict) -> dict:
-        if any(key is None for key in node.keys):
-            raise ExpressionError("'**' is not allowed in an expression")
         return {self.visit(key): self.visit(value) for key, value in zip(node.keys, node.values)}
 
     def visit_Call(self, node: ast.Call) -> Any:
-        if any(isinstance(arg, ast.Starred) for arg in node.args):
-            raise ExpressionError("'*' arguments are not allowed")
         function = ALLOWED_FUNCTIONS[node.func.id]
-        return self._apply(function, *(self.visit(arg) for arg in node.args))
+        args = [self.visit(arg) for arg in node.args]
+        if function is str and any(not isinstance(arg, SCALARS) for arg in args):
+            raise ExpressionError("str() takes a number or a text")
+        return self._apply(function, *args)
 
     @staticmethod
     def _apply(function, *args) -> Any:
@@ -196,6 +202,21 @@ def _bounded(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         if abs(value) >= 10**MAX_INT_DIGITS:
             raise ExpressionError(f"number with more than {MAX_INT_DIGITS} digits")
-    elif isinstance(value, (str, list, tuple, set, dict)) and len(value) > MAX_SEQUENCE_LENGTH:
-        raise ExpressionError(f"result longer than {MAX_SEQUENCE_LENGTH}")
+    elif isinstance(value, (str, list, tuple, set, dict)):
+        _count_elements(value, MAX_SEQUENCE_LENGTH)
     return value
+
+
+def _count_elements(value: Any, budget: int) -> int:
+    """Elements in a value, nested ones included; refuse it past the budget (shared parts count each time)."""
+    size = len(value)
+    if size > budget:
+        raise ExpressionError(f"result larger than {MAX_SEQUENCE_LENGTH} elements")
+    if isinstance(value, str):
+        return budget - size
+    budget -= size
+    items = value.items() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, (list, tuple, set, dict)):
+            budget = _count_elements(item, budget)
+    return budget

@@ -122,7 +122,7 @@ def test_undefined_name_in_a_gateway_condition_is_a_process_error():
     )
     started = engine.start_workflow(definition, {})
     assert ready_ids(started) == ["fill_in"]
-    with pytest.raises(ProcessError, match="missing_name"):
+    with pytest.raises(ProcessError, match="'missing_name' is not defined"):
         engine.complete_task(started.state, started.ready_tasks[0].engine_task_id, {"answer": 1})
 
 
