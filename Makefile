@@ -33,9 +33,9 @@ test-sqlite: install
 # throwaway one started by .ci/with-postgres. CI must not pass without it.
 test-postgres: install
 ifneq ($(JIEFEN_TEST_DATABASE_URL),)
-	$(PYTEST) -m database
+	$(PYTEST) -m 'database and not browser'
 else ifneq ($(HAS_POSTGRES),)
-	bash .ci/with-postgres $(PYTEST) -m database
+	bash .ci/with-postgres $(PYTEST) -m 'database and not browser'
 else ifneq ($(CI),)
 	@echo "PostgreSQL is required on CI: .ci/run installs it" >&2; exit 1
 else

@@ -22,8 +22,11 @@ START = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
 
 def pytest_collection_modifyitems(items):
     for item in items:
-        if "/integration/" in str(item.fspath) or "/browser/" in str(item.fspath):
+        path = str(item.fspath)
+        if "/integration/" in path or "/browser/" in path:
             item.add_marker(pytest.mark.database)
+        if "/browser/" in path:
+            item.add_marker(pytest.mark.browser)
 
 
 def _database_url(tmp_path_factory) -> str:
