@@ -21,7 +21,9 @@ db: install
 	$(FLASK) deploy-processes
 	$(FLASK) seed-demo
 
+# The web server and, beside it, the scheduler that fires timers (stopped together).
 run: db
+	@$(FLASK) scheduler run & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: test-sqlite test-postgres

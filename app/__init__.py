@@ -1,10 +1,10 @@
 """The Flask application factory."""
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, redirect, render_template, request, url_for
 
 from sqlalchemy import event
 
 from app.config import Config
-from app.extensions import babel, csrf, db, login_manager, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 from app.services.errors import JiefenError
 
 
@@ -22,12 +22,28 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app)
+    limiter.init_app(app)
 
     from app import auth, cases, cli, filters, tasks
 
     auth.init_app(app)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    from app import casefile
+
+    app.register_blueprint(casefile.bp)
+    from app import designer
+    app.register_blueprint(designer.bp)
+    from app import admin, notifications, supervision
+
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(supervision.bp)
+    app.register_blueprint(admin.bp)
+    from app import api, handoffs, public
+
+    api.init_app(app)
+    app.register_blueprint(handoffs.bp)
+    public.init_app(app)
     cli.init_app(app)
     filters.init_app(app)
     _register_error_handlers(app)
@@ -55,7 +71,15 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(error):
+        if request.path.startswith("/api/"):  # unknown API routes answer JSON too
+            from app.api.routes import error_response
+            return error_response(404, "没有该接口。")
         return render_template("error.html", message="页面不存在。"), 404
+
+    @app.errorhandler(413)
+    def too_large(error):
+        limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
+        return render_template("error.html", message=f"上传内容过大：单个文件不能超过 {limit} MB。"), 413
 
     @app.errorhandler(403)
     def forbidden(error):

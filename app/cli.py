@@ -6,12 +6,38 @@ from flask_migrate import upgrade
 from app import demo
 from app.services.errors import JiefenError
 from app.services.processes import deploy_processes
+from app.services.timers import fire_due_timers
 from app.services.users import create_user
+from app.services.api_tokens import create_token, revoke_tokens
+from scheduler import build_scheduler
 
 
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, deploy_processes_command, seed_demo_command, create_user_command):
+    for command in (init_db_command, deploy_processes_command, seed_demo_command, create_user_command,
+                    scheduler_group, create_token_command, revoke_token_command):
         app.cli.add_command(command)
+
+
+@click.command("create-token")
+@click.option("--system", required=True, help="the calling system's name, e.g. police-110")
+@click.option("--police-grid", default=None, help="the police grid (警格) the system serves, by name; needed the first time")
+def create_token_command(system, police_grid):
+    """Issue an API token for a system (shown once; only its hash is stored)."""
+    try:
+        issued = create_token(system, police_grid)
+    except JiefenError as error:
+        details = "; ".join(message for messages in getattr(error, "field_errors", {}).values() for message in messages)
+        raise click.ClickException(f"{error.message} {details}".strip()) from None
+    click.echo(f"system {issued.system}: service user {issued.username}, police grid {issued.police_grid}")
+    click.echo("token (shown once, keep it secret):")
+    click.echo(issued.token)
+
+
+@click.command("revoke-token")
+@click.option("--system", required=True)
+def revoke_token_command(system):
+    """Revoke every live API token of a system."""
+    click.echo(f"revoked {revoke_tokens(system)} token(s) of {system}")
 
 
 @click.command("init-db")
@@ -54,11 +80,39 @@ def seed_demo_command():
 @click.option("--password", required=True)
 @click.option("--grid", "grids", multiple=True, help="grid code the user serves (repeatable)")
 @click.option("--name", "display_name", default="", help="display name (defaults to the username)")
-def create_user_command(username, role, password, grids, display_name):
-    """Create a user with a role, serving the given grids."""
+@click.option("--police-grid", default=None, help="police officers: the police grid (警格) they serve, by name")
+@click.option("--room", default=None, help="mediators: their mediation room, by name")
+@click.option("--town", default=None, help="dispatchers, panel members, supervisors: their town, by name")
+def create_user_command(username, role, password, grids, display_name, police_grid, room, town):
+    """Create a user with a role, serving the given grids (or police grid, room, town)."""
     try:
-        user = create_user(username, display_name, role, password, list(grids))
+        user = create_user(username, display_name, role, password, list(grids), police_grid=police_grid,
+                           mediation_room=room, town=town)
     except JiefenError as error:
         details = "; ".join(message for messages in getattr(error, "field_errors", {}).values() for message in messages)
         raise click.ClickException(f"{error.message} {details}".strip()) from None
     click.echo(f"created {user.username} ({user.role})")
+
+
+@click.group("scheduler")
+def scheduler_group():
+    """The background sweep that fires timers and sends e-mail."""
+
+
+@scheduler_group.command("run")
+def run_scheduler_command():
+    """Run the sweep every JIEFEN_SWEEP_INTERVAL_SECONDS until stopped (one process per deployment)."""
+    app = current_app._get_current_object()
+    click.echo(f"scheduler: sweeping every {app.config['SWEEP_INTERVAL_SECONDS']} s; Ctrl+C stops it")
+    try:
+        build_scheduler(app).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")
+
+
+@scheduler_group.command("sweep")
+def sweep_once_command():
+    """Run one sweep now and report what fired."""
+    report = fire_due_timers()
+    click.echo(f"{report.timers_fired} timers fired on {report.cases_advanced} cases; "
+               f"{len(report.failed_case_ids)} cases failed")

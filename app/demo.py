@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Address, Category, Task, User
 from app.services import cases, tasks
-from app.services.places import GridSpec, create_places
+from app.services.places import GridSpec, create_mediation_room, create_places
 from app.services.processes import latest_definition
 from app.services.users import create_user
 
@@ -20,15 +20,19 @@ GRIDS = [
     GridSpec("CG-ZH-01", "致和社区第一网格", "致和社区", "城关派出所第二警格", ("城关镇致和街5号",)),
 ]
 ALL_GRIDS = [spec.code for spec in GRIDS]
+TOWN = "城关镇"
+ROOM = "城关镇人民调解室"
+# (username, name, role, grids, scope): grid workers serve grids, the police officer a police grid,
+# the mediator a room, the others the town (see app/services/access.py).
 USERS = [
-    ("wangwu", "王五", "grid_worker", ["CG-HP-01", "CG-HP-02"]),
-    ("zhaojing", "赵警官", "police_officer", ["CG-HP-01", "CG-HP-02"]),
-    ("liqing", "李青", "dispatcher", ALL_GRIDS),
-    ("chenhe", "陈和", "mediator", ALL_GRIDS),
-    ("sunlin", "孙林", "panel_member", ALL_GRIDS),
-    ("zhoudu", "周督", "supervisor", ALL_GRIDS),
-    ("designer", "流程设计员", "designer", ALL_GRIDS),
-    ("admin", "管理员", "admin", []),
+    ("wangwu", "王五", "grid_worker", ["CG-HP-01", "CG-HP-02"], {}),
+    ("zhaojing", "赵警官", "police_officer", [], {"police_grid": "城关派出所第一警格"}),
+    ("liqing", "李青", "dispatcher", [], {"town": TOWN}),
+    ("chenhe", "陈和", "mediator", [], {"mediation_room": ROOM}),
+    ("sunlin", "孙林", "panel_member", [], {"town": TOWN}),
+    ("zhoudu", "周督", "supervisor", [], {"town": TOWN}),
+    ("designer", "流程设计员", "designer", [], {}),
+    ("admin", "管理员", "admin", [], {}),
 ]
 TRIAGE = {"category": "neighbour", "violence_risk": False, "tier": 1, "triage_note": "邻里纠纷，先行现场调解。"}
 ON_SITE_AGREEMENT = {"session_record": "现场调解，双方各退一步。", "result": "agreement",
@@ -55,9 +59,10 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
     if db.session.scalar(select(User.id).where(User.username == "admin")) is not None:
         return None
     latest_definition(cases.PROCESS_KEY)  # fail before writing anything if processes are not deployed
-    create_places("城关镇", GRIDS)
-    for username, name, role, grids in USERS:
-        create_user(username, name, role, DEMO_PASSWORD, grids)
+    create_places(TOWN, GRIDS)
+    create_mediation_room(ROOM, TOWN, ALL_GRIDS)
+    for username, name, role, grids, scope in USERS:
+        create_user(username, name, role, DEMO_PASSWORD, grids, **scope)
     users = {user.role: user for user in db.session.scalars(select(User))}
     address = db.session.scalar(select(Address).order_by(Address.id))
     for title, category_code, steps in DEMO_CASES:
@@ -69,4 +74,4 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
         for role, data in steps:
             task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
             tasks.complete_task(users[role], task.id, data)
-    return [(username, DEMO_PASSWORD, role) for username, _, role, _ in USERS]
+    return [(username, DEMO_PASSWORD, role) for username, _, role, _, _ in USERS]

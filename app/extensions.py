@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised by the app factory."""
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -20,3 +22,5 @@ migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+# No default limits: the public intake routes name theirs (app/public/routes.py).
+limiter = Limiter(key_func=get_remote_address)

@@ -44,6 +44,7 @@ def app(tmp_path_factory):
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast log-ins; production keeps scrypt
+        "DAY_COUNTING": "calendar",  # tests of working days switch with the `day_counting` fixture
     })
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -78,6 +79,14 @@ def clock():
     """Time stands at START until a test moves it with `clock.shift(...)` or `clock.move_to(...)`."""
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def day_counting(app):
+    """Set the day-counting setting for one test: `day_counting("working")`."""
+    default = app.config["DAY_COUNTING"]
+    yield lambda mode: app.config.update(DAY_COUNTING=mode)
+    app.config["DAY_COUNTING"] = default
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Category, DisputeCase, Grid, Task, User
 from app.services import cases, tasks
-from app.services.places import GridSpec, create_places
+from app.services.places import GridSpec, create_mediation_room, create_places
 from app.services.users import create_user
 
 PASSWORD = "secret-pass"
-ROLES = ("grid_worker", "police_officer", "dispatcher", "mediator", "panel_member", "supervisor", "admin")
+ROLES = ("grid_worker", "police_officer", "dispatcher", "mediator", "panel_member", "supervisor", "designer", "admin")
 
 TRIAGE_L1 = {"category": "neighbour", "violence_risk": False, "tier": 1, "triage_note": "先行现场调解"}
 TRIAGE_L2 = {**TRIAGE_L1, "tier": 2}
@@ -44,22 +44,38 @@ class World:
     other_grid: Grid
     users: dict[str, User]
     outsider: User  # a grid worker serving only the other grid
+    others: dict[str, User]  # one user per role serving only the other grid's town (no admin, designer)
 
     def __getitem__(self, role: str) -> User:
         return self.users[role]
 
 
 def make_world() -> World:
-    grid, other = create_places("城关镇", [
-        GridSpec("G1", "和平一网格", "和平社区", "第一警格", ("和平路12号",)),
-        GridSpec("G2", "致和一网格", "致和社区", "第二警格", ("致和街5号",)),
-    ])
-    users = {role: create_user(role, f"{role} 用户", role, PASSWORD, [] if role == "admin" else ["G1"])
-             for role in ROLES}
+    # The other grid lies in another town, police grid and mediation room: out of every scope.
+    [grid] = create_places("城关镇", [GridSpec("G1", "和平一网格", "和平社区", "第一警格", ("和平路12号",))])
+    [other] = create_places("城南镇", [GridSpec("G2", "致和一网格", "致和社区", "第二警格", ("致和街5号",))])
+    create_mediation_room("和平调解室", "城关镇", ["G1"])
+    create_mediation_room("致和调解室", "城南镇", ["G2"])
+    here = {"grid": "G1", "police_grid": "第一警格", "mediation_room": "和平调解室", "town": "城关镇"}
+    there = {"grid": "G2", "police_grid": "第二警格", "mediation_room": "致和调解室", "town": "城南镇"}
+    users = {role: _make_user(role, role, here) for role in ROLES}
+    others = {role: _make_user(f"other_{role}", role, there) for role in ROLES if role not in ("admin", "designer")}
     outsider = create_user("outsider", "外网格网格员", "grid_worker", PASSWORD, ["G2"])
     return World(grid=db.session.get(Grid, grid.id), other_grid=db.session.get(Grid, other.id),
                  users={role: db.session.get(User, user.id) for role, user in users.items()},
-                 outsider=db.session.get(User, outsider.id))
+                 outsider=db.session.get(User, outsider.id),
+                 others={role: db.session.get(User, user.id) for role, user in others.items()})
+
+
+def _make_user(username: str, role: str, place: dict[str, str]) -> User:
+    """A user scoped as the role is in practice: grid workers to a grid, police officers to a police
+    grid, mediators to a room, dispatchers, panel members and supervisors to a town."""
+    scope = {"grid_worker": {}, "police_officer": {"police_grid": place["police_grid"]},
+             "mediator": {"mediation_room": place["mediation_room"]}}.get(role, {"town": place["town"]})
+    if role in ("admin", "designer"):
+        scope = {}
+    grids = [place["grid"]] if role == "grid_worker" else []
+    return create_user(username, f"{role} 用户", role, PASSWORD, grids, **scope)
 
 
 def open_case(world: World, title: str = "楼上噪音", actor_role: str = "grid_worker") -> DisputeCase:

@@ -2,10 +2,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.services import cases as case_service
-from app.services import catalog
+from app.services import case_files, catalog, clocks
 from app.services.errors import InvalidInputError
 from forms.base import show_field_errors
 from forms.cases import NewCaseForm
+from forms.clocks import ExtendMediationForm, PauseClockForm
+from forms.task_actions import AttachmentForm, CommentForm
+from app.services.listing import ListFilter
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -13,9 +16,9 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @bp.get("/")
 @login_required
 def index():
-    status = request.args.get("status") or None
-    return render_template("cases/index.html", cases=case_service.list_cases(current_user, status=status),
-                           status=status)
+    wanted = ListFilter.from_args(request.args)
+    return render_template("cases/index.html", page=case_service.list_cases(current_user, wanted), wanted=wanted,
+                           grids=catalog.grids_for(current_user), categories=catalog.category_id_choices())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -50,4 +53,50 @@ def new():
 @bp.get("/<number>")
 @login_required
 def show(number: str):
-    return render_template("cases/show.html", view=case_service.get_case(current_user, number))
+    view = case_service.get_case(current_user, number)
+    return render_template("cases/show.html", view=view,
+                           case_file=case_files.get_case_file(current_user, view.case.id), case_number=number,
+                           comment_form=CommentForm(formdata=None), attachment_form=AttachmentForm(formdata=None),
+                           can_manage_clock=clocks.can_manage_clock(current_user),
+                           pause_form=PauseClockForm(), extend_form=ExtendMediationForm())
+
+
+@bp.post("/<number>/clock/pause")
+@login_required
+def pause_clock(number: str):
+    form = PauseClockForm()
+    if not form.validate_on_submit():
+        flash("；".join(form.reason.errors) or "表单有误。", "error")
+    else:
+        _flash_outcome(lambda: clocks.pause_case_clock(current_user, number, form.reason.data), "已暂停计时。")
+    return redirect(url_for("cases.show", number=number))
+
+
+@bp.post("/<number>/clock/resume")
+@login_required
+def resume_clock(number: str):
+    _flash_outcome(lambda: clocks.resume_case_clock(current_user, number), "已恢复计时，各项时限已顺延。")
+    return redirect(url_for("cases.show", number=number))
+
+
+@bp.post("/<number>/mediation/extend")
+@login_required
+def extend_mediation(number: str):
+    form = ExtendMediationForm()
+    if not form.validate_on_submit():
+        flash("；".join(form.days.errors) or "表单有误。", "error")
+    else:
+        _flash_outcome(lambda: clocks.extend_mediation(current_user, number, form.days.data,
+                                                       form.both_parties_consent.data),
+                       f"调解期限已延长 {form.days.data} 天。")
+    return redirect(url_for("cases.show", number=number))
+
+
+def _flash_outcome(action, success: str) -> None:
+    try:
+        action()
+    except InvalidInputError as error:
+        details = [message for messages in error.field_errors.values() for message in messages]
+        flash("；".join([error.message, *details]), "error")
+    else:
+        flash(success, "success")

@@ -2,16 +2,27 @@
 from app.models.category import Category
 from app.models.dispute_case import CaseNumberCounter, DisputeCase
 from app.models.grid import Address, Community, Grid, PoliceGrid, Town
+from app.models.mediation_room import MediationRoom, mediation_room_grid
+from app.models.comment import CaseComment
+from app.models.attachment import Attachment, AttachmentContent
 from app.models.party import Party
+from app.models.notification import Notification
 from app.models.process_definition import ProcessDefinition
+from app.models.process_design import ProcessDraft, ProcessEvent
+from app.models.schedule import ScheduledDay, ScheduleYear
 from app.models.task import Task
 from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent
 from app.models.user import ROLE_LABELS, ROLES, User, user_grid
 from app.models.workflow_state import WorkflowState
+from app.models.api_token import ApiToken
+from app.models.handoff import CasePush, Handoff
 
 __all__ = [
-    "Address", "CaseNumberCounter", "Category", "Community", "DisputeCase", "Grid", "Party",
+    "Address", "CaseNumberCounter", "Notification", "ScheduledDay", "ScheduleYear", "Category", "Community", "DisputeCase", "Grid", "Party",
     "PendingTimer", "PoliceGrid", "ProcessDefinition", "ROLE_LABELS", "ROLES", "Task", "Town", "TrailEvent",
     "User", "WorkflowState", "user_grid",
+    "ApiToken", "CasePush", "Handoff",
+    "ProcessDraft", "ProcessEvent",
+    "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
 ]

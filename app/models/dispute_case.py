@@ -18,6 +18,8 @@ class DisputeCase(db.Model):
     __table_args__ = (
         Index("ix_dispute_case_status_grid", "status", "grid_id"),
         Index("ix_dispute_case_opened_at", "opened_at"),
+        Index("ix_dispute_case_tier", "tier"),
+        Index("ix_dispute_case_grid_opened", "grid_id", "opened_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +39,11 @@ class DisputeCase(db.Model):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A resident's code to follow their report (/track); only resident reports have one.
+    tracking_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # A paused clock (e.g. a party is away): no timer fires; resuming moves due times on.
+    clock_paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    clock_pause_reason: Mapped[str] = mapped_column(String(200), default="")
 
     category: Mapped[Category | None] = relationship()
     grid: Mapped[Grid] = relationship()

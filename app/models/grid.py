@@ -1,4 +1,6 @@
 """The places a case belongs to: town → community → grid, police grids, standard addresses."""
+import secrets
+
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,5 +47,11 @@ class Address(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(String(200), unique=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
+    # The unguessable token in the door plate's QR link (/r/<plate_token>); never the id.
+    plate_token: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: new_plate_token())
 
     grid: Mapped[Grid] = relationship()
+
+
+def new_plate_token() -> str:
+    return secrets.token_urlsafe(16)

@@ -17,6 +17,7 @@ class Task(db.Model):
         Index("ix_task_state_grid", "state", "grid_id"),
         Index("ix_task_assignee_state", "assignee_id", "state"),
         Index("ix_task_case_state", "case_id", "state"),
+        Index("ix_task_state_due", "state", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models.grid import Grid
+from app.models.grid import Grid, PoliceGrid, Town
+from app.models.mediation_room import MediationRoom
 from app.models.types import UtcDateTime
 
 ROLE_LABELS = {
@@ -38,10 +39,19 @@ class User(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20), index=True)
     password_hash: Mapped[str] = mapped_column(String(256))
+    email: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    police_grid_id: Mapped[int | None] = mapped_column(ForeignKey("police_grid.id"), index=True)
+    mediation_room_id: Mapped[int | None] = mapped_column(ForeignKey("mediation_room.id"), index=True)
+    town_id: Mapped[int | None] = mapped_column(ForeignKey("town.id"), index=True)
 
     grids: Mapped[list[Grid]] = relationship(secondary=user_grid, order_by=Grid.code)
+    # Where a user acts beyond explicit grids (see app/services/access.py SCOPES): a police officer's
+    # police grid (警格), a mediator's room, the town of a dispatcher, panel member or supervisor.
+    police_grid: Mapped[PoliceGrid | None] = relationship()
+    mediation_room: Mapped[MediationRoom | None] = relationship()
+    town: Mapped[Town | None] = relationship()
 
     @property
     def is_active(self) -> bool:

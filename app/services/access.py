@@ -1,66 +1,292 @@
-"""Who may see and do what: every access rule lives here, as SQL filters and checks."""
-from sqlalchemy import ColumnElement, select, true
+"""Who may see and do what: every access rule lives here, as SQL filters and checks.
 
-from app.models import ROLE_LABELS, DisputeCase, Task, User, user_grid
+Two tables decide everything:
+- SCOPES: where a role acts. A case routes automatically address → grid → the people serving that
+  grid: the grid workers of the grid, the police officer of its police grid (警格), the mediation room
+  serving it, the dispatchers, panel members and supervisors of its town.
+- ALLOWED: what a role may do inside its scope. Outside the scope a case does not exist for the user
+  (404); inside it, an action the role may not do is refused (403).
+Task actions add the process's own rule: the task's candidate roles (camunda:candidateGroups) and
+its assignee.
+"""
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+
+from app.extensions import db
+from app.models import (
+    ROLE_LABELS, Community, DisputeCase, Grid, Task, User, mediation_room_grid, user_grid,
+)
 from app.services.errors import AccessDeniedError, NotFoundError
 
-ROLES_THAT_REGISTER_CASES = frozenset({"grid_worker", "police_officer", "dispatcher", "mediator", "admin"})
+# Where each role acts.
+SCOPES = {
+    "grid_worker": "grids",          # the grids the user is assigned to (user_grid)
+    "police_officer": "police_grid",  # every grid of the user's police grid
+    "dispatcher": "town",
+    "mediator": "room",               # the grids the user's mediation room serves
+    "panel_member": "town",
+    "supervisor": "town",
+    "designer": "none",               # designs processes; sees no cases
+    "admin": "all",
+}
+# Roles that see, inside their area, only the cases routed to them: a case reaches a mediation room
+# (or the joint consultation) when the process creates a task for the role — or, for a walk-in, when
+# the user registered it.
+ROUTED_ONLY = frozenset({"mediator", "panel_member"})
+
+VIEW_CASE = "view_case"
+VIEW_TASK = "view_task"
+REGISTER_CASE = "register_case"
+COMPLETE_TASK = "complete_task"
+CLAIM_TASK = "claim_task"
+ASSIGN_TASK = "assign_task"
+HAND_BACK_TASK = "hand_back_task"
+ADD_COMMENT = "add_comment"
+ADD_ATTACHMENT = "add_attachment"
+DOWNLOAD_ATTACHMENT = "download_attachment"
+ACTIONS = (VIEW_CASE, VIEW_TASK, REGISTER_CASE, COMPLETE_TASK, CLAIM_TASK, ASSIGN_TASK, HAND_BACK_TASK,
+           ADD_COMMENT, ADD_ATTACHMENT, DOWNLOAD_ATTACHMENT)
+
+_READ = {VIEW_CASE, VIEW_TASK, DOWNLOAD_ATTACHMENT}
+_WORK = _READ | {COMPLETE_TASK, CLAIM_TASK, ASSIGN_TASK, HAND_BACK_TASK, ADD_COMMENT, ADD_ATTACHMENT}
+# What each role may do inside its scope (the authorization matrix).
+ALLOWED: dict[str, frozenset[str]] = {
+    "grid_worker": frozenset(_WORK | {REGISTER_CASE}),
+    "police_officer": frozenset(_WORK | {REGISTER_CASE}),
+    "dispatcher": frozenset(_WORK | {REGISTER_CASE}),
+    "mediator": frozenset(_WORK | {REGISTER_CASE}),
+    "panel_member": frozenset(_WORK),
+    "supervisor": frozenset(_READ),  # read-only: watches time limits and audits trails
+    "designer": frozenset(),
+    "admin": frozenset(_WORK | {REGISTER_CASE}),
+}
+# Roles that hand out work: they may assign or hand back any ready task in their scope, not only the
+# tasks their own role does.
+ASSIGNERS = frozenset({"dispatcher", "admin"})
+# Task actions done *as a candidate* of the task (the process names the roles).
+CANDIDATE_ACTIONS = frozenset({COMPLETE_TASK, CLAIM_TASK})
+
+ROLES_THAT_REGISTER_CASES = frozenset(role for role, allowed in ALLOWED.items() if REGISTER_CASE in allowed)
 
 
-def _grid_ids_of(actor: User):
-    return select(user_grid.c.grid_id).where(user_grid.c.user_id == actor.id).scalar_subquery()
+def may(actor: User, action: str) -> bool:
+    """Whether the actor's role may do `action` at all (inside its scope)."""
+    return action in ALLOWED.get(actor.role, frozenset())
+
+
+# --- SQL filters -------------------------------------------------------------------------------
+
+def area_grid_ids(actor: User) -> Select | None:
+    """The ids of the grids an actor serves, as a subquery; None means everywhere."""
+    kind = SCOPES.get(actor.role, "none")
+    if kind == "all":
+        return None
+    if kind == "grids":
+        return select(user_grid.c.grid_id).where(user_grid.c.user_id == actor.id)
+    if kind == "police_grid":
+        return select(Grid.id).where(Grid.police_grid_id == actor.police_grid_id)
+    if kind == "room":
+        return select(mediation_room_grid.c.grid_id).where(mediation_room_grid.c.room_id == actor.mediation_room_id)
+    if kind == "town":
+        return select(Grid.id).join(Community, Community.id == Grid.community_id).where(
+            Community.town_id == actor.town_id)
+    return select(Grid.id).where(false())
+
+
+def in_area(actor: User, grid_id_column) -> ColumnElement[bool]:
+    grid_ids = area_grid_ids(actor)
+    return true() if grid_ids is None else grid_id_column.in_(grid_ids.scalar_subquery())
 
 
 def visible_cases(actor: User) -> ColumnElement[bool]:
-    """Cases an actor may see: those in the grids they serve (an admin sees all)."""
-    if actor.role == "admin":
-        return true()
-    return DisputeCase.grid_id.in_(_grid_ids_of(actor))
+    """Cases an actor may see: in their area, and routed to them where the role needs that."""
+    if not may(actor, VIEW_CASE):
+        return false()
+    condition = in_area(actor, DisputeCase.grid_id)
+    if actor.role in ROUTED_ONLY:
+        routed = exists().where(Task.case_id == DisputeCase.id, _has_candidate(actor.role))
+        condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
+    return condition
+
+
+def visible_tasks(actor: User) -> ColumnElement[bool]:
+    """Tasks of visible cases (the query must join DisputeCase on Task.case_id)."""
+    return visible_cases(actor)
 
 
 def actionable_tasks(actor: User) -> ColumnElement[bool]:
-    """Ready tasks an actor may do: their role is a candidate, in their grids, unclaimed or theirs."""
-    return (
-        (Task.state == "ready")
-        & Task.candidate_roles.contains(f",{actor.role},")
-        & Task.grid_id.in_(_grid_ids_of(actor))
-        & ((Task.assignee_id.is_(None)) | (Task.assignee_id == actor.id))
+    """"My tasks": ready tasks claimed by me, or unclaimed ones my role does in my area."""
+    if not may(actor, COMPLETE_TASK):
+        return false()
+    return and_(
+        Task.state == "ready",
+        _has_candidate(actor.role),
+        in_area(actor, Task.grid_id),
+        or_(Task.assignee_id.is_(None), Task.assignee_id == actor.id),
     )
 
 
 def team_tasks(actor: User) -> ColumnElement[bool]:
-    """Ready tasks in the grids an actor serves, whoever may do them."""
-    return (Task.state == "ready") & visible_tasks(actor)
+    """"My team's tasks": every ready task of the cases I may see, whoever does or holds it."""
+    return and_(Task.state == "ready", visible_tasks(actor))
 
 
-def visible_tasks(actor: User) -> ColumnElement[bool]:
-    if actor.role == "admin":
-        return true()
-    return Task.grid_id.in_(_grid_ids_of(actor))
+def users_serving_grid(grid_id: int, roles: list[str]) -> ColumnElement[bool]:
+    """Active users of `roles` whose scope covers the grid: whom a task on that grid may go to."""
+    grid = select(Grid.police_grid_id, Community.town_id).join(
+        Community, Community.id == Grid.community_id).where(Grid.id == grid_id).subquery()
+    by_kind = {
+        "grids": exists().where(user_grid.c.user_id == User.id, user_grid.c.grid_id == grid_id),
+        "police_grid": User.police_grid_id == select(grid.c.police_grid_id).scalar_subquery(),
+        "room": User.mediation_room_id == select(mediation_room_grid.c.room_id).where(
+            mediation_room_grid.c.grid_id == grid_id).scalar_subquery(),
+        "town": User.town_id == select(grid.c.town_id).scalar_subquery(),
+        "all": true(),
+    }
+    per_role = [and_(User.role == role, by_kind[SCOPES[role]]) for role in roles if SCOPES.get(role) in by_kind]
+    return and_(User.active.is_(True), or_(false(), *per_role))
+
+
+def _has_candidate(role: str) -> ColumnElement[bool]:
+    return Task.candidate_roles.contains(f",{role},")
+
+
+# --- Checks ------------------------------------------------------------------------------------
+
+def can_see_case(actor: User, case_id: int) -> bool:
+    return bool(db.session.scalar(select(exists().where(DisputeCase.id == case_id, visible_cases(actor)))))
 
 
 def ensure_case_visible(actor: User, case: DisputeCase | None) -> DisputeCase:
     """A case outside the actor's scope answers as if it did not exist."""
-    if case is None or not _serves_grid(actor, case.grid_id):
+    if case is None or not can_see_case(actor, case.id):
         raise NotFoundError("没有找到该案件。")
     return case
 
 
-def ensure_can_do_task(actor: User, task: Task) -> None:
-    if not _serves_grid(actor, task.grid_id):
+def ensure_task_visible(actor: User, task: Task | None) -> Task:
+    if task is None or not can_see_case(actor, task.case_id):
         raise NotFoundError("没有找到该任务。")
-    if actor.role not in task.roles:
-        raise AccessDeniedError(f"“{task.name}”需要由 {'或'.join(ROLE_LABELS.get(role, role) for role in task.roles)} 角色办理。")
+    return task
+
+
+def ensure_may(actor: User, action: str, case: DisputeCase) -> None:
+    """The case must be in scope (else 404) and the role allowed the action (else 403)."""
+    ensure_case_visible(actor, case)
+    if not may(actor, action):
+        raise AccessDeniedError(f"{ROLE_LABELS.get(actor.role, actor.role)}不能执行此操作。")
+
+
+def ensure_can_do_task(actor: User, task: Task, action: str = COMPLETE_TASK) -> None:
+    """Complete or claim: in scope, a candidate role, and not held by someone else."""
+    ensure_task_visible(actor, task)
+    _ensure_candidate(actor, task, action)
     if task.assignee_id is not None and task.assignee_id != actor.id:
-        raise AccessDeniedError("该任务已由其他人认领。")
+        raise AccessDeniedError(f"该任务已由{task.assignee.display_name}认领。")
+
+
+def ensure_can_assign_task(actor: User, task: Task, assignee: User | None) -> None:
+    """Assign to a colleague: an assigner, or a candidate holding (or free to take) the task; the
+    colleague must be able to do it — a candidate role, serving the task's grid."""
+    ensure_task_visible(actor, task)
+    if actor.role not in ASSIGNERS:
+        _ensure_candidate(actor, task, ASSIGN_TASK)
+        if task.assignee_id is not None and task.assignee_id != actor.id:
+            raise AccessDeniedError(f"该任务已由{task.assignee.display_name}认领，只有认领人或调度员可以转派。")
+    elif not may(actor, ASSIGN_TASK):
+        raise AccessDeniedError("您不能转派任务。")
+    if assignee is None or not db.session.scalar(select(exists().where(
+            User.id == assignee.id, users_serving_grid(task.grid_id, task.roles)))):
+        raise AccessDeniedError("只能转派给服务该网格、且可办理该任务的同事。")
+
+
+def ensure_can_hand_back_task(actor: User, task: Task) -> None:
+    """Return a claimed task to its group: the holder, or an assigner."""
+    ensure_task_visible(actor, task)
+    if not may(actor, HAND_BACK_TASK):
+        raise AccessDeniedError(f"{ROLE_LABELS.get(actor.role, actor.role)}不能退回任务。")
+    if actor.role not in ASSIGNERS and task.assignee_id != actor.id:
+        raise AccessDeniedError("只有认领人或调度员可以退回该任务。")
 
 
 def ensure_can_register_case(actor: User, grid_id: int) -> None:
-    if actor.role not in ROLES_THAT_REGISTER_CASES:
+    if not may(actor, REGISTER_CASE):
         raise AccessDeniedError("您的角色不能登记案件。")
-    if not _serves_grid(actor, grid_id):
+    grid_ids = area_grid_ids(actor)
+    if grid_ids is not None and not db.session.scalar(select(exists().where(
+            Grid.id == grid_id, Grid.id.in_(grid_ids.scalar_subquery())))):
         raise AccessDeniedError("您不能为不属于您的网格登记案件。")
 
 
-def _serves_grid(actor: User, grid_id: int) -> bool:
-    return actor.role == "admin" or any(grid.id == grid_id for grid in actor.grids)
+def _ensure_candidate(actor: User, task: Task, action: str) -> None:
+    if not may(actor, action) or actor.role not in task.roles:
+        labels = "或".join(ROLE_LABELS.get(role, role) for role in task.roles)
+        raise AccessDeniedError(f"“{task.name}”需要由 {labels} 角色办理。")
+    if not db.session.scalar(select(exists().where(Task.id == task.id, in_area(actor, Task.grid_id)))):
+        raise AccessDeniedError("该任务不在您服务的网格内。")
+
+
+# --- Process design ---------------------------------------------------------------------------
+
+# Who edits, deploys, rolls back and migrates processes; who watches where open cases wait.
+DESIGNERS = frozenset({"designer", "admin"})
+PROCESS_WATCHERS = DESIGNERS | {"supervisor"}
+
+
+def ensure_can_design(actor: User) -> None:
+    if actor.role not in DESIGNERS:
+        raise AccessDeniedError("只有流程设计员或系统管理员可以修改和部署流程。")
+
+
+def ensure_can_watch_processes(actor: User) -> None:
+    if actor.role not in PROCESS_WATCHERS:
+        raise AccessDeniedError("您没有权限查看流程。")
+
+
+def counted_cases(actor: User) -> ColumnElement[bool]:
+    """Cases in a process's per-step counts: designers see totals of all, others what they may see."""
+    return true() if actor.role in DESIGNERS else visible_cases(actor)
+
+
+# --- Time limits ------------------------------------------------------------------------------
+
+# Who pauses and resumes a case's clock and records an agreed extension (the case must be visible).
+CLOCK_KEEPERS = frozenset({"dispatcher", "mediator", "panel_member", "supervisor", "admin"})
+# Who reads the supervision lists (督办清单) and exports them.
+SUPERVISORS = frozenset({"supervisor", "admin"})
+
+
+def ensure_can_manage_clock(actor: User) -> None:
+    if actor.role not in CLOCK_KEEPERS:
+        raise AccessDeniedError("您的角色不能暂停计时或延长期限。")
+
+
+def ensure_can_supervise(actor: User) -> None:
+    if actor.role not in SUPERVISORS:
+        raise AccessDeniedError("只有督办人员和系统管理员可以查看督办清单。")
+
+
+# --- Intake channels (police hand-offs, pushes to the police, door plates) ----------------------
+
+ROLES_THAT_HAND_OFF = frozenset({"police_officer", "admin"})
+ROLES_THAT_PUSH_TO_POLICE = frozenset({"dispatcher", "mediator", "admin"})
+ROLES_THAT_PRINT_PLATES = frozenset({"grid_worker", "dispatcher", "admin"})
+
+
+def ensure_can_hand_off(actor: User) -> None:
+    """Handing a non-police call to mediation (the page, POST /api/v1/handoffs); the grid is checked
+    when the case is registered."""
+    if actor.role not in ROLES_THAT_HAND_OFF:
+        raise AccessDeniedError("只有社区民警可以移交非警务警情。")
+
+
+def ensure_can_push_case(actor: User, case: DisputeCase | None) -> None:
+    """Pushing a case in scope to the police (双向推送)."""
+    ensure_case_visible(actor, case)
+    if actor.role not in ROLES_THAT_PUSH_TO_POLICE:
+        raise AccessDeniedError("只有调度员和人民调解员可以推送公安。")
+
+
+def ensure_can_print_plates(actor: User) -> None:
+    """The door-plate QR sheet of the addresses in the actor's area."""
+    if actor.role not in ROLES_THAT_PRINT_PLATES:
+        raise AccessDeniedError("您的角色不能打印门牌二维码。")

@@ -12,9 +12,10 @@ from app.models import (
 )
 from app.models.dispute_case import SOURCES
 from app.models.party import PARTY_ROLES
-from app.services import access, clock, engine
+from app.services import access, clock, engine, listing
 from app.services.errors import InvalidInputError
 from app.services.processes import latest_definition
+from app.services.schedules import current_calendar
 from app.services.trail import append_event
 from app.services.transaction import transaction
 from app.services.workflow_mirror import record_step
@@ -56,8 +57,17 @@ class CaseView:
 @transaction
 def open_case(actor: User, new_case: NewCase) -> DisputeCase:
     """Register a case, start its workflow on the newest process version and route it to its grid."""
+    return start_case(actor, new_case)
+
+
+def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
+    """Helper (adds and flushes; the calling public function owns the transaction): the case, its workflow
+    and its trail. Intake channels (app/services/handoffs.py, resident_reports.py) open cases through it.
+    `actor` None is a resident reporting through a door plate: the caller has checked the plate's token.
+    """
     grid_id, address = _resolve_location(new_case)
-    access.ensure_can_register_case(actor, grid_id)
+    if actor is not None:
+        access.ensure_can_register_case(actor, grid_id)
     category = _check_case_fields(new_case)
     now = clock.now()
     case = DisputeCase(
@@ -70,7 +80,7 @@ def open_case(actor: User, new_case: NewCase) -> DisputeCase:
         address_id=address.id if address else None,
         address_text=address.text if address else new_case.address_text.strip(),
         opened_at=now,
-        opened_by_id=actor.id,
+        opened_by_id=actor.id if actor else None,
         parties=[Party(name=p.name.strip(), role=p.role, phone=p.phone, id_number=p.id_number)
                  for p in new_case.parties],
     )
@@ -86,7 +96,7 @@ def open_case(actor: User, new_case: NewCase) -> DisputeCase:
         "tier": 1,
         "result": "",
         "judicial_confirmation": False,
-    })
+    }, current_calendar())
     workflow = WorkflowState(case_id=case.id, definition_id=definition.id, state=result.state,
                              serializer_version=result.serializer_version)
     db.session.add(workflow)
@@ -121,11 +131,19 @@ def get_case(actor: User, number: str) -> CaseView:
     )
 
 
-def list_cases(actor: User, *, status: str | None = None, limit: int = 50, offset: int = 0) -> list[DisputeCase]:
-    query = select(DisputeCase).where(access.visible_cases(actor))
-    if status:
-        query = query.where(DisputeCase.status == status)
-    return list(db.session.scalars(query.order_by(DisputeCase.opened_at.desc()).limit(limit).offset(offset)))
+def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> listing.Page:
+    """The cases the actor may see, filtered, sorted and one page of them (all in SQL)."""
+    wanted = wanted or listing.ListFilter()
+    query = (
+        select(DisputeCase)
+        .where(access.visible_cases(actor))
+        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category))
+    )
+    query = listing.filter_cases(query, wanted)
+    if wanted.due_state:
+        query = query.where(DisputeCase.status == "open").where(
+            listing.due_state_condition(listing.next_due_of_case(), wanted.due_state))
+    return listing.paginate(listing.sort_cases(query, wanted.sort), wanted.page)
 
 
 def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:

@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Address, Category, Grid, User
+from app.services import access
 
 
 def category_choices() -> list[tuple[str, str]]:
@@ -28,9 +29,7 @@ def category_id_for(code: str) -> int | None:
 
 
 def grids_for(actor: User) -> list[Grid]:
-    query = select(Grid).order_by(Grid.code)
-    if actor.role != "admin":
-        query = query.where(Grid.id.in_([grid.id for grid in actor.grids]))
+    query = select(Grid).where(access.in_area(actor, Grid.id)).order_by(Grid.code)
     return list(db.session.scalars(query))
 
 

@@ -35,6 +35,12 @@ class TaskNotReadyError(JiefenError):
     status_code = 409
 
 
+class TaskConflictError(JiefenError):
+    """A claim, assignment or hand-back raced another one (claimed meanwhile, already yours...)."""
+
+    status_code = 409
+
+
 class ConcurrentUpdateError(JiefenError):
     """Someone else changed the case between reading and saving it."""
 
@@ -51,3 +57,11 @@ class DefinitionError(JiefenError):
     """A BPMN definition could not be parsed or deployed."""
 
     status_code = 422
+
+
+class DefinitionInvalidError(DefinitionError):
+    """A diagram failed validation; `problems` lists each with its element (engine.DefinitionProblem)."""
+
+    def __init__(self, message: str, problems: list | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [])

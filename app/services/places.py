@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Address, Community, Grid, PoliceGrid, Town
+from app.models import Address, Community, Grid, MediationRoom, PoliceGrid, Town
+from app.services.errors import InvalidInputError
 from app.services.transaction import transaction
 
 
@@ -38,3 +39,16 @@ def create_places(town_name: str, grids: list[GridSpec]) -> list[Grid]:
         created.append(grid)
     db.session.flush()
     return created
+
+
+@transaction
+def create_mediation_room(name: str, town_name: str, grid_codes: list[str]) -> MediationRoom:
+    """A people's mediation room serving the given grids; their level-2 work goes to its mediators."""
+    town = db.session.scalar(select(Town).where(Town.name == town_name))
+    grids = list(db.session.scalars(select(Grid).where(Grid.code.in_(grid_codes))))
+    if town is None or len(grids) != len(set(grid_codes)):
+        raise InvalidInputError("调解室的乡镇或网格不存在。")
+    room = MediationRoom(name=name, town=town, grids=grids)
+    db.session.add(room)
+    db.session.flush()
+    return room

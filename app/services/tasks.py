@@ -2,11 +2,13 @@
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import DisputeCase, Task, User
-from app.services import access, clock, engine
+from app.services import access, clock, engine, listing
 from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
+from app.services.schedules import current_calendar
 from app.services.trail import append_event
 from app.services.transaction import transaction
 from app.services.workflow_mirror import lock_workflow, record_step
@@ -30,14 +32,14 @@ def can_do_task(actor: User, task: Task) -> bool:
     return True
 
 
-def list_my_tasks(actor: User, limit: int = 100) -> list[Task]:
-    """Ready tasks the actor may do now, most urgent first."""
-    return _ready_tasks(access.actionable_tasks(actor), limit)
+def list_my_tasks(actor: User, wanted: listing.ListFilter | None = None) -> listing.Page:
+    """Ready tasks claimed by the actor or claimable by their role in their scope; due first."""
+    return _ready_tasks(access.actionable_tasks(actor), wanted or listing.ListFilter(sort="due"))
 
 
-def list_team_tasks(actor: User, limit: int = 200) -> list[Task]:
-    """Ready tasks in the actor's grids, whoever may do them."""
-    return _ready_tasks(access.team_tasks(actor), limit)
+def list_team_tasks(actor: User, wanted: listing.ListFilter | None = None) -> listing.Page:
+    """Ready tasks of every case the actor may see, whoever may do or holds them; due first."""
+    return _ready_tasks(access.team_tasks(actor), wanted or listing.ListFilter(sort="due"))
 
 
 @transaction
@@ -54,7 +56,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
         raise TaskNotReadyError("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。")
     access.ensure_can_do_task(actor, task)
     case = db.session.get(DisputeCase, task.case_id)
-    result = engine.complete_task(workflow.state, task.engine_task_id, data)
+    result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar())
     now = clock.now()
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.submitted_data = dict(data)
@@ -64,12 +66,21 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
     return task
 
 
-def _ready_tasks(condition, limit: int) -> list[Task]:
+def _ready_tasks(condition, wanted: listing.ListFilter) -> listing.Page:
     query = (
         select(Task)
         .join(DisputeCase, DisputeCase.id == Task.case_id)
         .where(condition)
-        .order_by(Task.due_at.is_(None), Task.due_at, Task.created_at)
-        .limit(limit)
+        .options(selectinload(Task.case).selectinload(DisputeCase.grid), selectinload(Task.assignee))
     )
-    return list(db.session.scalars(query))
+    query = listing.filter_cases(query, listing.ListFilter(
+        category_id=wanted.category_id, grid_id=wanted.grid_id, text=wanted.text))
+    if wanted.tier:
+        query = query.where(Task.tier == wanted.tier)
+    if wanted.due_state:
+        query = query.where(listing.due_state_condition(Task.due_at, wanted.due_state))
+    if wanted.sort == "newest":
+        query = query.order_by(Task.created_at.desc(), Task.id.desc())
+    else:
+        query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
+    return listing.paginate(query, wanted.page)

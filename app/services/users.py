@@ -3,14 +3,16 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ROLES, Grid, User
+from app.models import ROLES, Grid, MediationRoom, PoliceGrid, Town, User
 from app.services import clock
 from app.services.errors import InvalidInputError
 from app.services.transaction import transaction
 
 
 @transaction
-def create_user(username: str, display_name: str, role: str, password: str, grid_codes: list[str]) -> User:
+def create_user(username: str, display_name: str, role: str, password: str, grid_codes: list[str], *,
+                police_grid: str | None = None, mediation_room: str | None = None, town: str | None = None) -> User:
+    """Grid workers serve grids; police officers a police grid; mediators a room; others a town."""
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = [f"角色必须是：{', '.join(ROLES)}"]
@@ -22,10 +24,17 @@ def create_user(username: str, display_name: str, role: str, password: str, grid
     missing = set(grid_codes) - {grid.code for grid in grids}
     if missing:
         errors["grid"] = [f"网格不存在：{', '.join(sorted(missing))}"]
+    scope = {}
+    for key, model, name in (("police_grid", PoliceGrid, police_grid), ("mediation_room", MediationRoom, mediation_room),
+                             ("town", Town, town)):
+        if name:
+            scope[key] = db.session.scalar(select(model).where(model.name == name))
+            if scope[key] is None:
+                errors[key] = [f"不存在：{name}"]
     if errors:
         raise InvalidInputError("无法创建用户。", errors)
     user = User(username=username, display_name=display_name or username, role=role, created_at=clock.now(),
-                grids=grids)
+                grids=grids, **scope)
     user.set_password(password, current_app.config["PASSWORD_HASH_METHOD"])
     db.session.add(user)
     db.session.flush()

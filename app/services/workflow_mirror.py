@@ -11,6 +11,7 @@ from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
 from app.services.catalog import category_id_for
 from app.services.engine import EngineResult
 from app.services.errors import NotFoundError
+from app.services.notifications import notify_case_people
 from app.services.trail import append_event
 
 # What the last `result` of a closed workflow means for the case record.
@@ -20,18 +21,32 @@ OUTCOMES = {
     "taken_over": "transferred_to_police",
 }
 CARD_SIGNALS = {"yellow_card": "yellow", "red_card": "red"}
+# What people are told when a timer with this `signal` fires.
+SIGNAL_MESSAGES = {
+    "yellow_card": "案件 {number}「{title}」登记已满3日仍未办结，亮黄牌督办。",
+    "red_card": "案件 {number}「{title}」登记已满6日仍未办结，亮红牌，列入盯办。",
+    "police_overdue": "案件 {number}「{title}」的警务事项已超过24小时未处置完毕。",
+    "escalated": "案件 {number}「{title}」现场调解超过3日未化解，已自动上交人民调解室。",
+    "mediation_overdue": "案件 {number}「{title}」调解已满30日；如需延长，须经双方当事人同意并记录。",
+    "confirmation_window_closing": "案件 {number}「{title}」的调解协议申请司法确认期限（30日）即将届满。",
+}
 CARD_ORDER = ("none", "yellow", "red")
 
 
-def lock_workflow(case_id: int) -> WorkflowState:
-    """Load a case's workflow row, locked against concurrent writers where the database can."""
+def lock_workflow(case_id: int, skip_locked: bool = False) -> WorkflowState | None:
+    """Load a case's workflow row, locked against concurrent writers where the database can.
+
+    With `skip_locked`, a row another transaction holds is skipped (None) instead of waited for:
+    that is how concurrent timer sweeps claim cases. SQLite has no row locks; there the version
+    column makes the second writer fail instead.
+    """
     state = db.session.scalars(
         select(WorkflowState)
         .where(WorkflowState.case_id == case_id)
-        .with_for_update()
+        .with_for_update(skip_locked=skip_locked)
         .execution_options(populate_existing=True)
     ).first()
-    if state is None:
+    if state is None and not skip_locked:
         raise NotFoundError("该案件没有流程实例。")
     return state
 
@@ -48,10 +63,10 @@ def record_step(
     """Mirror an engine result: save the state, sync tasks and timers, update the case, trail it."""
     workflow.state = result.state
     workflow.serializer_version = result.serializer_version
-    for timer in result.fired_timers:
-        _record_fired_timer(case, timer, now)
     _sync_tasks(case, result, actor=actor, now=now, completed_task=completed_task)
     _sync_timers(case, result)
+    for timer in result.fired_timers:
+        _record_fired_timer(case, timer, now)
     _update_case(case, result, actor=actor, now=now)
     db.session.flush()
 
@@ -106,6 +121,9 @@ def _record_fired_timer(case, timer, now) -> None:
     if card and CARD_ORDER.index(card) > CARD_ORDER.index(case.card):
         case.card = card
         append_event(case.id, "card_raised", actor=None, at=now, data={"card": card})
+    template = SIGNAL_MESSAGES.get(timer.signal, "案件 {number}「{title}」的时限“{timer}”已到期。")
+    notify_case_people(case, timer.signal or "timer", template.format(
+        number=case.number, title=case.title, timer=timer.name))
 
 
 def _update_case(case, result, *, actor, now) -> None:

@@ -1,10 +1,13 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.services import case_files, catalog, task_actions
 from app.services import tasks as task_service
-from app.services.errors import InvalidInputError, ProcessError, TaskNotReadyError
+from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
+from app.services.listing import ListFilter
 from forms import task_form_class
 from forms.base import show_field_errors
+from forms.task_actions import AssignForm, AttachmentForm, ClaimForm, CommentForm, HandBackForm
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
@@ -12,13 +15,17 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 @bp.get("/")
 @login_required
 def mine():
-    return render_template("tasks/mine.html", tasks=task_service.list_my_tasks(current_user))
+    wanted = ListFilter.from_args(request.args, default_sort="due")
+    return render_template("tasks/mine.html", page=task_service.list_my_tasks(current_user, wanted),
+                           wanted=wanted, grids=catalog.grids_for(current_user))
 
 
 @bp.get("/team")
 @login_required
 def team():
-    return render_template("tasks/team.html", tasks=task_service.list_team_tasks(current_user))
+    wanted = ListFilter.from_args(request.args, default_sort="due")
+    return render_template("tasks/team.html", page=task_service.list_team_tasks(current_user, wanted),
+                           wanted=wanted, grids=catalog.grids_for(current_user))
 
 
 @bp.route("/<int:task_id>", methods=["GET", "POST"])
@@ -46,5 +53,70 @@ def show(task_id: int):
     elif form.is_submitted():
         flash("表单有误，请按提示修改。", "error")
     status = 422 if form.is_submitted() else 200
-    can_do = task_service.can_do_task(current_user, task)
-    return render_template("tasks/show.html", task=task, form=form, can_do=can_do), status
+    assign_form = AssignForm(formdata=None)
+    assign_form.set_choices(task_actions.assignable_users(current_user, task))
+    return render_template(
+        "tasks/show.html", task=task, form=form, can_do=task_service.can_do_task(current_user, task),
+        assign_form=assign_form, claim_form=ClaimForm(formdata=None), hand_back_form=HandBackForm(formdata=None),
+        comment_form=CommentForm(formdata=None, task_id=task.id),
+        attachment_form=AttachmentForm(formdata=None, task_id=task.id),
+        case_file=case_files.get_case_file(current_user, task.case_id),
+    ), status
+
+
+@bp.post("/<int:task_id>/claim")
+@login_required
+def claim(task_id: int):
+    if ClaimForm().validate_on_submit():
+        _act(lambda: task_actions.claim_task(current_user, task_id), "已认领该任务。")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/<int:task_id>/unclaim")
+@login_required
+def unclaim(task_id: int):
+    if ClaimForm().validate_on_submit():
+        _act(lambda: task_actions.unclaim_task(current_user, task_id), "已取消认领，任务回到待办组。")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/<int:task_id>/assign")
+@login_required
+def assign(task_id: int):
+    form = AssignForm()
+    form.assignee_id.choices = None  # the service checks the colleague; the form only parses the id
+    form.assignee_id.validate_choice = False
+    if not form.validate_on_submit():
+        flash("；".join(form.assignee_id.errors) or "表单有误。", "error")
+    else:
+        seen = form.seen_assignee_id.data
+        seen_assignee = int(seen) if seen and seen.isdigit() else (None if seen == "" else task_actions.ANY)
+        task = _act(lambda: task_actions.assign_task(current_user, task_id, form.assignee_id.data, seen_assignee),
+                    None)
+        if task is not None:
+            flash(f"已转派给{task.assignee.display_name}。", "success")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.post("/<int:task_id>/hand-back")
+@login_required
+def hand_back(task_id: int):
+    form = HandBackForm()
+    if not form.validate_on_submit():
+        flash("；".join(form.reason.errors) or "表单有误。", "error")
+    else:
+        _act(lambda: task_actions.hand_back_task(current_user, task_id, form.reason.data or ""),
+             "任务已退回待办组。")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+def _act(action, success: str | None):
+    """Run a task action; a race (claimed meanwhile, already done) is told, not raised."""
+    try:
+        result = action()
+    except (TaskConflictError, TaskNotReadyError) as error:
+        flash(error.message, "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result

@@ -1,8 +1,11 @@
 """The CLI commands a fresh installation runs."""
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import DisputeCase, ProcessDefinition, Task, User
+from tests import factories as f
 
 
 def test_init_db_is_idempotent(runner):
@@ -57,3 +60,12 @@ def test_create_user_refuses_bad_input(runner, world):
     assert result.exit_code != 0
     for message in ("已存在", "角色必须是", "密码至少", "网格不存在"):
         assert message in result.output
+
+
+def test_scheduler_sweep_fires_due_timers(runner, world, clock):
+    case = f.open_case(world)
+    clock.shift(timedelta(days=3, minutes=1))
+    result = runner.invoke(args=["scheduler", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert "1 timers fired on 1 cases; 0 cases failed" in result.output
+    assert f.reload(case).card == "yellow"

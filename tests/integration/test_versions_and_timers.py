@@ -121,7 +121,7 @@ def test_a_sweep_only_loads_cases_with_due_timers(world, clock, monkeypatch):
     loaded = []
     from app.services import engine
     original = engine.fire_due_timers
-    monkeypatch.setattr(engine, "fire_due_timers", lambda state: loaded.append(state) or original(state))
+    monkeypatch.setattr(engine, "fire_due_timers", lambda state, calendar: loaded.append(state) or original(state, calendar))
     report = fire_due_timers()
     assert (len(loaded), report.cases_advanced) == (1, 1)
     assert (f.reload(due).card, f.reload(not_due).card) == ("yellow", "none")

@@ -1,0 +1,40 @@
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.services import clock
+from app.services.errors import InvalidInputError
+from app.services.schedules import current_calendar, enter_year_schedule
+from forms.admin import YearScheduleForm
+from forms.base import show_field_errors
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.app_context_processor
+def inject_calendar_warning():
+    """Admins and supervisors are told when due dates fall back to weekends only."""
+    if not current_user.is_authenticated or current_user.role not in ("admin", "supervisor"):
+        return {}
+    return {"uncovered_years": current_calendar().uncovered_years(clock.now().date())}
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@login_required
+def calendar():
+    form = YearScheduleForm()
+    if form.validate_on_submit():
+        try:
+            enter_year_schedule(current_user, form.year.data, form.holidays.days, form.working_days.days)
+        except InvalidInputError as error:
+            show_field_errors(form, {"holidays": error.field_errors.get("days", [])})
+            flash(error.message, "error")
+        else:
+            flash(f"{form.year.data} 年节假日安排已保存，计算时限时优先使用。", "success")
+            return redirect(url_for("admin.calendar"))
+    calendar_in_force = current_calendar()
+    this_year = clock.now().year
+    years = [(year, calendar_in_force.covers(year), calendar_in_force.schedules.get(year))
+             for year in (this_year, this_year + 1)]
+    status = 422 if form.is_submitted() and form.errors else 200
+    return render_template("admin/calendar.html", form=form, years=years,
+                           day_counting=calendar_in_force.day_counting), status

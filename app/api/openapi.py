@@ -1,0 +1,224 @@
+"""The OpenAPI 3 document of /api/v1, built from the same WTForms classes the API validates with,
+so a field added to a form appears here without anyone remembering to."""
+from wtforms import (
+    BooleanField, DateField, DateTimeField, FieldList, FormField, IntegerField, SelectField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
+
+from forms.handoffs import HandoffForm, PushForm
+from forms.tasks import TASK_FORMS
+
+NOT_DATA = {"csrf_token", "submit"}
+
+
+def form_schema(form) -> dict:
+    """A JSON schema (OpenAPI 3.0 dialect) for the JSON body a form accepts."""
+    properties, required = {}, []
+    for name, field in form._fields.items():
+        if name in NOT_DATA:
+            continue
+        properties[name] = field_schema(field)
+        if any(isinstance(v, (DataRequired, InputRequired)) for v in field.validators):
+            required.append(name)
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def field_schema(field) -> dict:
+    schema: dict = {"description": str(field.label.text)}
+    if isinstance(field, FieldList):
+        entry = field.entries[0] if field.entries else field._add_entry()
+        item_form = entry.form if isinstance(entry, FormField) else None
+        schema.update(type="array", items=form_schema(item_form) if item_form else {"type": "string"})
+        if field.max_entries:
+            schema["maxItems"] = field.max_entries
+        return schema
+    if isinstance(field, BooleanField):
+        schema["type"] = "boolean"
+    elif isinstance(field, IntegerField):
+        schema["type"] = "integer"
+    elif isinstance(field, DateField):  # before DateTimeField, its base class
+        schema.update(type="string", format="date")
+    elif isinstance(field, DateTimeField):
+        schema.update(type="string", format="date-time")
+        schema["description"] += "（ISO 8601；不带时区时按显示时区）"
+    elif isinstance(field, SelectField):
+        values = [value for value, _label in field.choices]
+        integer = field.coerce is int
+        schema.update(type="integer" if integer else "string",
+                      enum=[int(v) for v in values] if integer else [str(v) for v in values])
+        labels = "；".join(f"{value}={label}" for value, label in field.choices if value != "")
+        if labels:
+            schema["description"] += f"：{labels}"
+    else:
+        schema["type"] = "string"
+    for validator in field.validators:
+        if isinstance(validator, Length) and validator.max and validator.max > 0:
+            schema["maxLength"] = validator.max
+        elif isinstance(validator, Regexp):
+            schema["pattern"] = validator.regex.pattern
+        elif isinstance(validator, NumberRange) and validator.min is not None:
+            schema["minimum"] = validator.min
+    return schema
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, **_json(_ref("Error"))}
+
+
+ERRORS = {
+    "400": _error("请求体不是有效的 JSON 对象 / bad JSON"),
+    "401": _error("缺少、未知或已吊销的令牌 / missing, unknown or revoked token"),
+    "403": _error("角色不允许 / the service user's role may not do this"),
+    "404": _error("不存在或不在本系统的网格范围内 / not found or outside the system's grids"),
+    "409": _error("任务已办理或并发修改 / task no longer ready, or a concurrent change"),
+    "413": _error("请求体过大 / body too large"),
+    "422": _error("字段校验失败，见 fields / invalid fields, see `fields`"),
+}
+
+
+def _errors(*codes: str) -> dict:
+    return {code: ERRORS[code] for code in codes}
+
+
+def build_document() -> dict:
+    """The whole document; needs an application context (the forms read category choices)."""
+    meta = {"csrf": False}
+    task_schemas = {f"TaskForm_{key}": form_schema(form_class(formdata=None, meta=meta))
+                    for key, form_class in sorted(TASK_FORMS.items())}
+    push_reason = field_schema(PushForm(formdata=None, meta=meta).reason)
+    task = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "bpmn_id": {"type": "string"},
+            "form_key": {"type": "string", "enum": sorted(TASK_FORMS),
+                         "description": "请求体格式见同名 TaskForm_<form_key>"},
+            "roles": {"type": "array", "items": {"type": "string"}}, "tier": {"type": "integer", "nullable": True},
+            "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
+            "case_number": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+            "due_at": {"type": "string", "format": "date-time", "nullable": True},
+            "complete_url": {"type": "string", "format": "uri"},
+        },
+    }
+    datetime_or_null = {"type": "string", "format": "date-time", "nullable": True}
+    schemas = {
+        "Error": {"type": "object", "required": ["error", "message"], "properties": {
+            "error": {"type": "string"}, "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+        }},
+        "HandoffRequest": form_schema(HandoffForm(formdata=None, meta=meta)),
+        "HandoffResponse": {"type": "object", "properties": {
+            "case_number": {"type": "string"}, "created": {"type": "boolean"},
+            "status": {"type": "string"}, "url": {"type": "string", "format": "uri"},
+            "page_url": {"type": "string", "format": "uri"},
+        }},
+        "Push": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "case_number": {"type": "string"}, "title": {"type": "string"},
+            "grid_code": {"type": "string"}, "police_grid": {"type": "string"}, "reason": push_reason,
+            "pushed_at": {"type": "string", "format": "date-time"},
+            "incident_number": {"type": "string", "nullable": True},
+        }},
+        "Task": task,
+        "Case": {"type": "object", "properties": {
+            "number": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "string"},
+            "outcome": {"type": "string", "nullable": True}, "tier": {"type": "integer", "nullable": True},
+            "card": {"type": "string"}, "violence_risk": {"type": "boolean"}, "source": {"type": "string"},
+            "category": {"type": "string", "nullable": True}, "grid_code": {"type": "string"},
+            "address": {"type": "string"}, "opened_at": {"type": "string", "format": "date-time"},
+            "closed_at": datetime_or_null,
+            "current_tasks": {"type": "array", "items": _ref("Task")},
+            "trail": {"type": "array", "items": {"type": "object", "properties": {
+                "seq": {"type": "integer"}, "event": {"type": "string"},
+                "occurred_at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
+                "task": {"type": "string", "nullable": True},
+            }}},
+        }},
+        **task_schemas,
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "解纷 Jiefen API", "version": "1.0.0",
+            "description": "公安系统移交非警务警情、查询案件与任务、办理任务、接收推送。"
+                           "每个系统一个令牌（flask --app wsgi create-token），调用以该系统的服务账号身份进行，"
+                           "只能看到和办理其网格内的案件。",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+            "schemas": schemas,
+        },
+        "security": [{"bearerAuth": []}],
+        "paths": {
+            "/openapi.json": {"get": {
+                "summary": "本文档 / this document", "operationId": "getOpenapi", "security": [],
+                "responses": {"200": {"description": "OpenAPI 3 document", **_json({"type": "object"})}},
+            }},
+            "/handoffs": {"post": {
+                "summary": "移交非警务警情 / hand a non-police call to mediation",
+                "description": "按 (系统, incident_number) 幂等：重复提交返回首次登记的案件，状态 200，不再新建。",
+                "operationId": "createHandoff",
+                "requestBody": {"required": True, **_json(_ref("HandoffRequest"))},
+                "responses": {
+                    "201": {"description": "案件已登记 / case opened", **_json(_ref("HandoffResponse"))},
+                    "200": {"description": "重复提交，返回已有案件 / replay", **_json(_ref("HandoffResponse"))},
+                    **_errors("400", "401", "403", "409", "413", "422"),
+                },
+            }},
+            "/pushes": {"get": {
+                "summary": "调解推送公安的案件 / cases pushed to the police",
+                "description": "按 id 递增；用上次返回的 next_after 作为 after 轮询。",
+                "operationId": "listPushes",
+                "parameters": [
+                    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+                    {"name": "limit", "in": "query",
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
+                ],
+                "responses": {
+                    "200": {"description": "推送列表", **_json({"type": "object", "properties": {
+                        "pushes": {"type": "array", "items": _ref("Push")}, "next_after": {"type": "integer"},
+                    }})},
+                    **_errors("400", "401"),
+                },
+            }},
+            "/cases/{number}": {"get": {
+                "summary": "案件概况 / case summary", "operationId": "getCase",
+                "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "案件", **_json(_ref("Case"))}, **_errors("401", "404")},
+            }},
+            "/tasks": {"get": {
+                "summary": "本系统可办理的任务 / ready tasks of the system's service user", "operationId": "listTasks",
+                "description": "按时限排序，分页。",
+                "parameters": [{"name": "page", "in": "query",
+                                "schema": {"type": "integer", "minimum": 1, "default": 1}}],
+                "responses": {
+                    "200": {"description": "任务列表", **_json({"type": "object", "properties": {
+                        "tasks": {"type": "array", "items": _ref("Task")}, "page": {"type": "integer"},
+                        "pages": {"type": "integer"}, "total": {"type": "integer"}}})},
+                    **_errors("400", "401"),
+                },
+            }},
+            "/tasks/{task_id}/complete": {"post": {
+                "summary": "办理任务 / complete a task",
+                "description": "请求体为该任务 form_key 对应的 TaskForm_<form_key>，校验与页面表单相同。",
+                "operationId": "completeTask",
+                "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, **_json({"oneOf": [_ref(name) for name in task_schemas]})},
+                "responses": {
+                    "200": {"description": "已办结", **_json({"type": "object", "properties": {
+                        "task": _ref("Task"), "case_url": {"type": "string", "format": "uri"}}})},
+                    **_errors("400", "401", "403", "404", "409", "413", "422"),
+                },
+            }},
+        },
+    }

@@ -1,0 +1,211 @@
+"""API views: authenticate the token, validate with the pages' WTForms forms, call one service, answer JSON.
+
+Errors are JSON `{"error": code, "message": 中文说明, "fields": {field: [messages]}}` with the status:
+400 bad JSON, 401 missing/unknown/revoked token, 403 role, 404 not found or outside the caller's grids,
+409 a task already done or a concurrent change, 413 body too large, 422 invalid fields.
+"""
+from datetime import datetime
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
+
+from app.api.openapi import build_document
+from app.services import api_tokens, cases as case_service, handoffs as handoff_service, tasks as task_service
+from app.services.errors import JiefenError
+from app.services.listing import ListFilter
+from forms import task_form_class
+from forms.handoffs import HandoffForm
+from forms.json import JsonShapeError, json_to_formdata
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "bad_request",
+               422: "invalid_input", 429: "too_many_requests"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, fields: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.fields = status, message, fields or {}
+
+
+def error_response(status: int, message: str, fields: dict | None = None):
+    body = {"error": ERROR_CODES.get(status, "error"), "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(body)
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="jiefen"'
+    return response
+
+
+@bp.before_request
+def authenticate():
+    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    caller = api_tokens.authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
+    if caller is None:
+        return error_response(401, "缺少或无效的 API 令牌（Authorization: Bearer <token>）。")
+    g.api_caller = caller
+    return None
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError):
+    return error_response(error.status, error.message, error.fields)
+
+
+@bp.errorhandler(JiefenError)
+def domain_error(error: JiefenError):
+    return error_response(error.status_code, error.message, getattr(error, "field_errors", None))
+
+
+# By code, not only by class: the app's own handlers for a code (HTML pages) would win otherwise.
+@bp.errorhandler(400)
+@bp.errorhandler(404)
+@bp.errorhandler(405)
+@bp.errorhandler(413)
+@bp.errorhandler(415)
+@bp.errorhandler(429)
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    messages = {413: f"请求体过大（上限 {current_app.config['API_MAX_BODY_BYTES']} 字节）。",
+                404: "没有找到。", 405: "不支持该请求方法。"}
+    return error_response(error.code or 500, messages.get(error.code, error.description or "请求有误。"))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(build_document())
+
+
+@bp.post("/handoffs")
+def create_handoff():
+    caller = g.api_caller
+    form = _form_from_json(HandoffForm)
+    result = handoff_service.hand_off_case(caller.user, form.to_handoff(caller.system))
+    case = result.case
+    return jsonify({
+        "case_number": case.number,
+        "created": result.created,
+        "status": case.status,
+        "url": url_for("api.show_case", number=case.number, _external=True),
+        "page_url": url_for("cases.show", number=case.number, _external=True),
+    }), 201 if result.created else 200
+
+
+@bp.get("/pushes")
+def list_pushes():
+    after = request.args.get("after", "0")
+    limit = request.args.get("limit", "100")
+    if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 500:
+        raise ApiError(400, "after 须为非负整数，limit 须为 1–500 的整数。")
+    pushes = handoff_service.list_pushes(g.api_caller.user, after_id=int(after), limit=int(limit))
+    return jsonify({
+        "pushes": [{
+            "id": push.id, "case_number": push.case_number, "title": push.title, "grid_code": push.grid_code,
+            "police_grid": push.police_grid, "reason": push.reason, "pushed_at": _iso(push.pushed_at),
+            "incident_number": push.incident_number,
+        } for push in pushes],
+        "next_after": pushes[-1].id if pushes else int(after),
+    })
+
+
+@bp.get("/cases/<number>")
+def show_case(number: str):
+    view = case_service.get_case(g.api_caller.user, number)
+    case = view.case
+    return jsonify({
+        "number": case.number, "title": case.title, "status": case.status, "outcome": case.outcome,
+        "tier": case.tier, "card": case.card, "violence_risk": case.violence_risk, "source": case.source,
+        "category": case.category.code if case.category else None, "grid_code": case.grid.code,
+        "address": case.address_text, "opened_at": _iso(case.opened_at), "closed_at": _iso(case.closed_at),
+        "current_tasks": [_task_json(task) for task in view.open_tasks],
+        "trail": [{"seq": entry.seq, "event": entry.event, "occurred_at": _iso(entry.occurred_at),
+                   "actor": entry.actor_name, "task": entry.data.get("task")} for entry in view.trail],
+    })
+
+
+@bp.get("/tasks")
+def list_tasks():
+    page_number = request.args.get("page", "1")
+    if not page_number.isdigit() or int(page_number) < 1:
+        raise ApiError(400, "page 须为正整数。")
+    page = task_service.list_my_tasks(g.api_caller.user, ListFilter(sort="due", page=int(page_number)))
+    return jsonify({"tasks": [_task_json(task) for task in page.items], "page": page.page, "pages": page.pages,
+                    "total": page.total})
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+def complete_task(task_id: int):
+    actor = g.api_caller.user
+    task = task_service.get_task(actor, task_id)
+    if task.state != "ready":
+        raise ApiError(409, "该任务已办理或已不在当前环节。")
+    if not task_service.can_do_task(actor, task):
+        raise ApiError(403, f"“{task.name}”不能由本系统办理。")
+    try:
+        form_class = task_form_class(task.form_key)
+    except LookupError as error:
+        raise ApiError(500, str(error)) from None
+    form = _form_from_json(form_class)
+    done = task_service.complete_task(actor, task.id, form.to_data())
+    return jsonify({"task": _task_json(done),
+                    "case_url": url_for("api.show_case", number=done.case.number, _external=True)})
+
+
+def _form_from_json(form_class):
+    """The page's form, filled from the JSON body and validated; refuses bad JSON (400) and bad fields (422)."""
+    try:
+        payload = request.get_json()
+    except UnsupportedMediaType:
+        raise ApiError(400, "请求体须为 JSON（Content-Type: application/json）。") from None
+    except BadRequest:
+        raise ApiError(400, "请求体不是有效的 JSON。") from None
+    if not isinstance(payload, dict):
+        raise ApiError(400, "请求体须为 JSON 对象。")
+    try:
+        formdata = json_to_formdata(payload)
+    except JsonShapeError as error:
+        raise ApiError(400, str(error)) from None
+    form = form_class(formdata=formdata, meta={"csrf": False})
+    unknown = sorted(set(payload) - set(form._fields) | ({"csrf_token"} & set(payload)))
+    if unknown:
+        raise ApiError(422, "存在未知字段。", {name: ["未知字段。"] for name in unknown})
+    if not form.validate():
+        raise ApiError(422, "提交的数据有误。", _form_errors(form))
+    return form
+
+
+def _form_errors(form) -> dict:
+    """Field errors; a list field's entries are named like their form data: `parties-0-name`."""
+    errors: dict[str, list[str]] = {}
+    for name, field in form._fields.items():
+        items = field.errors.items() if isinstance(field.errors, dict) else enumerate(field.errors)
+        for key, item in items:
+            if isinstance(item, dict):
+                for sub_name, messages in item.items():
+                    errors[f"{name}-{key}-{sub_name}"] = list(messages)
+            elif isinstance(item, (list, tuple)):
+                errors[f"{name}-{key}"] = list(item)
+            else:
+                errors.setdefault(name, []).append(item)
+    return errors
+
+
+def _task_json(task) -> dict:
+    return {
+        "id": task.id, "name": task.name, "bpmn_id": task.bpmn_id, "form_key": task.form_key,
+        "roles": task.roles, "tier": task.tier, "state": task.state, "case_number": task.case.number,
+        "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
+        "complete_url": url_for("api.complete_task", task_id=task.id, _external=True),
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,73 @@
+from urllib.parse import quote
+
+from flask import Blueprint, Response, flash, redirect, url_for
+from flask_login import current_user, login_required
+
+from app.services import case_files
+from app.services.errors import InvalidInputError
+from forms.task_actions import AttachmentForm, CommentForm
+
+bp = Blueprint("casefile", __name__, url_prefix="/cases")
+
+
+@bp.post("/<number>/comments")
+@login_required
+def add_comment(number: str):
+    form = CommentForm()
+    task_id = _task_id(form.task_id.data)
+    if not form.validate_on_submit():
+        flash("；".join(form.body.errors) or "表单有误。", "error")
+    else:
+        try:
+            case_files.add_comment(current_user, number, form.body.data, task_id)
+        except InvalidInputError as error:
+            flash(_message(error), "error")
+        else:
+            flash("意见已添加。", "success")
+    return _back(number, task_id)
+
+
+@bp.post("/<number>/attachments")
+@login_required
+def add_attachment(number: str):
+    form = AttachmentForm()
+    task_id = _task_id(form.task_id.data)
+    if not form.validate_on_submit():
+        flash("；".join(form.file.errors) or "表单有误。", "error")
+    else:
+        upload = form.file.data
+        try:
+            attachment = case_files.add_attachment(current_user, number, upload.filename or "", upload.read(), task_id)
+        except InvalidInputError as error:
+            flash(_message(error), "error")
+        else:
+            flash(f"附件“{attachment.filename}”已上传。", "success")
+    return _back(number, task_id)
+
+
+@bp.get("/<number>/attachments/<int:attachment_id>")
+@login_required
+def download(number: str, attachment_id: int):
+    file = case_files.get_attachment(current_user, number, attachment_id)
+    response = Response(file.data, mimetype=file.content_type)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file.filename)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _task_id(value) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _back(number: str, task_id: int | None):
+    if task_id is not None:
+        return redirect(url_for("tasks.show", task_id=task_id))
+    return redirect(url_for("cases.show", number=number) + "#case-file")
+
+
+def _message(error: InvalidInputError) -> str:
+    return "；".join([error.message, *(m for messages in error.field_errors.values() for m in messages)])

@@ -1,0 +1,62 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.services import access, catalog
+from app.services import handoffs as handoff_service
+from app.services.errors import InvalidInputError
+from forms.base import show_field_errors
+from forms.handoffs import HandoffForm, PushForm
+
+bp = Blueprint("handoffs", __name__, url_prefix="/handoffs")
+
+BLANK_PARTIES = {"parties": [{"role": "applicant"}, {"role": "respondent"}]}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    access.ensure_can_hand_off(current_user)
+    form = HandoffForm() if request.method == "POST" else HandoffForm(data=BLANK_PARTIES)
+    if form.validate_on_submit():
+        try:
+            result = handoff_service.hand_off_case(current_user, form.to_handoff(handoff_service.PAGE_SYSTEM))
+        except InvalidInputError as error:
+            show_field_errors(form, error.field_errors)
+            flash(error.message, "error")
+        else:
+            if result.created:
+                flash(f"警情已移交调解，案件 {result.case.number} 已登记。", "success")
+            else:
+                flash(f"接警单号 {form.incident_number.data} 已移交过，即案件 {result.case.number}。", "error")
+            return redirect(url_for("cases.show", number=result.case.number))
+    elif form.is_submitted():
+        flash("表单有误，请按提示修改。", "error")
+    return render_template("handoffs/new.html", form=form, addresses=catalog.addresses_for(current_user),
+                           grids=catalog.grids_for(current_user)), 422 if form.is_submitted() else 200
+
+
+@bp.post("/push/<number>")
+@login_required
+def push(number: str):
+    form = PushForm()
+    if not form.validate_on_submit():
+        flash("请填写推送公安的原因。", "error")
+        return redirect(url_for("cases.show", number=number))
+    try:
+        handoff_service.push_case_to_police(current_user, number, form.reason.data)
+    except InvalidInputError as error:
+        flash(error.message, "error")
+    else:
+        flash(f"案件 {number} 已推送公安。", "success")
+    return redirect(url_for("cases.show", number=number))
+
+
+@bp.app_template_global()
+def police_links(case):
+    """The case page's police panel: the hand-off the case came from and its push to the police."""
+    return handoff_service.get_police_links(current_user, case.number)
+
+
+@bp.app_template_global()
+def can_push_to_police() -> bool:
+    return current_user.role in access.ROLES_THAT_PUSH_TO_POLICE

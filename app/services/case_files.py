@@ -1,0 +1,163 @@
+"""Comments and attachments on a case (the case file, 卷宗): adding them and reading them back.
+
+Attachments are stored in the database (table attachment_content), written in the same transaction
+as their trail entry: nothing half-saved on disk if the step fails, and every worker — on any
+machine — serves them, since the workers share nothing but the database.
+"""
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Attachment, AttachmentContent, CaseComment, DisputeCase, Task, User
+from app.models.comment import MAX_COMMENT_LENGTH
+from app.services import access, clock
+from app.services.errors import InvalidInputError, NotFoundError
+from app.services.trail import append_event
+from app.services.transaction import transaction
+
+# Allowed types: extension → (content type served, how such a file starts).
+FILE_TYPES = {
+    "pdf": ("application/pdf", (b"%PDF-",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "doc": ("application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
+}
+MAX_FILENAME_LENGTH = 120
+_FORBIDDEN_IN_NAMES = set('<>:"/\\|?*')
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    comments: list[CaseComment]
+    attachments: list[Attachment]
+    may_comment: bool
+    may_attach: bool
+
+
+@dataclass(frozen=True)
+class Download:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@transaction
+def add_comment(actor: User, case_number: str, body: str, task_id: int | None = None) -> CaseComment:
+    """A comment on a case (or one of its tasks), visible to everyone who may see the case."""
+    case = _case_by_number(actor, case_number)
+    access.ensure_may(actor, access.ADD_COMMENT, case)
+    task = _task_of(case, task_id)
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInputError("请填写意见内容。", {"body": ["请填写意见内容。"]})
+    if len(body) > MAX_COMMENT_LENGTH:
+        raise InvalidInputError("意见过长。", {"body": [f"最多 {MAX_COMMENT_LENGTH} 字。"]})
+    now = clock.now()
+    comment = CaseComment(case_id=case.id, task_id=task.id if task else None, author_id=actor.id, body=body,
+                          created_at=now)
+    db.session.add(comment)
+    db.session.flush()
+    # The trail keeps the text's hash: the comment cannot be edited unnoticed.
+    append_event(case.id, "comment_added", actor=actor, at=now, task_id=comment.task_id, data={
+        "comment_id": comment.id, "task": task.name if task else None,
+        "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
+    })
+    return comment
+
+
+@transaction
+def add_attachment(actor: User, case_number: str, filename: str, data: bytes,
+                   task_id: int | None = None) -> Attachment:
+    """Attach a file (pdf, jpg, png, doc, docx; size-limited) to a case or one of its tasks."""
+    case = _case_by_number(actor, case_number)
+    access.ensure_may(actor, access.ADD_ATTACHMENT, case)
+    task = _task_of(case, task_id)
+    name, content_type = _check_file(filename, data)
+    now = clock.now()
+    digest = hashlib.sha256(data).hexdigest()
+    attachment = Attachment(case_id=case.id, task_id=task.id if task else None, uploaded_by_id=actor.id,
+                            filename=name, content_type=content_type, size=len(data), sha256=digest,
+                            created_at=now)
+    db.session.add(attachment)
+    db.session.flush()
+    db.session.add(AttachmentContent(attachment_id=attachment.id, data=data))
+    append_event(case.id, "attachment_added", actor=actor, at=now, task_id=attachment.task_id, data={
+        "attachment_id": attachment.id, "filename": name, "size": len(data), "sha256": digest,
+        "task": task.name if task else None,
+    })
+    return attachment
+
+
+def get_case_file(actor: User, case_id: int) -> CaseFile:
+    """Comments and attachments of a case the actor may see, oldest first."""
+    if not access.can_see_case(actor, case_id):
+        raise NotFoundError("没有找到该案件。")
+    comments = db.session.scalars(select(CaseComment).where(CaseComment.case_id == case_id)
+                                  .options(selectinload(CaseComment.author)).order_by(CaseComment.id)).all()
+    attachments = db.session.scalars(select(Attachment).where(Attachment.case_id == case_id)
+                                     .options(selectinload(Attachment.uploaded_by)).order_by(Attachment.id)).all()
+    return CaseFile(comments=list(comments), attachments=list(attachments),
+                    may_comment=access.may(actor, access.ADD_COMMENT), may_attach=access.may(actor, access.ADD_ATTACHMENT))
+
+
+def get_attachment(actor: User, case_number: str, attachment_id: int) -> Download:
+    """An attachment's bytes, for users who may see its case (others: not found)."""
+    case = _case_by_number(actor, case_number)
+    access.ensure_may(actor, access.DOWNLOAD_ATTACHMENT, case)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.case_id != case.id:
+        raise NotFoundError("没有找到该附件。")
+    content = db.session.get(AttachmentContent, attachment.id)
+    return Download(filename=attachment.filename, content_type=attachment.content_type, data=content.data)
+
+
+def clean_filename(filename: str) -> str:
+    """The last path part, without control or reserved characters, dots or spaces at the ends,
+    at most MAX_FILENAME_LENGTH characters with the extension kept; Chinese names stay readable."""
+    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in _FORBIDDEN_IN_NAMES)
+    name = name.strip(" ").rstrip(". ")
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        return name[:MAX_FILENAME_LENGTH]
+    stem = stem.strip(" .") or "附件"
+    extension = extension.lower()
+    return f"{stem[:MAX_FILENAME_LENGTH - len(extension) - 1]}.{extension}"
+
+
+def _check_file(filename: str, data: bytes) -> tuple[str, str]:
+    name = clean_filename(filename)
+    extension = name.rpartition(".")[2] if "." in name else ""
+    allowed = "、".join(sorted({key for key in FILE_TYPES if key != "jpeg"}))
+    if extension not in FILE_TYPES:
+        raise InvalidInputError("不支持该文件类型。", {"file": [f"只能上传 {allowed} 文件。"]})
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    if not data:
+        raise InvalidInputError("文件是空的。", {"file": ["请选择非空文件。"]})
+    if len(data) > limit:
+        raise InvalidInputError("文件过大。", {"file": [f"文件不能超过 {limit // (1024 * 1024)} MB。"]})
+    content_type, signatures = FILE_TYPES[extension]
+    if not data.startswith(signatures):
+        raise InvalidInputError("文件内容与类型不符。", {"file": [f"该文件不是有效的 {extension} 文件。"]})
+    return name, content_type
+
+
+def _case_by_number(actor: User, number: str) -> DisputeCase:
+    case = db.session.scalar(select(DisputeCase).where(DisputeCase.number == number))
+    return access.ensure_case_visible(actor, case)
+
+
+def _task_of(case: DisputeCase, task_id: int | None) -> Task | None:
+    if task_id is None:
+        return None
+    task = db.session.get(Task, task_id)
+    if task is None or task.case_id != case.id:
+        raise NotFoundError("没有找到该任务。")
+    return task

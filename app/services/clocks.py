@@ -1,0 +1,85 @@
+"""Pausing and resuming a case's clock, and extending the legal mediation limit."""
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import DisputeCase, User
+from app.services import access, clock, engine
+from app.services.errors import AccessDeniedError, InvalidInputError
+from app.services.trail import append_event
+from app.services.transaction import transaction
+from app.services.workflow_mirror import lock_workflow, record_step
+
+MAX_EXTENSION_DAYS = 90
+
+
+@transaction
+def pause_case_clock(actor: User, number: str, reason: str) -> DisputeCase:
+    """Stop the case's clock with a recorded reason (e.g. waiting for a party who is away)."""
+    case = _case_for_clock(actor, number)
+    if not reason.strip():
+        raise InvalidInputError("请填写暂停计时的原因。", {"reason": ["请填写暂停计时的原因。"]})
+    if case.clock_paused_at is not None:
+        raise InvalidInputError("该案件的计时已暂停。")
+    now = clock.now()
+    case.clock_paused_at, case.clock_pause_reason = now, reason.strip()[:200]
+    append_event(case.id, "clock_paused", actor=actor, at=now, data={"reason": case.clock_pause_reason})
+    return case
+
+
+@transaction
+def resume_case_clock(actor: User, number: str) -> DisputeCase:
+    """Restart the clock: every pending time limit moves on by the time it stood still."""
+    case = _case_for_clock(actor, number)
+    if case.clock_paused_at is None:
+        raise InvalidInputError("该案件的计时没有暂停。")
+    now = clock.now()
+    paused_for = now - case.clock_paused_at
+    workflow = lock_workflow(case.id)
+    result = engine.shift_timers(workflow.state, paused_for)
+    if result is not None:
+        record_step(case, workflow, result, actor=actor, now=now)
+    case.clock_paused_at, case.clock_pause_reason = None, ""
+    append_event(case.id, "clock_resumed", actor=actor, at=now,
+                 data={"paused_seconds": int(paused_for.total_seconds())})
+    return case
+
+
+@transaction
+def extend_mediation(actor: User, number: str, days: int, both_parties_consent: bool) -> DisputeCase:
+    """Extend the 30-day mediation limit (People's Mediation Law): only with both parties' consent."""
+    case = _case_for_clock(actor, number)
+    errors = {}
+    if not both_parties_consent:
+        errors["both_parties_consent"] = ["延长调解期限须经双方当事人同意。"]
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        errors["days"] = [f"延长天数须在 1 到 {MAX_EXTENSION_DAYS} 之间。"]
+    if errors:
+        raise InvalidInputError("无法延长调解期限。", errors)
+    workflow = lock_workflow(case.id)
+    result = engine.shift_timers(workflow.state, timedelta(days=days), only={"mediation_limit"})
+    if result is None:
+        raise InvalidInputError("该案件当前没有进行中的调解期限。")
+    now = clock.now()
+    record_step(case, workflow, result, actor=actor, now=now)
+    append_event(case.id, "mediation_extended", actor=actor, at=now,
+                 data={"days": days, "both_parties_consent": True})
+    return case
+
+
+def can_manage_clock(actor: User) -> bool:
+    try:
+        access.ensure_can_manage_clock(actor)
+    except AccessDeniedError:
+        return False
+    return True
+
+
+def _case_for_clock(actor: User, number: str) -> DisputeCase:
+    case = db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first()
+    access.ensure_case_visible(actor, case)
+    access.ensure_can_manage_clock(actor)
+    if case.status != "open":
+        raise InvalidInputError("已结案的案件没有计时。")
+    return case

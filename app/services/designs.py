@@ -1,0 +1,401 @@
+"""Designing processes: drafts, validated deploys, versions, diffs, roll backs, case migration, heatmaps.
+
+Only designers (and admins) change processes (access.ensure_can_design); every deploy, roll back and
+migration is recorded in `process_event`, and a migration also in the case's trail. A deploy that
+fails validation raises DefinitionInvalidError with every problem and changes nothing.
+"""
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import delete, distinct, func, select
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import (
+    ROLES, DisputeCase, ProcessDefinition, ProcessDraft, ProcessEvent, Task, User, WorkflowState,
+)
+from app.services import access, clock, engine
+from app.services.errors import (
+    DefinitionInvalidError, InvalidInputError, NotFoundError, ProcessError,
+)
+from app.services.schedules import current_calendar
+from app.services.trail import append_event
+from app.services.transaction import transaction
+from app.services.workflow_mirror import lock_workflow, record_step
+
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+MAX_DRAFT_BYTES = engine.MAX_BPMN_BYTES
+
+BLANK_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" \
+xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_{key}" \
+targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="{key}" name="{key}" isExecutable="true">
+    <bpmn:startEvent id="started" name="开始" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="diagram_{key}">
+    <bpmndi:BPMNPlane id="plane_{key}" bpmnElement="{key}">
+      <bpmndi:BPMNShape id="started_di" bpmnElement="started">
+        <dc:Bounds x="180" y="160" width="36" height="36" />
+      </bpmndi:BPMNShape>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    id: int
+    key: str
+    version: int
+    name: str
+    checksum: str
+    deployed_at: datetime
+    deployed_by: str
+    running_cases: int
+
+
+@dataclass(frozen=True)
+class ProcessSummary:
+    key: str
+    name: str
+    versions: list[VersionRow]
+    draft_saved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ProcessView:
+    key: str
+    name: str
+    versions: list[VersionRow]
+    events: list[ProcessEvent]
+    draft: ProcessDraft | None
+
+
+@dataclass(frozen=True)
+class Design:
+    """What the modeler opens: a draft, a deployed version, or a blank diagram."""
+
+    key: str
+    bpmn_xml: str
+    source: str  # "draft", "version" or "blank"
+    version: int | None
+
+
+@dataclass(frozen=True)
+class DeployOutcome:
+    key: str
+    version: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class MigrationCandidate:
+    case_id: int
+    number: str
+    title: str
+    tasks: list[str]
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class StepLoad:
+    bpmn_id: str
+    waiting: int
+    yellow: int
+    red: int
+
+
+@dataclass(frozen=True)
+class CaseDiagram:
+    bpmn_xml: str
+    version: int
+    completed: list[str]
+    current: list[str]
+    timers: list[engine.WaitingTimer]
+
+
+# --- Reading --------------------------------------------------------------------------------------
+
+def list_processes(actor: User) -> list[ProcessSummary]:
+    """Every deployed process with its versions, newest first, and whether a draft is waiting."""
+    access.ensure_can_design(actor)
+    rows = _version_rows(None)
+    drafts = {draft.key: draft.saved_at for draft in db.session.scalars(select(ProcessDraft))}
+    keys = list(dict.fromkeys([row.key for row in rows] + sorted(drafts)))
+    return [
+        ProcessSummary(
+            key=key,
+            name=next((row.name for row in rows if row.key == key), key),
+            versions=[row for row in rows if row.key == key],
+            draft_saved_at=drafts.get(key),
+        )
+        for key in keys
+    ]
+
+
+def get_process(actor: User, key: str) -> ProcessView:
+    access.ensure_can_watch_processes(actor)
+    versions = _version_rows(key)
+    draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.key == key)).first()
+    if not versions and draft is None:
+        raise NotFoundError(f"流程 “{key}” 不存在。")
+    events = db.session.scalars(
+        select(ProcessEvent).where(ProcessEvent.key == key).order_by(ProcessEvent.id.desc()).limit(200)
+    ).all()
+    return ProcessView(key=key, name=versions[0].name if versions else key, versions=versions,
+                       events=list(events), draft=draft)
+
+
+def open_design(actor: User, key: str, version: int | None = None) -> Design:
+    """The diagram to edit: a given version, else the draft, else the newest version, else a blank one."""
+    access.ensure_can_design(actor)
+    _check_key(key)
+    if version is not None:
+        definition = _definition(key, version)
+        return Design(key=key, bpmn_xml=definition.bpmn_xml, source="version", version=version)
+    draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.key == key)).first()
+    if draft is not None:
+        return Design(key=key, bpmn_xml=draft.bpmn_xml, source="draft", version=None)
+    newest = _newest(key)
+    if newest is not None:
+        return Design(key=key, bpmn_xml=newest.bpmn_xml, source="version", version=newest.version)
+    return Design(key=key, bpmn_xml=BLANK_DIAGRAM.format(key=key), source="blank", version=None)
+
+
+def get_version_xml(actor: User, key: str, version: int) -> str:
+    access.ensure_can_watch_processes(actor)
+    return _definition(key, version).bpmn_xml
+
+
+def diff_versions(actor: User, key: str, old_version: int, new_version: int) -> engine.DefinitionDiff:
+    access.ensure_can_design(actor)
+    return engine.diff_definitions(_definition(key, old_version).bpmn_xml, _definition(key, new_version).bpmn_xml)
+
+
+def list_migration_candidates(actor: User, key: str, from_version: int) -> tuple[int, list[MigrationCandidate]]:
+    """Open cases on a version, each with why it cannot move to the next version (None if it can)."""
+    access.ensure_can_design(actor)
+    source, target = _definition(key, from_version), _definition(key, from_version + 1)
+    rows = db.session.execute(
+        select(DisputeCase.id, DisputeCase.number, DisputeCase.title, WorkflowState.state)
+        .join(WorkflowState, WorkflowState.case_id == DisputeCase.id)
+        .where(WorkflowState.definition_id == source.id, DisputeCase.status != "closed")
+        .order_by(DisputeCase.id)
+    ).all()
+    task_names: dict[int, list[str]] = {}
+    for case_id, name in db.session.execute(
+        select(Task.case_id, Task.name).where(Task.case_id.in_([row.id for row in rows]), Task.state == "ready")
+    ):
+        task_names.setdefault(case_id, []).append(name)
+    return target.version, [
+        MigrationCandidate(case_id=row.id, number=row.number, title=row.title, tasks=task_names.get(row.id, []),
+                           problem=engine.migration_problem(row.state, target.bpmn_xml))
+        for row in rows
+    ]
+
+
+def count_open_work(actor: User, key: str) -> tuple[str, list[StepLoad]]:
+    """The newest diagram of a process and, per user task, how many ready tasks of open cases wait
+    there and how many of those cases carry a yellow or red card: one GROUP BY over task × case."""
+    access.ensure_can_watch_processes(actor)
+    newest = _newest(key)
+    if newest is None:
+        raise NotFoundError(f"流程 “{key}” 不存在。")
+    on_process = select(WorkflowState.case_id).join(
+        ProcessDefinition, ProcessDefinition.id == WorkflowState.definition_id
+    ).where(ProcessDefinition.key == key)
+    rows = db.session.execute(
+        select(
+            Task.bpmn_id,
+            func.count(Task.id),
+            func.count(distinct(sql_case((DisputeCase.card == "yellow", DisputeCase.id)))),
+            func.count(distinct(sql_case((DisputeCase.card == "red", DisputeCase.id)))),
+        )
+        .join(DisputeCase, DisputeCase.id == Task.case_id)
+        .where(Task.state == "ready", DisputeCase.status != "closed", Task.case_id.in_(on_process),
+               access.counted_cases(actor))
+        .group_by(Task.bpmn_id)
+        .order_by(Task.bpmn_id)
+    ).all()
+    return newest.bpmn_xml, [StepLoad(bpmn_id=b, waiting=w, yellow=y, red=r) for b, w, y, r in rows]
+
+
+def get_case_diagram(actor: User, number: str) -> CaseDiagram:
+    """A case's own process version with its finished steps, current tasks and waiting timers."""
+    case = db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first()
+    access.ensure_case_visible(actor, case)
+    row = db.session.execute(
+        select(WorkflowState.state, ProcessDefinition.bpmn_xml, ProcessDefinition.version)
+        .join(ProcessDefinition, ProcessDefinition.id == WorkflowState.definition_id)
+        .where(WorkflowState.case_id == case.id)
+    ).first()
+    if row is None:
+        raise NotFoundError("该案件没有流程实例。")
+    position = engine.diagram_position(row.state)
+    return CaseDiagram(bpmn_xml=row.bpmn_xml, version=row.version, completed=list(position.completed),
+                       current=list(position.ready), timers=list(position.timers))
+
+
+# --- Changing -------------------------------------------------------------------------------------
+
+@transaction
+def save_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
+    """Keep the diagram a designer is working on (one draft per process); nothing is validated yet."""
+    access.ensure_can_design(actor)
+    _check_key(key)
+    _check_size(bpmn_xml)
+    draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.key == key)).first()
+    if draft is None:
+        draft = ProcessDraft(key=key, bpmn_xml=bpmn_xml, saved_at=clock.now(), saved_by_id=actor.id)
+        db.session.add(draft)
+    else:
+        draft.bpmn_xml, draft.saved_at, draft.saved_by_id = bpmn_xml, clock.now(), actor.id
+    db.session.flush()
+    return draft
+
+
+@transaction
+def deploy_design(actor: User, key: str, bpmn_xml: str, form_keys: Iterable[str]) -> DeployOutcome:
+    """Validate a diagram and make it the newest version of its process; its draft is then done."""
+    access.ensure_can_design(actor)
+    _check_key(key)
+    outcome = _deploy(actor, key, bpmn_xml, frozenset(form_keys), "definition_deployed", {})
+    db.session.execute(delete(ProcessDraft).where(ProcessDraft.key == key))
+    return outcome
+
+
+@transaction
+def roll_back(actor: User, key: str, version: int, form_keys: Iterable[str]) -> DeployOutcome:
+    """Deploy an older version's diagram again as the newest version (running cases stay where they are)."""
+    access.ensure_can_design(actor)
+    old = _definition(key, version)
+    return _deploy(actor, key, old.bpmn_xml, frozenset(form_keys), "definition_rolled_back",
+                   {"from_version": version})
+
+
+@transaction
+def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> DisputeCase:
+    """Move one running case to a newer version of its process; raise ProcessError with the reason if it
+    cannot move. Its ready tasks stay (by BPMN id) and its timers keep their due times."""
+    access.ensure_can_design(actor)
+    target = _definition(key, to_version)
+    workflow = lock_workflow(case_id)
+    case = db.session.get(DisputeCase, case_id)
+    current = db.session.get(ProcessDefinition, workflow.definition_id)
+    if current.key != key:
+        raise ProcessError(f"案件 {case.number} 不在流程 “{key}” 上。")
+    if current.version >= target.version:
+        raise ProcessError(f"案件 {case.number} 已在 v{current.version}，不能迁移到 v{target.version}。")
+    if case.status == "closed":
+        raise ProcessError(f"案件 {case.number} 已结案。")
+    result = engine.migrate_workflow(workflow.state, target.bpmn_xml, current_calendar())
+    now = clock.now()
+    workflow.definition_id = target.id
+    append_event(case.id, "case_migrated", actor=actor, at=now,
+                 data={"process": key, "from": current.version, "to": target.version})
+    record_step(case, workflow, result, actor=actor, now=now)
+    _refresh_task_rows(case.id, result)
+    _record(actor, key, target.version, "case_migrated",
+            {"case": case.number, "from": current.version, "to": target.version}, now)
+    return case
+
+
+# --- Helpers --------------------------------------------------------------------------------------
+
+def _deploy(actor: User, key: str, bpmn_xml: str, form_keys: frozenset, event: str, data: dict) -> DeployOutcome:
+    _check_size(bpmn_xml)
+    problems = engine.validate_definition(bpmn_xml, form_keys, ROLES)
+    found_key = engine.process_key_of(bpmn_xml)
+    if found_key is not None and found_key != key:
+        problems.insert(0, engine.DefinitionProblem(found_key, "", f"流程 id 是 “{found_key}”，应为 “{key}”"))
+    if problems:
+        raise DefinitionInvalidError(f"流程有 {len(problems)} 处问题，未部署。", problems)
+    info = engine.inspect_definition(bpmn_xml)
+    current = _newest(key)
+    if current is not None and current.checksum == info.checksum:
+        return DeployOutcome(key=key, version=current.version, created=False)
+    now = clock.now()
+    definition = ProcessDefinition(
+        key=key, version=(current.version + 1) if current else 1, name=info.name, bpmn_xml=bpmn_xml,
+        checksum=info.checksum, deployed_at=now, deployed_by_id=actor.id,
+    )
+    db.session.add(definition)
+    db.session.flush()
+    _record(actor, key, definition.version, event, {**data, "checksum": info.checksum}, now)
+    return DeployOutcome(key=key, version=definition.version, created=True)
+
+
+def _record(actor: User, key: str, version: int, event: str, data: dict, now: datetime) -> None:
+    db.session.add(ProcessEvent(key=key, version=version, event=event, actor_id=actor.id,
+                                actor_name=actor.display_name, occurred_at=now, data=data))
+    db.session.flush()
+
+
+def _refresh_task_rows(case_id: int, result: engine.EngineResult) -> None:
+    """A migrated task keeps its row; the new version may have renamed it or changed its form or roles."""
+    ready = {task.engine_task_id: task for task in result.ready_tasks}
+    for row in db.session.scalars(select(Task).where(Task.case_id == case_id, Task.state == "ready")):
+        task = ready.get(row.engine_task_id)
+        if task is not None:
+            row.bpmn_id, row.name, row.form_key, row.tier = task.bpmn_id, task.name, task.form_key, task.tier
+            row.candidate_roles = "," + ",".join(task.roles) + ","
+    db.session.flush()
+
+
+def _version_rows(key: str | None) -> list[VersionRow]:
+    deployer = aliased(User)
+    running = (
+        select(WorkflowState.definition_id, func.count().label("running"))
+        .join(DisputeCase, DisputeCase.id == WorkflowState.case_id)
+        .where(DisputeCase.status != "closed")
+        .group_by(WorkflowState.definition_id)
+        .subquery()
+    )
+    query = (
+        select(ProcessDefinition.id, ProcessDefinition.key, ProcessDefinition.version, ProcessDefinition.name,
+               ProcessDefinition.checksum, ProcessDefinition.deployed_at, deployer.display_name,
+               func.coalesce(running.c.running, 0))
+        .outerjoin(deployer, deployer.id == ProcessDefinition.deployed_by_id)
+        .outerjoin(running, running.c.definition_id == ProcessDefinition.id)
+        .order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+    )
+    if key is not None:
+        query = query.where(ProcessDefinition.key == key)
+    return [
+        VersionRow(id=row[0], key=row[1], version=row[2], name=row[3], checksum=row[4], deployed_at=row[5],
+                   deployed_by=row[6] or "系统", running_cases=row[7])
+        for row in db.session.execute(query)
+    ]
+
+
+def _newest(key: str) -> ProcessDefinition | None:
+    return db.session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc())
+    ).first()
+
+
+def _definition(key: str, version: int) -> ProcessDefinition:
+    definition = db.session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
+    ).first()
+    if definition is None:
+        raise NotFoundError(f"流程 “{key}” 没有 v{version}。")
+    return definition
+
+
+def _check_key(key: str) -> None:
+    if not KEY_PATTERN.match(key or ""):
+        raise InvalidInputError("流程标识只能由小写字母、数字和下划线组成，并以字母开头。")
+
+
+def _check_size(bpmn_xml: str) -> None:
+    if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
+        raise InvalidInputError("没有收到流程图。")
+    if len(bpmn_xml.encode("utf-8")) > MAX_DRAFT_BYTES:
+        raise InvalidInputError(f"流程图超过 {MAX_DRAFT_BYTES // 1024} KB 上限。")

@@ -1,0 +1,111 @@
+"""Notifications: written in the step's transaction, read in the inbox, e-mailed after the commit."""
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import DisputeCase, Notification, Task, User
+from app.services import access, clock
+from app.services.transaction import transaction
+
+log = logging.getLogger(__name__)
+MAX_EMAIL_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class MailReport:
+    sent: int
+    failed: int
+
+
+def notify_case_people(case: DisputeCase, kind: str, message: str) -> int:
+    """Notify the case's supervisors and whoever holds its ready tasks (the assignee, else the
+    candidates serving the grid). A helper inside a step's transaction: it only adds rows."""
+    recipients = set(db.session.scalars(select(User.id).where(access.users_serving_grid(case.grid_id, ["supervisor"]))))
+    for task in db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")):
+        if task.assignee_id is not None:
+            recipients.add(task.assignee_id)
+        else:
+            recipients.update(db.session.scalars(select(User.id).where(access.users_serving_grid(task.grid_id, task.roles))))
+    mail_on = bool(current_app.config["SMTP_HOST"])
+    emails = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(recipients))).all())
+    now = clock.now()
+    for user_id in sorted(recipients):
+        db.session.add(Notification(
+            user_id=user_id, case_id=case.id, kind=kind, message=message, created_at=now,
+            email_state="pending" if mail_on and emails.get(user_id) else "none",
+        ))
+    db.session.flush()
+    return len(recipients)
+
+
+def list_notifications(actor: User, limit: int = 100) -> list[Notification]:
+    return list(db.session.scalars(
+        select(Notification).where(Notification.user_id == actor.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ))
+
+
+def unread_count(actor: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == actor.id, Notification.read_at.is_(None)))
+
+
+@transaction
+def mark_notifications_read(actor: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the actor's notifications read (all of them when no ids are given)."""
+    query = update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(notification_ids))
+    return db.session.execute(query.values(read_at=clock.now())).rowcount
+
+
+def send_pending_emails(limit: int = 200) -> MailReport:
+    """Send the e-mail copies of committed notifications, one transaction per message."""
+    pending = db.session.scalars(select(Notification.id).where(Notification.email_state == "pending")
+                                 .order_by(Notification.id).limit(limit)).all()
+    db.session.rollback()
+    sent = failed = 0
+    for notification_id in pending:
+        if _send_one(notification_id):
+            sent += 1
+        else:
+            failed += 1
+    return MailReport(sent=sent, failed=failed)
+
+
+@transaction
+def _send_one(notification_id: int) -> bool:
+    notification = db.session.get(Notification, notification_id, with_for_update=True)
+    if notification is None or notification.email_state != "pending":
+        return True
+    recipient = db.session.get(User, notification.user_id)
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = recipient.email
+    message["Subject"] = f"【解纷】{notification.message[:60]}"
+    message.set_content(notification.message)
+    notification.email_attempts += 1
+    try:
+        _smtp_send(message)
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("e-mail for notification %s failed: %s", notification_id, error)
+        if notification.email_attempts >= MAX_EMAIL_ATTEMPTS:
+            notification.email_state = "failed"
+        return False
+    notification.email_state = "sent"
+    return True
+
+
+def _smtp_send(message: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)

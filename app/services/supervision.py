@@ -1,0 +1,92 @@
+"""Supervision lists (督办清单): the weekly list, reminder slips and supervised-handling slips."""
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import aliased
+
+from app.extensions import db
+from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TrailEvent, User
+from app.services import access, clock
+
+KINDS = {
+    "weekly": "周清单",
+    "reminder": "提示单（黄牌）",
+    "supervised": "盯办单（红牌）",
+}
+
+
+@dataclass(frozen=True)
+class SupervisionRow:
+    number: str
+    title: str
+    grid: str
+    card: str
+    status: str
+    step: str
+    handler: str
+    due_at: datetime | None
+    opened_at: datetime
+    days_open: int
+
+
+def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
+    """Cases on a list, one row per case and current step, ordered by grid and handler.
+
+    reminder: open cases with a yellow card; supervised: open cases with a red card; weekly: open
+    carded cases plus any case carded in the last seven days.
+    """
+    access.ensure_can_supervise(actor)
+    now = clock.now()
+    assignee = aliased(User)
+    query = (
+        select(DisputeCase, Grid.name, Task.name, Task.candidate_roles, Task.due_at, assignee.display_name)
+        .join(Grid, Grid.id == DisputeCase.grid_id)
+        .outerjoin(Task, (Task.case_id == DisputeCase.id) & (Task.state == "ready"))
+        .outerjoin(assignee, assignee.id == Task.assignee_id)
+        .where(access.visible_cases(actor))
+    )
+    if kind == "reminder":
+        query = query.where(DisputeCase.status == "open", DisputeCase.card == "yellow")
+    elif kind == "supervised":
+        query = query.where(DisputeCase.status == "open", DisputeCase.card == "red")
+    elif kind == "weekly":
+        carded_this_week = exists().where(
+            TrailEvent.case_id == DisputeCase.id, TrailEvent.event == "card_raised",
+            TrailEvent.occurred_at >= now - timedelta(days=7))
+        query = query.where(or_((DisputeCase.status == "open") & (DisputeCase.card != "none"), carded_this_week))
+    else:
+        raise ValueError(f"unknown supervision list {kind!r}")
+    rows = db.session.execute(query.order_by(Grid.code, assignee.display_name, DisputeCase.opened_at)).all()
+    return [
+        SupervisionRow(
+            number=case.number, title=case.title, grid=grid_name, card=case.card, status=case.status,
+            step=step or "—", handler=handler or _roles_label(roles), due_at=due_at,
+            opened_at=case.opened_at, days_open=(now - case.opened_at).days,
+        )
+        for case, grid_name, step, roles, due_at, handler in rows
+    ]
+
+
+def supervision_csv(actor: User, kind: str, display_zone) -> str:
+    """The list as CSV text (with a BOM, so spreadsheet programs read the Chinese correctly)."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(["清单", "案件编号", "标题", "网格", "督办", "状态", "当前环节", "办理人", "时限", "登记时间", "已登记天数"])
+    for row in supervision_list(actor, kind):
+        writer.writerow([
+            KINDS[kind], row.number, row.title, row.grid, {"yellow": "黄牌", "red": "红牌"}.get(row.card, ""),
+            "办理中" if row.status == "open" else "已结案", row.step, row.handler,
+            row.due_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M") if row.due_at else "",
+            row.opened_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M"), row.days_open,
+        ])
+    return out.getvalue()
+
+
+def _roles_label(candidate_roles: str | None) -> str:
+    if not candidate_roles:
+        return "—"
+    return "、".join(ROLE_LABELS.get(role, role) for role in candidate_roles.split(",") if role) + "（待认领）"

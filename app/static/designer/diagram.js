@@ -1,0 +1,95 @@
+/* Read-only diagrams with the vendored bpmn-js NavigatedViewer: a case's position (finished steps,
+   current tasks, waiting timers with their due time on hover) or a process's heatmap of open work.
+   Every text from the server goes into the page with textContent. */
+(function () {
+  "use strict";
+
+  function formatTime(iso, zone) {
+    try {
+      return new Date(iso).toLocaleString("zh-CN", { timeZone: zone || "Asia/Shanghai", hour12: false });
+    } catch (error) {
+      return iso;
+    }
+  }
+
+  function badge(text, className, testid, title) {
+    var el = document.createElement("div");
+    el.className = className;
+    el.textContent = text;
+    el.setAttribute("data-testid", testid);
+    if (title) { el.title = title; }
+    return el;
+  }
+
+  function showCase(viewer, data, container) {
+    var canvas = viewer.get("canvas");
+    var overlays = viewer.get("overlays");
+    var registry = viewer.get("elementRegistry");
+    var zone = container.getAttribute("data-timezone");
+    data.completed.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "step-done"); } });
+    data.current.forEach(function (id) { if (registry.get(id)) { canvas.addMarker(id, "step-current"); } });
+    data.timers.forEach(function (timer) {
+      if (!registry.get(timer.bpmn_id)) { return; }
+      var due = formatTime(timer.due_at, zone);
+      canvas.addMarker(timer.bpmn_id, "timer-pending");
+      var el = badge("⏱ " + due, "timer-badge", "timer-overlay", (timer.name || timer.bpmn_id) + " 到期：" + due);
+      el.setAttribute("data-element-id", timer.bpmn_id);
+      overlays.add(timer.bpmn_id, "timer", { position: { bottom: -4, left: -20 }, html: el });
+    });
+  }
+
+  function showHeatmap(viewer, data, container) {
+    var canvas = viewer.get("canvas");
+    var overlays = viewer.get("overlays");
+    var registry = viewer.get("elementRegistry");
+    var most = Math.max.apply(null, [1].concat(data.counts.map(function (c) { return c.waiting; })));
+    var table = container.parentNode.querySelector("[data-testid=heatmap-table]");
+    data.counts.forEach(function (count) {
+      var element = registry.get(count.bpmn_id);
+      var level = Math.min(4, Math.ceil(4 * count.waiting / most));
+      if (element) {
+        canvas.addMarker(count.bpmn_id, "heat-" + level);
+        var text = "待办 " + count.waiting + (count.yellow ? " · 黄 " + count.yellow : "") + (count.red ? " · 红 " + count.red : "");
+        var el = badge(text, "heat-badge" + (count.red ? " heat-red" : count.yellow ? " heat-yellow" : ""), "heat-overlay");
+        el.setAttribute("data-element-id", count.bpmn_id);
+        overlays.add(count.bpmn_id, "heat", { position: { top: -14, left: 0 }, html: el });
+      }
+      if (table) {
+        var row = document.createElement("tr");
+        [element && element.businessObject.name || count.bpmn_id, count.waiting, count.yellow, count.red].forEach(function (value) {
+          var cell = document.createElement("td");
+          cell.textContent = String(value);
+          row.appendChild(cell);
+        });
+        table.tBodies[0].appendChild(row);
+        table.hidden = false;
+      }
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-diagram-url]"), function (container) {
+    var viewer = new window.BpmnJS({ container: container });
+    fetch(container.getAttribute("data-diagram-url"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (data) {
+        return viewer.importXML(data.xml).then(function () {
+          viewer.get("canvas").zoom("fit-viewport");
+          if (container.getAttribute("data-diagram-kind") === "heatmap") {
+            showHeatmap(viewer, data, container);
+          } else {
+            showCase(viewer, data, container);
+          }
+          container.setAttribute("data-ready", "true");
+        });
+      })
+      .catch(function (error) {
+        var message = document.createElement("p");
+        message.className = "error";
+        message.textContent = "无法显示流程图：" + error.message;
+        container.appendChild(message);
+      });
+  });
+}());

@@ -1,0 +1,33 @@
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from app.services.supervision import KINDS, supervision_csv, supervision_list
+
+bp = Blueprint("supervision", __name__, url_prefix="/supervision")
+
+
+@bp.get("/")
+@login_required
+def index():
+    return redirect(url_for("supervision.show", kind="weekly"))
+
+
+@bp.get("/<kind>")
+@login_required
+def show(kind: str):
+    if kind not in KINDS:
+        abort(404)
+    return render_template("supervision/index.html", kind=kind, kinds=KINDS,
+                           rows=supervision_list(current_user, kind))
+
+
+@bp.get("/<kind>.csv")
+@login_required
+def export(kind: str):
+    if kind not in KINDS:
+        abort(404)
+    text = supervision_csv(current_user, kind, ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    return Response(text, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename=jiefen-{kind}.csv"})

@@ -1,0 +1,40 @@
+"""Forms of the tasklist actions and of the case file (comments, attachments)."""
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.models.comment import MAX_COMMENT_LENGTH
+
+
+def _optional_int(value):
+    return int(value) if value not in (None, "", "None") else None
+
+
+class ClaimForm(FlaskForm):
+    """Claim, unclaim: nothing but the CSRF token."""
+
+
+class AssignForm(FlaskForm):
+    assignee_id = SelectField("转派给", coerce=_optional_int, validators=[DataRequired(message="请选择同事。")])
+    # The holder the page showed, so a change of hands meanwhile is noticed ("" = unclaimed).
+    seen_assignee_id = HiddenField()
+
+    def set_choices(self, users) -> None:
+        self.assignee_id.choices = [("", "—")] + [
+            (user.id, f"{user.display_name}（{user.username}）") for user in users]
+
+
+class HandBackForm(FlaskForm):
+    reason = TextAreaField("退回原因", validators=[Optional(), Length(max=500)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("意见 / 备注", validators=[DataRequired(message="请填写意见内容。"),
+                                                 Length(max=MAX_COMMENT_LENGTH)])
+    task_id = HiddenField()
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField("附件（pdf、jpg、png、doc、docx）", validators=[FileRequired(message="请选择文件。")])
+    task_id = HiddenField()

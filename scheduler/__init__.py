@@ -1,0 +1,27 @@
+"""The background sweep: APScheduler calls the timer and e-mail jobs at a fixed interval.
+
+Run it once per deployment as its own process (`flask --app wsgi scheduler run`), never inside
+web workers. Starting a second copy by mistake does no harm: each case is claimed in the
+database before its timers fire (see app/services/timers.py).
+"""
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from app.services import clock
+
+from scheduler.jobs import sweep
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    scheduler = BlockingScheduler(timezone="UTC")
+    scheduler.add_job(
+        sweep,
+        IntervalTrigger(seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
+        args=[app],
+        id="sweep",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=clock.now(),  # at start-up, timers that fell due while the system was down fire at once
+    )
+    return scheduler

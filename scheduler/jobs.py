@@ -1,0 +1,20 @@
+"""Jobs are entry points like views: thin, in an app context, calling services."""
+import logging
+
+from flask import Flask
+
+from app.services.notifications import send_pending_emails
+from app.services.timers import fire_due_timers
+
+log = logging.getLogger(__name__)
+
+
+def sweep(app: Flask) -> None:
+    """Fire due timers, then send the e-mails their notifications queued."""
+    with app.app_context():
+        report = fire_due_timers()
+        if report.timers_fired or report.failed_case_ids:
+            log.info("sweep: %s timers fired on %s cases, %s cases failed", report.timers_fired,
+                     report.cases_advanced, len(report.failed_case_ids))
+        if app.config["SMTP_HOST"]:
+            send_pending_emails()

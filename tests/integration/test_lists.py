@@ -1,0 +1,142 @@
+"""The task and case lists: filters, search, sorting and pages — all in SQL."""
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from app.extensions import db
+from app.models import Category
+from app.services import cases, tasks
+from app.services.listing import PAGE_SIZE, ListFilter
+from tests import factories as f
+
+
+def category_id(code: str) -> int:
+    return db.session.scalar(select(Category.id).where(Category.code == code))
+
+
+def open_in(world, title, grid=None, category="neighbour", actor=None):
+    grid = grid or world.grid
+    return cases.open_case(actor or world["grid_worker"], cases.NewCase(
+        title=title, source="grid_patrol", category_id=category_id(category), grid_id=grid.id))
+
+
+def numbers(page):
+    return [case.number for case in page.items]
+
+
+@contextmanager
+def counted_queries():
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+def test_cases_come_in_pages_of_25_with_links(client, auth, world, clock):
+    opened = []
+    for index in range(PAGE_SIZE + 2):
+        opened.append(open_in(world, f"纠纷{index:02d}"))
+        clock.shift(timedelta(minutes=1))
+    first = cases.list_cases(world["dispatcher"])
+    assert (first.total, first.pages, len(first.items)) == (27, 2, 25)
+    assert numbers(first)[0] == opened[-1].number  # newest first
+    second = cases.list_cases(world["dispatcher"], ListFilter(page=2))
+    assert numbers(second) == [opened[1].number, opened[0].number]
+    assert cases.list_cases(world["dispatcher"], ListFilter(page=99)).page == 2
+    auth.login("dispatcher")
+    page = client.get("/cases/?page=2").get_data(as_text=True)
+    assert "共 27 条，第 2 / 2 页" in page and 'data-testid="page-prev"' in page
+    assert page.count('data-testid="case-row"') == 2
+
+
+def test_listing_cases_takes_a_fixed_number_of_queries(world, clock):
+    for index in range(12):
+        open_in(world, f"纠纷{index}")
+    db.session.expire_all()
+    dispatcher = db.session.get(type(world["dispatcher"]), world["dispatcher"].id)
+    with counted_queries() as statements:
+        page = cases.list_cases(dispatcher, ListFilter(sort="urgency", due_state="on_time"))
+        [(case.grid.name, case.category.name) for case in page.items]
+    assert len(page.items) == 12
+    assert len(statements) <= 4  # count, page, grids, categories: no query per row
+
+
+def test_filters_by_status_tier_category_grid_and_text(world, clock):
+    noise = open_in(world, "楼上噪音")
+    family = open_in(world, "遗产分割", category="family_inheritance")
+    parking = open_in(world, "停车收费")
+    f.step(world, parking, "triage_case", f.TRIAGE_L3)
+    elsewhere = open_in(world, "楼上漏水", grid=world.other_grid, actor=world.outsider)
+    closed = open_in(world, "宠物扰邻")
+    for bpmn_id, data in [("triage_case", f.TRIAGE_L1), ("mediate_on_site", f.ON_SITE_AGREEMENT),
+                          ("follow_up_visit", f.FOLLOW_UP)]:
+        f.step(world, closed, bpmn_id, data)
+    admin = world["admin"]
+
+    assert numbers(cases.list_cases(admin, ListFilter(status="closed"))) == [closed.number]
+    assert numbers(cases.list_cases(admin, ListFilter(tier=3))) == [parking.number]
+    # a top-level category also finds its subcategories
+    assert numbers(cases.list_cases(admin, ListFilter(category_id=category_id("family")))) == [family.number]
+    assert numbers(cases.list_cases(admin, ListFilter(grid_id=world.other_grid.id))) == [elsewhere.number]
+    assert set(numbers(cases.list_cases(admin, ListFilter(text="楼上")))) == {noise.number, elsewhere.number}
+    assert numbers(cases.list_cases(admin, ListFilter(text=noise.number.lower()))) == [noise.number]
+    assert numbers(cases.list_cases(admin, ListFilter(text="100%"))) == []  # LIKE wildcards are escaped
+    # the dispatcher's town does not include the other grid, whatever the filter says
+    assert numbers(cases.list_cases(world["dispatcher"], ListFilter(grid_id=world.other_grid.id))) == []
+
+
+def test_due_state_filters_and_due_first_sorting(world, clock):
+    late = open_in(world, "早登记")
+    f.step(world, late, "triage_case", f.TRIAGE_L1)  # on site: due in 3 days
+    clock.shift(timedelta(days=1, hours=12))
+    soon = open_in(world, "晚登记")
+    f.step(world, soon, "triage_case", f.TRIAGE_L1)
+    untriaged = open_in(world, "未研判")  # its task has no due time
+    late_due, soon_due = f.current_task(late).due_at, f.current_task(soon).due_at
+    clock.move_to(late_due - timedelta(hours=12))  # `late` falls due within a day, `soon` later
+    assert soon_due - (late_due - timedelta(hours=12)) > timedelta(hours=24)
+    dispatcher = world["dispatcher"]
+
+    assert numbers(cases.list_cases(dispatcher, ListFilter(due_state="due_soon"))) == [late.number]
+    assert set(numbers(cases.list_cases(dispatcher, ListFilter(due_state="on_time")))) == {soon.number,
+                                                                                          untriaged.number}
+    assert numbers(cases.list_cases(dispatcher, ListFilter(sort="due"))) == [late.number, soon.number,
+                                                                             untriaged.number]
+    clock.move_to(late_due)
+    assert numbers(cases.list_cases(dispatcher, ListFilter(due_state="overdue"))) == [late.number]
+    mine = tasks.list_my_tasks(world["grid_worker"], ListFilter(due_state="overdue", sort="due"))
+    assert [task.case.number for task in mine.items] == [late.number]
+
+
+def test_task_lists_filter_by_tier_and_text(world, clock):
+    first = open_in(world, "楼道堆物")
+    second = open_in(world, "装修噪音")
+    f.step(world, second, "triage_case", f.TRIAGE_L1)
+    dispatcher_tasks = tasks.list_my_tasks(world["dispatcher"], ListFilter(text="楼道"))
+    assert [task.case.number for task in dispatcher_tasks.items] == [first.number]
+    team = tasks.list_team_tasks(world["grid_worker"], ListFilter(tier=1))
+    assert [task.case.number for task in team.items] == [second.number]
+
+
+@pytest.mark.parametrize("query", ["?due=overdue&sort=urgency&tier=2&q=x", "?page=-3&tier=9&due=bogus&grid=z"])
+def test_the_list_pages_accept_filters_and_ignore_nonsense(client, auth, world, clock, query):
+    open_in(world, "楼上噪音")
+    auth.login("dispatcher")
+    for path in ("/cases/", "/tasks/", "/tasks/team"):
+        assert client.get(path + query).status_code == 200
+
+
+def test_the_filter_bar_keeps_the_chosen_values(client, auth, world, clock):
+    case = open_in(world, "楼上噪音")
+    auth.login("dispatcher")
+    page = client.get("/cases/?q=噪音&status=open&sort=due").get_data(as_text=True)
+    assert 'value="噪音"' in page and case.number in page
+    assert '<option value="open" selected>' in page and '<option value="due" selected>' in page

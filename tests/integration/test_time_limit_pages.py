@@ -1,0 +1,158 @@
+"""Time limits as users see them: due states, inbox, e-mail, supervision lists, calendar admin."""
+import csv
+import io
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Notification, User
+from app.services.notifications import send_pending_emails
+from app.services.timers import fire_due_timers
+from tests import factories as f
+
+
+class Sink:
+    """An SMTP server on loopback that keeps what it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_sink(app):
+    sink = Sink()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    yield sink
+    app.config.update(SMTP_HOST="")
+    controller.stop()
+
+
+def yellow_case(world, clock):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L2)
+    clock.shift(timedelta(days=3, minutes=1))
+    fire_due_timers()
+    return f.reload(case)
+
+
+def test_task_lists_show_due_states(client, auth, world, clock):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+    auth.login("grid_worker")
+    assert 'data-state="on_time"' in client.get("/tasks/").get_data(as_text=True)
+    clock.shift(timedelta(days=2, hours=1))
+    assert 'data-state="due_soon"' in client.get("/tasks/").get_data(as_text=True)
+    auth.logout()
+    risk = f.open_case(world, "扬言报复")
+    f.step(world, risk, "triage_case", f.TRIAGE_RISK)
+    clock.shift(timedelta(hours=25))
+    auth.login("police_officer")
+    page = client.get(f"/tasks/{f.current_task(risk).id}").get_data(as_text=True)
+    assert 'data-state="overdue"' in page and "已超期" in page
+
+
+def test_the_inbox_counts_unread_notifications_and_marks_them_read(client, auth, world, clock):
+    yellow_case(world, clock)
+    auth.login("supervisor")
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "亮黄牌督办" in page
+    assert 'data-testid="unread-count">1<' in page
+    client.post("/notifications/read")
+    assert 'data-testid="unread-count"' not in client.get("/notifications/").get_data(as_text=True)
+
+
+def test_notifications_are_emailed_after_the_commit(world, clock, smtp_sink):
+    supervisor = db.session.get(User, world["supervisor"].id)
+    supervisor.email = "supervisor@example.test"
+    db.session.commit()
+    yellow_case(world, clock)
+    assert smtp_sink.messages == []  # nothing leaves inside the step's transaction
+    report = send_pending_emails()
+    assert report.sent >= 1 and report.failed == 0
+    [message] = [m for m in smtp_sink.messages if m.rcpt_tos == ["supervisor@example.test"]]
+    assert "亮黄牌督办".encode() in message.content or "=?utf-8?" in message.content.decode()
+    states = set(db.session.scalars(select(Notification.email_state).where(Notification.user_id == supervisor.id)))
+    assert states == {"sent"}
+    assert send_pending_emails().sent == 0  # sent once
+
+
+def test_an_unreachable_smtp_server_leaves_mail_pending(app, world, clock):
+    supervisor = db.session.get(User, world["supervisor"].id)
+    supervisor.email = "supervisor@example.test"
+    db.session.commit()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=9)  # nothing listens on the discard port
+    try:
+        yellow_case(world, clock)
+        report = send_pending_emails()
+    finally:
+        app.config.update(SMTP_HOST="")
+    assert report.sent == 0 and report.failed >= 1
+    note = db.session.scalar(select(Notification).where(Notification.user_id == supervisor.id))
+    assert (note.email_state, note.email_attempts) == ("pending", 1)
+
+
+def test_supervision_lists_and_csv(client, auth, world, clock):
+    case = yellow_case(world, clock)
+    auth.login("supervisor")
+    reminder = client.get("/supervision/reminder").get_data(as_text=True)
+    assert case.number in reminder
+    assert case.number not in client.get("/supervision/supervised").get_data(as_text=True)
+    assert case.number in client.get("/supervision/", follow_redirects=True).get_data(as_text=True)
+    response = client.get("/supervision/weekly.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["清单", "案件编号", "标题"]
+    assert [row[1] for row in rows[1:]] == [case.number]
+    assert rows[1][4] == "黄牌"
+
+
+def test_supervision_lists_are_for_supervisors(client, auth, world, clock):
+    yellow_case(world, clock)
+    auth.login("grid_worker")
+    assert client.get("/supervision/weekly").status_code == 403
+    assert client.get("/supervision/weekly.csv").status_code == 403
+
+
+def test_pausing_and_resuming_from_the_case_page(client, auth, world, clock):
+    case = f.open_case(world)
+    auth.login("dispatcher")
+    response = client.post(f"/cases/{case.number}/clock/pause", data={"reason": ""}, follow_redirects=True)
+    assert "请填写暂停计时的原因" in response.get_data(as_text=True)
+    page = client.post(f"/cases/{case.number}/clock/pause", data={"reason": "当事人住院"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "暂停中（当事人住院" in page and 'data-testid="resume-clock"' in page
+    page = client.post(f"/cases/{case.number}/clock/resume", follow_redirects=True).get_data(as_text=True)
+    assert "已恢复计时" in page and 'data-event="clock_resumed"' in page
+
+
+def test_admins_enter_next_years_schedule_and_the_warning_goes(client, auth, world, clock):
+    auth.login("admin")
+    page = client.get("/tasks/").get_data(as_text=True)
+    assert 'data-testid="calendar-warning"' in page and "2027" in page
+    response = client.post("/admin/calendar", data={"year": "2027", "holidays": "2027-01-01\n2027-02-05..2027-02-11",
+                                                    "working_days": "2027-02-14"})
+    assert response.status_code == 302
+    assert 'data-testid="calendar-warning"' not in client.get("/tasks/").get_data(as_text=True)
+    assert "放假 8 天，调休上班 1 天" in client.get("/admin/calendar").get_data(as_text=True)
+    bad = client.post("/admin/calendar", data={"year": "2027", "holidays": "2027-13-01", "working_days": ""})
+    assert bad.status_code == 422 and "不是日期" in bad.get_data(as_text=True)
+
+
+def test_only_admins_enter_schedules(client, auth, world):
+    auth.login("supervisor")
+    response = client.post("/admin/calendar", data={"year": "2027", "holidays": "2027-01-01", "working_days": ""},
+                           follow_redirects=True)
+    assert "只有系统管理员可以录入节假日安排" in response.get_data(as_text=True)

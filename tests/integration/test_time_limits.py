@@ -1,0 +1,202 @@
+"""Time limits on the business calendar, paused clocks, cards, notifications and the sweep."""
+import threading
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import DisputeCase, Notification, PendingTimer, TrailEvent
+from app.services import clocks, engine
+from app.services.errors import AccessDeniedError, InvalidInputError
+from app.services.schedules import enter_year_schedule
+from app.services.timers import fire_due_timers
+from tests import factories as f
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=SHANGHAI)
+
+
+def timers(case) -> dict[str, datetime]:
+    return {t.bpmn_id: t.due_at.astimezone(SHANGHAI)
+            for t in db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id))}
+
+
+def fired(case) -> list[str]:
+    return [e.data["signal"] for e in db.session.scalars(
+        select(TrailEvent).where(TrailEvent.case_id == case.id, TrailEvent.event == "timer_fired")
+        .order_by(TrailEvent.seq))]
+
+
+@pytest.fixture
+def working_days(day_counting):
+    day_counting("working")
+
+
+def test_cards_count_working_days_from_friday_evening(world, clock, working_days):
+    clock.move_to(local(2026, 11, 20, 17, 30))
+    case = f.open_case(world)
+    assert timers(case) == {"yellow_card": local(2026, 11, 25, 17, 30), "red_card": local(2026, 11, 30, 17, 30)}
+
+
+def test_cards_count_calendar_days_when_so_set(world, clock):
+    clock.move_to(local(2026, 11, 20, 17, 30))
+    case = f.open_case(world)
+    assert timers(case) == {"yellow_card": local(2026, 11, 23, 17, 30), "red_card": local(2026, 11, 26, 17, 30)}
+
+
+def test_across_national_day_and_an_adjusted_working_saturday(world, clock, working_days):
+    clock.move_to(local(2026, 9, 30, 10, 0))
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+    # 1-7 October off; 8, 9 and Saturday 10 October are working days.
+    assert timers(case)["yellow_card"] == local(2026, 10, 10, 10, 0)
+    assert timers(case)["on_site_deadline"] == local(2026, 10, 10, 10, 0)
+    assert f.current_task(case).due_at == local(2026, 10, 10, 10, 0)
+    clock.move_to(local(2026, 10, 7, 23, 0))
+    assert fire_due_timers().timers_fired == 0
+    clock.move_to(local(2026, 10, 10, 10, 1))
+    fire_due_timers()
+    assert sorted(fired(case)) == ["escalated", "yellow_card"]
+    assert f.current_task(case).bpmn_id == "assess_four_accounts"
+
+
+def test_police_matters_count_clock_hours_on_working_days(world, clock, working_days):
+    clock.move_to(local(2026, 11, 20, 17, 30))
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_RISK)
+    assert f.current_task(case).due_at == local(2026, 11, 21, 17, 30)
+    clock.move_to(local(2026, 11, 21, 17, 31))
+    fire_due_timers()
+    assert fired(case) == ["police_overdue"]
+
+
+def test_a_limit_crossing_into_a_year_the_package_does_not_know(world, clock, working_days):
+    clock.move_to(local(2026, 12, 30, 10, 0))
+    case = f.open_case(world)
+    assert timers(case)["yellow_card"] == local(2027, 1, 4, 10, 0)  # weekends only in 2027
+    enter_year_schedule(world["admin"], 2027, holidays=[date(2027, 1, 1)], working_days=[])
+    later = f.open_case(world, "录入安排之后")
+    assert timers(later)["yellow_card"] == local(2027, 1, 5, 10, 0)
+    assert timers(case)["yellow_card"] == local(2027, 1, 4, 10, 0)  # a running clock is not recomputed
+
+
+def test_only_an_admin_enters_a_schedule_and_days_must_be_in_the_year(world):
+    with pytest.raises(AccessDeniedError):
+        enter_year_schedule(world["supervisor"], 2027, [date(2027, 1, 1)], [])
+    with pytest.raises(InvalidInputError):
+        enter_year_schedule(world["admin"], 2027, [date(2028, 1, 1)], [])
+
+
+def test_a_paused_clock_fires_nothing_and_moves_due_times_on(world, clock):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+    before = timers(case)
+    clock.shift(timedelta(days=1))
+    clocks.pause_case_clock(world["dispatcher"], case.number, "申请人外出务工，下周返回")
+    clock.shift(timedelta(days=5))
+    assert fire_due_timers().timers_fired == 0
+    assert f.reload(case).card == "none"
+    clocks.resume_case_clock(world["dispatcher"], case.number)
+    assert timers(case) == {name: due + timedelta(days=5) for name, due in before.items()}
+    assert f.current_task(case).due_at == before["on_site_deadline"] + timedelta(days=5)
+    events = db.session.scalars(select(TrailEvent.event).where(TrailEvent.case_id == case.id)).all()
+    assert "clock_paused" in events and "clock_resumed" in events
+    clock.shift(timedelta(days=2, minutes=1))  # 3 days of running clock in all
+    fire_due_timers()
+    assert sorted(fired(case)) == ["escalated", "yellow_card"]
+
+
+def test_pausing_needs_a_reason_a_role_and_an_open_clock(world, clock):
+    case = f.open_case(world)
+    with pytest.raises(InvalidInputError):
+        clocks.pause_case_clock(world["dispatcher"], case.number, "  ")
+    with pytest.raises(AccessDeniedError):
+        clocks.pause_case_clock(world["grid_worker"], case.number, "外出")
+    with pytest.raises(InvalidInputError):
+        clocks.resume_case_clock(world["dispatcher"], case.number)
+    clocks.pause_case_clock(world["dispatcher"], case.number, "外出")
+    with pytest.raises(InvalidInputError):
+        clocks.pause_case_clock(world["dispatcher"], case.number, "再次")
+
+
+def test_a_card_notifies_the_supervisor_and_the_people_who_can_act(world, clock):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+    clock.shift(timedelta(days=3, minutes=1))
+    fire_due_timers()
+    notified = {(n.user_id, n.kind) for n in db.session.scalars(select(Notification).where(Notification.case_id == case.id))}
+    # the on-site task was escalated to the mediation room: its mediators hear of it
+    assert (world["supervisor"].id, "yellow_card") in notified
+    assert (world["mediator"].id, "escalated") in notified
+    assert (world["mediator"].id, "yellow_card") in notified
+    assert not any(user_id == world.outsider.id for user_id, _ in notified)
+
+
+def test_two_sweeps_at_once_fire_each_timer_exactly_once(app, world, clock):
+    cases = [f.open_case(world, f"并发 {i}") for i in range(6)]
+    for case in cases:
+        f.step(world, case, "triage_case", f.TRIAGE_L1)
+    clock.shift(timedelta(days=3, minutes=1))
+    case_ids = [case.id for case in cases]
+    db.session.remove()
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def sweep():
+        with app.app_context():
+            barrier.wait()
+            reports.append(fire_due_timers())
+            db.session.remove()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.timers_fired for r in reports) == 2 * len(cases)
+    assert all(r.failed_case_ids == () for r in reports)
+    for case in (db.session.get(DisputeCase, case_id) for case_id in case_ids):
+        assert sorted(fired(case)) == ["escalated", "yellow_card"]
+        assert f.current_task(case).bpmn_id == "assess_four_accounts"
+
+
+def test_a_sweep_that_crashes_halfway_loses_nothing_and_the_next_one_completes(world, clock, monkeypatch):
+    first, second = f.open_case(world, "第一件"), f.open_case(world, "第二件")
+    clock.shift(timedelta(days=3, minutes=1))
+    original = engine.fire_due_timers
+    calls = []
+
+    def crash_on_second(state, calendar):
+        calls.append(state)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return original(state, calendar)
+
+    monkeypatch.setattr(engine, "fire_due_timers", crash_on_second)
+    report = fire_due_timers()
+    assert report.timers_fired == 1 and len(report.failed_case_ids) == 1
+    crashed = f.reload(first) if report.failed_case_ids[0] == first.id else f.reload(second)
+    assert crashed.card == "none" and fired(crashed) == []
+    assert db.session.scalar(select(func.count()).select_from(PendingTimer).where(
+        PendingTimer.case_id == crashed.id)) == 2
+    monkeypatch.setattr(engine, "fire_due_timers", original)
+    assert fire_due_timers().timers_fired == 1
+    assert f.reload(first).card == f.reload(second).card == "yellow"
+
+
+def test_timers_that_fell_due_while_down_fire_on_the_first_sweep(app, world, clock):
+    from scheduler import build_scheduler
+    from scheduler.jobs import sweep
+
+    case = f.open_case(world)
+    clock.shift(timedelta(days=10))  # the system was down for ten days
+    job = build_scheduler(app).get_job("sweep")
+    assert job.next_run_time <= datetime.now(ZoneInfo("UTC"))  # runs as soon as the scheduler starts
+    sweep(app)
+    assert sorted(fired(case)) == ["red_card", "yellow_card"]
+    assert f.reload(case).card == "red"
