@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PYTEST := $(PY) -m pytest
 HAS_POSTGRES := $(shell ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -n 1)
 
-.PHONY: install db run test test-sqlite test-postgres clean
+.PHONY: install db run test test-sqlite test-postgres clean screenshots
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -43,6 +43,10 @@ else ifneq ($(CI),)
 else
 	@echo "PostgreSQL not installed: the database tests ran on SQLite only (see README)."
 endif
+
+# PNGs of the main pages, in Chinese, from the browser tests' setup (tests/browser/test_screenshots.py).
+screenshots: install
+	JIEFEN_SCREENSHOTS=1 $(PYTEST) -m screenshots tests/browser/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache

@@ -43,7 +43,7 @@ def revoke_token_command(system):
 @click.command("init-db")
 def init_db_command():
     """Create or upgrade the database schema to the newest migration."""
-    upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]), revision="heads")
+    upgrade(directory=str(current_app.config["MIGRATIONS_DIR"]))
     click.echo("数据库已是最新结构。")
 
 

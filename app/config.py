@@ -35,7 +35,7 @@ class Config:
     RESIDENT_REPORT_LIMIT_PER_IP = os.environ.get("JIEFEN_RESIDENT_REPORT_LIMIT_PER_IP", "5 per hour")
     RESIDENT_REPORT_LIMIT_PER_ADDRESS = os.environ.get("JIEFEN_RESIDENT_REPORT_LIMIT_PER_ADDRESS", "10 per day")
     TRACKING_LIMIT_PER_IP = os.environ.get("JIEFEN_TRACKING_LIMIT_PER_IP", "30 per hour")
-    PUBLIC_MAX_BODY_BYTES = 16 * 1024
+    PUBLIC_MAX_BODY_BYTES = 32 * 1024  # a full report in Chinese, URL-encoded, is about 20 KB
     API_MAX_BODY_BYTES = int(os.environ.get("JIEFEN_API_MAX_BODY_BYTES", str(64 * 1024)))
     # The base of the links printed in door-plate QR codes, e.g. https://jiefen.example.gov.cn;
     # empty: the address the sheet was opened at.

@@ -50,7 +50,7 @@ def app(tmp_path_factory):
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade(directory=str(app.config["MIGRATIONS_DIR"]), revision="heads")
+        upgrade(directory=str(app.config["MIGRATIONS_DIR"]))
     return app
 
 

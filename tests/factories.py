@@ -38,6 +38,11 @@ JUDICIAL = {"court": "城关人民法院", "applied_on": "2026-11-30", "note": "
 FOLLOW_UP = {"agreement_kept": "yes", "satisfaction": "satisfied", "recurrence_risk": False, "note": "已履行"}
 
 
+# The places of make_world: the grid of the world's users, and the other grid, out of every scope.
+HERE = {"grid": "G1", "police_grid": "第一警格", "mediation_room": "和平调解室", "town": "城关镇"}
+THERE = {"grid": "G2", "police_grid": "第二警格", "mediation_room": "致和调解室", "town": "城南镇"}
+
+
 @dataclass
 class World:
     grid: Grid
@@ -56,10 +61,8 @@ def make_world() -> World:
     [other] = create_places("城南镇", [GridSpec("G2", "致和一网格", "致和社区", "第二警格", ("致和街5号",))])
     create_mediation_room("和平调解室", "城关镇", ["G1"])
     create_mediation_room("致和调解室", "城南镇", ["G2"])
-    here = {"grid": "G1", "police_grid": "第一警格", "mediation_room": "和平调解室", "town": "城关镇"}
-    there = {"grid": "G2", "police_grid": "第二警格", "mediation_room": "致和调解室", "town": "城南镇"}
-    users = {role: _make_user(role, role, here) for role in ROLES}
-    others = {role: _make_user(f"other_{role}", role, there) for role in ROLES if role not in ("admin", "designer")}
+    users = {role: make_user(role, role, HERE) for role in ROLES}
+    others = {role: make_user(f"other_{role}", role, THERE) for role in ROLES if role not in ("admin", "designer")}
     outsider = create_user("outsider", "外网格网格员", "grid_worker", PASSWORD, ["G2"])
     return World(grid=db.session.get(Grid, grid.id), other_grid=db.session.get(Grid, other.id),
                  users={role: db.session.get(User, user.id) for role, user in users.items()},
@@ -67,7 +70,7 @@ def make_world() -> World:
                  others={role: db.session.get(User, user.id) for role, user in others.items()})
 
 
-def _make_user(username: str, role: str, place: dict[str, str]) -> User:
+def make_user(username: str, role: str, place: dict[str, str]) -> User:
     """A user scoped as the role is in practice: grid workers to a grid, police officers to a police
     grid, mediators to a room, dispatchers, panel members and supervisors to a town."""
     scope = {"grid_worker": {}, "police_officer": {"police_grid": place["police_grid"]},

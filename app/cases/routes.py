@@ -1,8 +1,8 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.services import cases as case_service
-from app.services import case_files, catalog, clocks
+from app.services import access, case_files, catalog, clocks
 from app.services.errors import InvalidInputError
 from forms.base import show_field_errors
 from forms.cases import NewCaseForm
@@ -24,6 +24,8 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
+    if not access.may(current_user, access.REGISTER_CASE):
+        abort(403)
     form = NewCaseForm()
     form.set_choices(catalog.category_id_choices(), catalog.grids_for(current_user),
                      catalog.addresses_for(current_user))

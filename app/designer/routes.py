@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user, login_required
 
 from app.models import ROLE_LABELS
-from app.services import designs
+from app.services import access, designs
 from app.services.errors import DefinitionInvalidError, JiefenError, ProcessError
 from forms.tasks import TASK_FORMS
 
@@ -86,7 +86,7 @@ def deploy(key: str):
 @login_required
 def show(key: str):
     view = designs.get_process(current_user, key)
-    return render_template("designer/show.html", view=view, can_design=current_user.role in ("designer", "admin"))
+    return render_template("designer/show.html", view=view, can_design=access.can_design(current_user))
 
 
 @bp.get("/designer/<key>/heatmap.json")

@@ -40,7 +40,7 @@ class DisputeCase(db.Model):
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # A resident's code to follow their report (/track); only resident reports have one.
-    tracking_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    tracking_code: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
     # A paused clock (e.g. a party is away): no timer fires; resuming moves due times on.
     clock_paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     clock_pause_reason: Mapped[str] = mapped_column(String(200), default="")

@@ -47,8 +47,10 @@ class Address(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(String(200), unique=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
-    # The unguessable token in the door plate's QR link (/r/<plate_token>); never the id.
-    plate_token: Mapped[str] = mapped_column(String(32), unique=True, default=lambda: new_plate_token())
+    # The unguessable token in the door plate's QR link (/r/<plate_token>); never the id. Always set (the
+    # default here, migration 0004 for older rows); nullable only because SQLite adds columns that way.
+    plate_token: Mapped[str | None] = mapped_column(String(32), unique=True, index=True,
+                                                    default=lambda: new_plate_token())
 
     grid: Mapped[Grid] = relationship()
 

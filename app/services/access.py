@@ -232,8 +232,12 @@ DESIGNERS = frozenset({"designer", "admin"})
 PROCESS_WATCHERS = DESIGNERS | {"supervisor"}
 
 
+def can_design(actor: User) -> bool:
+    return actor.role in DESIGNERS
+
+
 def ensure_can_design(actor: User) -> None:
-    if actor.role not in DESIGNERS:
+    if not can_design(actor):
         raise AccessDeniedError("只有流程设计员或系统管理员可以修改和部署流程。")
 
 

@@ -47,6 +47,8 @@ def create_token(system: str, police_grid: str | None = None) -> IssuedToken:
             raise InvalidInputError("无法签发令牌。", {"police_grid": [f"警格不存在：{police_grid}"]})
     username = service_username(system)
     user = db.session.scalar(select(User).where(User.username == username))
+    if user is not None and db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id).limit(1)) is None:
+        raise InvalidInputError("无法签发令牌。", {"system": [f"用户名 {username} 已被普通账号占用，请换一个系统名称。"]})
     now = clock.now()
     if user is None:
         if area is None:

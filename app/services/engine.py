@@ -524,15 +524,6 @@ class DefinitionDiff:
     changed: tuple[ElementChange, ...]
 
 
-@dataclass(frozen=True)
-class DiagramElement:
-    """A flow node or sequence flow of a diagram, as the designer pages need it."""
-
-    element_id: str
-    name: str
-    kind: str
-
-
 def _bpmn(tag: str) -> str:
     return f"{{{_BPMN_NS}}}{tag}"
 
@@ -594,7 +585,10 @@ def _problem(node, message: str) -> DefinitionProblem:
 
 def _element_problems(process, form_keys: frozenset, roles: frozenset) -> list[DefinitionProblem]:
     problems = []
-    flows = {flow.get("id"): flow for flow in process.iter(_bpmn("sequenceFlow"))}
+    parents = _parents(process)
+    outgoing: dict[str, list] = {}
+    for flow in process.iter(_bpmn("sequenceFlow")):
+        outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
     for node in process.iter():
         tag = _local(node.tag)
         if tag in _REFUSED_TASKS:
@@ -602,27 +596,24 @@ def _element_problems(process, form_keys: frozenset, roles: frozenset) -> list[D
         elif tag == "userTask":
             problems += _user_task_problems(node, form_keys, roles)
         elif tag in ("exclusiveGateway", "inclusiveGateway"):
-            problems += _gateway_problems(node, flows)
+            problems += _gateway_problems(node, outgoing.get(node.get("id"), []))
         elif tag == "sequenceFlow":
             condition = node.find(_bpmn("conditionExpression"))
             if condition is not None:
                 problems += _condition_problems(node, condition.text)
         elif tag == "timerEventDefinition":
-            event = _parent_of(process, node)
+            event = parents.get(node)
             values = [child.text for child in node if _local(child.tag) in _TIMER_VALUE_TAGS]
             message = timer_expression_problem(values[0] if values else None)
             if message:
                 problems.append(_problem(event if event is not None else node, f"计时器无效：{message}"))
-        elif tag == "script" and _local(_parent_of(process, node).tag) != "scriptTask":
-            problems.append(_problem(_parent_of(process, node), "图中不允许脚本"))
+        elif tag == "script" and _local(parents[node].tag) != "scriptTask":
+            problems.append(_problem(parents[node], "图中不允许脚本"))
     return problems
 
 
-def _parent_of(process, child):
-    for node in process.iter():
-        if child in list(node):
-            return node
-    return None
+def _parents(process) -> dict:
+    return {child: node for node in process.iter() for child in node}
 
 
 def _user_task_problems(node, form_keys: frozenset, roles: frozenset) -> list[DefinitionProblem]:
@@ -641,8 +632,7 @@ def _user_task_problems(node, form_keys: frozenset, roles: frozenset) -> list[De
     return problems
 
 
-def _gateway_problems(node, flows: dict) -> list[DefinitionProblem]:
-    outgoing = [flows[ref] for ref in _outgoing_ids(node, flows) if ref in flows]
+def _gateway_problems(node, outgoing: list) -> list[DefinitionProblem]:
     if len(outgoing) < 2:
         return []
     default = node.get("default")
@@ -655,10 +645,6 @@ def _gateway_problems(node, flows: dict) -> list[DefinitionProblem]:
         if flow.get("id") != default and flow.find(_bpmn("conditionExpression")) is None:
             problems.append(_problem(flow, "网关分支没有条件（只有默认路径可以不写条件）"))
     return problems
-
-
-def _outgoing_ids(node, flows: dict) -> list[str]:
-    return [flow_id for flow_id, flow in flows.items() if flow.get("sourceRef") == node.get("id")]
 
 
 def _condition_problems(flow, text: str | None) -> list[DefinitionProblem]:
@@ -750,7 +736,7 @@ def _engine_problems(bpmn_xml: str, key: str) -> list[DefinitionProblem]:
     return []
 
 
-def _element_facets(node, process) -> dict[str, str]:
+def _element_facets(node, process, parents: dict) -> dict[str, str]:
     """What a designer can change on an element, as label → text, to compare two versions."""
     facets = {"类型": _local(node.tag), "名称": node.get("name") or ""}
     for attribute, value in node.attrib.items():
@@ -770,7 +756,7 @@ def _element_facets(node, process) -> dict[str, str]:
     for prop in node.iterfind(f"{_bpmn('extensionElements')}/{{{CAMUNDA_MODEL_NS}}}properties/"
                               f"{{{CAMUNDA_MODEL_NS}}}property"):
         facets[f"属性 {prop.get('name')}"] = prop.get("value") or ""
-    parent = _parent_of(process, node)
+    parent = parents.get(node)
     if parent is not None and parent is not process:
         facets["所在子流程"] = parent.get("id") or ""
     return facets
@@ -789,16 +775,11 @@ def _diagram_nodes(bpmn_xml: str) -> tuple[Any, dict]:
     return process, nodes
 
 
-def diagram_elements(bpmn_xml: str) -> list[DiagramElement]:
-    """The flow nodes and sequence flows of a diagram, in document order."""
-    _, nodes = _diagram_nodes(bpmn_xml)
-    return [DiagramElement(node_id, node.get("name") or "", _local(node.tag)) for node_id, node in nodes.items()]
-
-
 def diff_definitions(old_xml: str, new_xml: str) -> DefinitionDiff:
     """Elements added, removed and changed (with what changed) from one version of a diagram to another."""
     old_process, old_nodes = _diagram_nodes(old_xml)
     new_process, new_nodes = _diagram_nodes(new_xml)
+    old_parents, new_parents = _parents(old_process), _parents(new_process)
 
     def entry(node, changes=()):
         return ElementChange(node.get("id"), node.get("name") or "", _local(node.tag), tuple(changes))
@@ -808,7 +789,8 @@ def diff_definitions(old_xml: str, new_xml: str) -> DefinitionDiff:
         new = new_nodes.get(node_id)
         if new is None:
             continue
-        before, after = _element_facets(old, old_process), _element_facets(new, new_process)
+        before = _element_facets(old, old_process, old_parents)
+        after = _element_facets(new, new_process, new_parents)
         lines = [
             f"{label}：{before.get(label) or '（无）'} → {after.get(label) or '（无）'}"
             for label in dict.fromkeys([*before, *after]) if before.get(label) != after.get(label)
@@ -911,7 +893,7 @@ def diagram_position(state: str) -> DiagramPosition:
         if getattr(task.task_spec, "bpmn_id", None)
     )
     ready = dict.fromkeys(
-        task.task_spec.bpmn_id for task in workflow.get_tasks(state=TaskState.READY | TaskState.STARTED)
+        task.task_spec.bpmn_id for task in workflow.get_tasks(state=TaskState.READY)
         if getattr(task.task_spec, "bpmn_id", None)
     )
     timers = tuple(

@@ -66,31 +66,27 @@ def upgrade():
         sa.UniqueConstraint("case_id", name=op.f("uq_case_push_case_id")),
     )
 
-    with op.batch_alter_table("dispute_case") as batch_op:
-        batch_op.add_column(sa.Column("tracking_code", sa.String(length=16), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_dispute_case_tracking_code"), ["tracking_code"])
+    # Plain ADD COLUMN and unique indexes, no table rebuild: SQLite rebuilds (batch mode) of tables that
+    # other rows reference fail on existing data while foreign keys are enforced.
+    op.add_column("dispute_case", sa.Column("tracking_code", sa.String(length=16), nullable=True))
+    op.create_index(op.f("ix_dispute_case_tracking_code"), "dispute_case", ["tracking_code"], unique=True)
 
-    # Every existing address gets its door-plate token before the column becomes required.
-    with op.batch_alter_table("address") as batch_op:
-        batch_op.add_column(sa.Column("plate_token", sa.String(length=32), nullable=True))
+    # Every existing address gets its door-plate token (new ones get theirs from the model's default).
+    op.add_column("address", sa.Column("plate_token", sa.String(length=32), nullable=True))
     address = sa.table("address", sa.column("id", sa.Integer), sa.column("plate_token", sa.String))
     connection = op.get_bind()
     for (address_id,) in connection.execute(sa.select(address.c.id)).all():
         connection.execute(
             address.update().where(address.c.id == address_id).values(plate_token=secrets.token_urlsafe(16))
         )
-    with op.batch_alter_table("address") as batch_op:
-        batch_op.alter_column("plate_token", existing_type=sa.String(length=32), nullable=False)
-        batch_op.create_unique_constraint(batch_op.f("uq_address_plate_token"), ["plate_token"])
+    op.create_index(op.f("ix_address_plate_token"), "address", ["plate_token"], unique=True)
 
 
 def downgrade():
-    with op.batch_alter_table("address") as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_address_plate_token"), type_="unique")
-        batch_op.drop_column("plate_token")
-    with op.batch_alter_table("dispute_case") as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_dispute_case_tracking_code"), type_="unique")
-        batch_op.drop_column("tracking_code")
+    op.drop_index(op.f("ix_address_plate_token"), table_name="address")
+    op.drop_column("address", "plate_token")  # SQLite 3.35+ drops a column in place, no rebuild
+    op.drop_index(op.f("ix_dispute_case_tracking_code"), table_name="dispute_case")
+    op.drop_column("dispute_case", "tracking_code")
     op.drop_table("case_push")
     op.drop_table("handoff")
     with op.batch_alter_table("api_token") as batch_op:

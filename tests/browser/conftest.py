@@ -14,6 +14,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Screenshots (`make screenshots`) write into docs/: only when JIEFEN_SCREENSHOTS=1 asks for them."""
+    if os.environ.get("JIEFEN_SCREENSHOTS") == "1":
+        return
+    keep = [item for item in items if item.get_closest_marker("screenshots") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not shutil.which(CHROMIUM):

@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiToken, CasePush, DisputeCase, Handoff, TrailEvent
+from app.services.users import create_user
 from tests import factories as f
 
 PAGE_HANDOFF = {
@@ -123,4 +124,11 @@ def test_create_token_refuses_bad_input(runner, world):
     assert bad.exit_code != 0 and "系统名称" in bad.output
     missing = runner.invoke(args=["create-token", "--system", "police-110", "--police-grid", "无此警格"])
     assert missing.exit_code != 0 and "警格不存在" in missing.output
+    assert count(ApiToken) == 0
+
+
+def test_a_token_never_takes_over_an_ordinary_account(runner, world):
+    create_user("api-police-110", "冒名", "admin", f.PASSWORD, [])
+    result = runner.invoke(args=["create-token", "--system", "police-110", "--police-grid", "第一警格"])
+    assert result.exit_code != 0 and "已被普通账号占用" in result.output
     assert count(ApiToken) == 0

@@ -1,0 +1,75 @@
+"""`make screenshots`: the main pages in Chinese, as PNGs in docs/screenshots/ (for the README).
+
+Marked `screenshots`: the normal run deselects these (tests/browser/conftest.py) unless
+JIEFEN_SCREENSHOTS=1, which `make screenshots` sets.
+"""
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Address
+from app.services import case_files, task_actions
+from tests import factories as f
+
+pytestmark = pytest.mark.screenshots
+OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def shoot(page, name: str) -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    assert (OUT / f"{name}.png").stat().st_size > 10_000
+
+
+def demo_cases(world):
+    """A handful of cases at different stages, like the demo."""
+    cases = []
+    for title, steps in [
+        ("楼上装修噪音扰民", []),
+        ("老旧小区加装电梯意见不一", [("triage_case", f.TRIAGE_L1)]),
+        ("新建房屋地界纠纷", [("triage_case", f.TRIAGE_L1), ("mediate_on_site", f.ON_SITE_FAILED)]),
+        ("停车收费引发群体聚集", [("triage_case", f.TRIAGE_L3)]),
+        ("宠物狗吠扰邻", [("triage_case", f.TRIAGE_L1), ("mediate_on_site", f.ON_SITE_AGREEMENT)]),
+    ]:
+        case = f.open_case(world, title)
+        for bpmn_id, data in steps:
+            f.step(world, case, bpmn_id, data)
+        cases.append(case)
+    return cases
+
+
+def test_screenshots_of_the_main_pages(page, login, world, clock):
+    cases = demo_cases(world)
+    elevator = cases[1]
+    task = f.current_task(elevator)
+    task_actions.claim_task(world["grid_worker"], task.id)
+    case_files.add_comment(world["grid_worker"], elevator.number, "已走访三户业主，低层住户顾虑采光和噪音。", task.id)
+    case_files.add_attachment(world["grid_worker"], elevator.number, "业主意见汇总.pdf", b"%PDF-1.4\n" + b"0" * 2000)
+
+    login("grid_worker")
+    expect(page.get_by_test_id("task-row").first).to_be_visible()
+    shoot(page, "task-list")
+    page.goto(f"/tasks/{task.id}")
+    expect(page.get_by_test_id("task-form")).to_be_visible()
+    shoot(page, "task-form")
+    page.goto(f"/cases/{elevator.number}")
+    expect(page.get_by_test_id("trail")).to_be_visible()
+    shoot(page, "case-page")
+
+    login("dispatcher")
+    page.goto("/cases/")
+    expect(page.get_by_test_id("case-row").first).to_be_visible()
+    shoot(page, "case-list")
+
+    login("police_officer")
+    page.goto("/handoffs/new")
+    expect(page.get_by_test_id("handoff-form")).to_be_visible()
+    shoot(page, "handoff")
+
+    token = db.session.scalar(select(Address.plate_token).where(Address.grid_id == world.grid.id))
+    page.context.clear_cookies()
+    page.goto(f"/r/{token}")
+    shoot(page, "qr-report")

@@ -1,0 +1,121 @@
+"""The authorization matrix, cell by cell: every role × in/out of scope × action, through the pages.
+
+EXPECTED is the specification written out by hand (not read from app/services/access.py): "ok" means
+the action succeeds; a number is the refusal's status code, and a refused action changes nothing.
+Out of scope every case-bound action answers 404 — the case does not exist for the user. Registering
+a case on a grid outside the scope is refused by the form, which offers only the grids in scope (422);
+roles that may not register at all are refused the page (403).
+"""
+from io import BytesIO
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Attachment, CaseComment, DisputeCase, Task, TrailEvent
+from app.services import case_files, cases, tasks
+from tests import factories as f
+from tests.integration.test_pages import form_data
+
+ACTIONS = ("view_case", "view_task", "complete_task", "claim_task", "assign_task", "add_comment",
+           "add_attachment", "download_attachment", "register_case")
+WORKER = dict.fromkeys(ACTIONS, "ok")
+EXPECTED_IN_SCOPE = {
+    "grid_worker": WORKER,
+    "police_officer": WORKER,
+    "dispatcher": WORKER,
+    "mediator": WORKER,
+    "panel_member": {**WORKER, "register_case": 403},
+    "supervisor": {**dict.fromkeys(ACTIONS, 403), "view_case": "ok", "view_task": "ok", "download_attachment": "ok"},
+    "designer": {**dict.fromkeys(ACTIONS, 404), "register_case": 403},
+    # the admin is no candidate of any task, but hands out work anywhere
+    "admin": {**WORKER, "complete_task": 403, "claim_task": 403},
+}
+EXPECTED_OUT_OF_SCOPE = {
+    role: {**dict.fromkeys(ACTIONS, 404), "register_case": 422 if expected["register_case"] == "ok" else 403}
+    for role, expected in EXPECTED_IN_SCOPE.items() if role != "admin"  # the admin's scope is everywhere
+}
+CELLS = [(role, "in", action, EXPECTED_IN_SCOPE[role][action]) for role in EXPECTED_IN_SCOPE for action in ACTIONS]
+CELLS += [(role, "out", action, EXPECTED_OUT_OF_SCOPE[role][action])
+          for role in EXPECTED_OUT_OF_SCOPE for action in ACTIONS]
+
+# The stage each role's case is at: a task the role is a candidate for, where it has one.
+STAGES = {
+    "grid_worker": [("triage_case", f.TRIAGE_L1)],
+    "police_officer": [("triage_case", f.TRIAGE_L1)],
+    "mediator": [("triage_case", f.TRIAGE_L2)],
+    "panel_member": [("triage_case", f.TRIAGE_L3)],
+}
+COMPLETE = {"triage_case": f.TRIAGE_L1, "mediate_on_site": f.ON_SITE_AGREEMENT,
+            "assess_four_accounts": f.FOUR_ACCOUNTS, "consult_jointly": f.CONSULT_AGREEMENT}
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n"
+
+
+def prepare(world, role: str, scope: str):
+    """A case at the role's stage on the role's grid (in) or on the other grid (out), with an attachment
+    and a colleague who may be given its task."""
+    if scope == "in":
+        grid, place, opener, staff = world.grid, f.HERE, world["grid_worker"], world.users
+    else:
+        grid, place, opener, staff = world.other_grid, f.THERE, world.outsider, world.others
+    case = cases.open_case(opener, cases.NewCase(title="楼上噪音", source="grid_patrol", grid_id=grid.id))
+    for bpmn_id, data in STAGES.get(role, []):
+        task = next(t for t in f.ready_tasks(case) if t.bpmn_id == bpmn_id)
+        tasks.complete_task(staff["dispatcher"], task.id, data)
+    task = f.current_task(case)
+    colleague_role = role if role in task.roles else task.roles[0]
+    colleague = f.make_user(f"colleague_{scope}", colleague_role, place)
+    attachment = case_files.add_attachment(world["admin"], case.number, "现场照片.pdf", PDF)
+    return case, task, colleague, attachment, grid
+
+
+def snapshot():
+    db.session.expire_all()
+    count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    return (
+        count(DisputeCase), count(TrailEvent), count(CaseComment), count(Attachment),
+        [(t.id, t.state, t.assignee_id) for t in db.session.scalars(select(Task).order_by(Task.id))],
+    )
+
+
+def perform(client, action, case, task, colleague, attachment, grid):
+    if action == "view_case":
+        return client.get(f"/cases/{case.number}")
+    if action == "view_task":
+        return client.get(f"/tasks/{task.id}")
+    if action == "complete_task":
+        return client.post(f"/tasks/{task.id}", data=form_data(COMPLETE[task.bpmn_id]))
+    if action == "claim_task":
+        return client.post(f"/tasks/{task.id}/claim")
+    if action == "assign_task":
+        return client.post(f"/tasks/{task.id}/assign", data={"assignee_id": colleague.id, "seen_assignee_id": ""})
+    if action == "add_comment":
+        return client.post(f"/cases/{case.number}/comments", data={"body": "已联系双方"})
+    if action == "add_attachment":
+        return client.post(f"/cases/{case.number}/attachments", data={"file": (BytesIO(PDF), "笔录.pdf")},
+                           content_type="multipart/form-data")
+    if action == "download_attachment":
+        return client.get(f"/cases/{case.number}/attachments/{attachment.id}")
+    if action == "register_case":
+        return client.post("/cases/new", data={"title": "新纠纷", "source": "walk_in", "grid_id": grid.id,
+                                               "applicant_name": "王六"})
+    raise AssertionError(action)
+
+
+@pytest.mark.parametrize("role, scope, action, expected", CELLS,
+                         ids=[f"{role}-{scope}-{action}" for role, scope, action, _ in CELLS])
+def test_access_matrix(client, auth, world, clock, role, scope, action, expected):
+    case, task, colleague, attachment, grid = prepare(world, role, scope)
+    before = snapshot()
+    auth.login(role)
+    response = perform(client, action, case, task, colleague, attachment, grid)
+    if expected == "ok":
+        assert response.status_code in (200, 302), response.get_data(as_text=True)[:2000]
+        if action not in ("view_case", "view_task", "download_attachment"):
+            assert snapshot() != before, "an allowed action must change something"
+        if response.status_code == 302:
+            followed = client.get(response.headers["Location"]).get_data(as_text=True)
+            assert "flash-error" not in followed, followed
+    else:
+        assert response.status_code == expected
+        assert snapshot() == before

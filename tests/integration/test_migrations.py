@@ -1,0 +1,19 @@
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.config import Config
+
+from app.extensions import db
+
+
+def test_models_and_migrations_agree(app):
+    with db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
+
+
+def test_the_migrations_have_one_head(app):
+    config = Config()
+    config.set_main_option("script_location", str(app.config["MIGRATIONS_DIR"]))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
