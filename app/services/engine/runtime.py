@@ -1,0 +1,497 @@
+"""Running workflows: parsing definitions, starting cases, completing tasks, firing timers.
+
+It speaks Jiefen's terms: it takes BPMN text, serialized state and plain data, and returns
+frozen dataclasses. SpiffWorkflow's exceptions become our errors here, expressions in diagrams
+run through the restricted evaluator (never `eval`/`exec`), and the serializer version is
+returned beside every saved state so that a later library upgrade can migrate it.
+"""
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+import defusedxml.ElementTree
+from defusedxml import DefusedXmlException
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition, TimeDateEventDefinition, TimerEventDefinition,
+)
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, CallActivity, IntermediateCatchEvent
+from SpiffWorkflow.camunda.parser.event_parsers import (
+    CamundaBoundaryEventParser, CamundaIntermediateCatchEventParser,
+)
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, SubWorkflowParser, UserTaskParser
+from SpiffWorkflow.camunda.specs.user_task import UserTask
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+from xml.etree.ElementTree import ParseError
+
+from app.services import expressions
+from app.services.business_calendar import BusinessCalendar, CalendarError, parse_duration
+from app.services.errors import DefinitionError, InvalidInputError, ProcessError, TaskNotReadyError
+
+MAX_BPMN_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    key: str
+    name: str
+    checksum: str
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    engine_task_id: str
+    bpmn_id: str
+    name: str
+    form_key: str
+    roles: tuple[str, ...]
+    tier: int | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    bpmn_id: str
+    name: str
+    signal: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class FiredTimer:
+    bpmn_id: str
+    name: str
+    signal: str
+
+
+@dataclass(frozen=True)
+class EngineResult:
+    """Where a workflow stands after a step, and the state to save."""
+
+    state: str
+    serializer_version: str
+    ready_tasks: tuple[ReadyTask, ...]
+    timers: tuple[WaitingTimer, ...]
+    fired_timers: tuple[FiredTimer, ...]
+    completed: bool
+    data: dict[str, Any]
+
+
+class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """Evaluates expressions with `expressions.evaluate`; refuses scripts outright."""
+
+    def evaluate(self, expression, context, external_context=None):
+        try:
+            return expressions.evaluate(expression, {**context, **(external_context or {})})
+        except expressions.ExpressionError as error:
+            raise ProcessError(f"表达式 “{expression}” 无法求值：{error}") from None
+
+    def execute(self, script, context, external_context=None):
+        raise ProcessError("流程中的脚本不会被执行；请改用网关条件和表单字段。")
+
+    def call_service(self, context, **kwargs):
+        raise ProcessError("流程中的服务任务不会被执行。")
+
+
+# The calendar that turns timer durations into due times during one engine step.
+_STEP_CALENDAR: ContextVar[BusinessCalendar] = ContextVar("step_calendar", default=BusinessCalendar("calendar"))
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+([+-]\d{2}:?\d{2}|Z)?)?$")
+
+
+class CalendarDurationTimer(DurationTimerEventDefinition):
+    """A duration timer whose due time comes from the business calendar (working days, holidays).
+
+    The due time is computed once, when the timer starts waiting, and kept with the timer's task:
+    `shift_timers` moves it when a clock is paused, and a migration carries it over.
+    """
+
+    def has_fired(self, my_task):
+        event_value = my_task._get_internal_data("event_value")
+        if event_value is None:
+            value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+            natural = (getattr(my_task.task_spec, "extensions", None) or {}).get("calendar") == "natural"
+            try:
+                due = _STEP_CALENDAR.get().add(datetime.now(timezone.utc), str(value), natural=natural)
+            except CalendarError as error:
+                raise ProcessError(f"计时器 “{self.name}” 的时长无效：{error}") from None
+            event_value = due.isoformat()
+            my_task._set_internal_data(event_value=event_value)
+        if TimerEventDefinition.get_datetime(event_value) <= datetime.now(timezone.utc):
+            my_task._set_internal_data(event_fired=True)
+        return my_task._get_internal_data("event_fired", False)
+
+
+def timer_expression_problem(text: str | None) -> str | None:
+    """Why a timer value written in a diagram cannot work, or None if it can.
+
+    Designers write a value as in any BPMN tool — `PT72H`, `P3D`, an ISO date-time — or an
+    expression over the case data naming a field that holds the due time.
+    """
+    text = (text or "").strip()
+    if not text:
+        return "计时器没有设置时长或时间"
+    literal = text.strip("\"'") if text[:1] in "\"'" and text[-1:] == text[:1] else text
+    if literal.upper().startswith("P"):
+        try:
+            parse_duration(literal)
+        except CalendarError as error:
+            return str(error)
+        return None
+    if _ISO_DATE.match(literal):
+        try:
+            TimerEventDefinition.get_datetime(literal.replace("Z", "+00:00"))
+        except ValueError:
+            return f"“{literal}” 不是有效的日期时间"
+        return None
+    try:
+        expressions.check_expression(text)
+    except expressions.ExpressionError as error:
+        return f"表达式不被允许：{error}"
+    return None
+
+
+def _timer_value_expression(text: str) -> str:
+    """A bare ISO duration or date becomes the quoted text the engine evaluates."""
+    text = (text or "").strip()
+    if text.upper().startswith("P") or _ISO_DATE.match(text):
+        return repr(text)
+    return text
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    registry = BpmnWorkflowSerializer.configure(
+        {**CAMUNDA_CONFIG, CalendarDurationTimer: TimerConditionalEventDefinitionConverter}
+    )
+    registry.register(
+        datetime, lambda value: {"value": value.isoformat()}, lambda dct: datetime.fromisoformat(dct["value"])
+    )
+    registry.register(date, lambda value: {"value": value.isoformat()}, lambda dct: date.fromisoformat(dct["value"]))
+    registry.register(Decimal, lambda value: {"value": str(value)}, lambda dct: Decimal(dct["value"]))
+    return BpmnWorkflowSerializer(registry)
+
+
+class _OwnPropertiesMixin:
+    """Reads `camunda:properties` of the element itself (the stock parser also picks up those of
+    a subprocess's children) and keeps `camunda:candidateGroups`, the roles that may do a task."""
+
+    def parse_extensions(self, node=None):
+        node = node if node is not None else self.node
+        extensions = {
+            prop.get("name"): prop.get("value")
+            for prop in self.xpath("./bpmn:extensionElements/camunda:properties/camunda:property")
+        }
+        groups = node.get(f"{{{CAMUNDA_MODEL_NS}}}candidateGroups")
+        if groups:
+            extensions["candidateGroups"] = groups
+        return extensions
+
+
+class _UserTaskParser(_OwnPropertiesMixin, UserTaskParser):
+    pass
+
+
+class _CalendarTimerMixin:
+    """Timers as designers write them: bare ISO values are quoted; durations use the business calendar."""
+
+    def parse_timer_event(self, event):
+        definition = super().parse_timer_event(event)
+        expression = _timer_value_expression(definition.expression)
+        if isinstance(definition, DurationTimerEventDefinition):
+            return CalendarDurationTimer(definition.name, expression, description=definition.description)
+        if isinstance(definition, TimeDateEventDefinition):
+            return TimeDateEventDefinition(definition.name, expression, description=definition.description)
+        return definition
+
+
+class _BoundaryEventParser(_CalendarTimerMixin, _OwnPropertiesMixin, CamundaBoundaryEventParser):
+    pass
+
+
+class _IntermediateCatchEventParser(_CalendarTimerMixin, _OwnPropertiesMixin, CamundaIntermediateCatchEventParser):
+    pass
+
+
+class _SubprocessParser(_OwnPropertiesMixin, SubWorkflowParser):
+    pass
+
+
+class _Parser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("userTask"): (_UserTaskParser, UserTask),
+        full_tag("boundaryEvent"): (_BoundaryEventParser, BoundaryEvent),
+        full_tag("intermediateCatchEvent"): (_IntermediateCatchEventParser, IntermediateCatchEvent),
+        full_tag("subProcess"): (_SubprocessParser, CallActivity),
+    }
+
+
+_SERIALIZER = _serializer()
+SERIALIZER_VERSION = f"spiff-{_SERIALIZER.VERSION}"
+_SCRIPT_ENGINE = PythonScriptEngine(environment=_RestrictedEnvironment())
+
+
+def checksum(bpmn_xml: str) -> str:
+    return hashlib.sha256(bpmn_xml.encode("utf-8")).hexdigest()
+
+
+def inspect_definition(bpmn_xml: str) -> ProcessInfo:
+    """Parse and validate a BPMN document holding one executable process; raise DefinitionError."""
+    parsed = _parse(bpmn_xml)
+    return ProcessInfo(key=parsed.key, name=parsed.name, checksum=checksum(bpmn_xml))
+
+
+def start_workflow(bpmn_xml: str, data: Mapping[str, Any], calendar: BusinessCalendar | None = None) -> EngineResult:
+    """Create a workflow from a definition, seed its data and run it to the first waits."""
+    parsed = _parse(bpmn_xml)
+    _check_data_keys(data)
+    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=_SCRIPT_ENGINE)
+    workflow.task_tree.data.update(data)
+    return _advance(workflow, lambda: None, calendar)
+
+
+def complete_task(state: str, engine_task_id: str, data: Mapping[str, Any],
+                  calendar: BusinessCalendar | None = None) -> EngineResult:
+    """Complete a ready user task with already validated form data and run on."""
+    _check_data_keys(data)
+    workflow = _load(state)
+    task = _ready_user_task(workflow, engine_task_id)
+
+    def run_task():
+        task.data.update(data)
+        task.run()
+
+    return _advance(workflow, run_task, calendar)
+
+
+def fire_due_timers(state: str, calendar: BusinessCalendar | None = None) -> EngineResult:
+    """Fire the timers that are due by now (the engine reads the clock) and run on."""
+    workflow = _load(state)
+    return _advance(workflow, workflow.refresh_timers, calendar)
+
+
+def shift_timers(state: str, delta: timedelta, only: set[str] | None = None) -> EngineResult | None:
+    """Move waiting timers' due times by `delta` (all, or those whose bpmn id is in `only`).
+
+    A paused clock resumes this way, and an agreed extension moves the mediation limit; nothing
+    fires here. None when there was no such timer to move.
+    """
+    workflow = _load(state)
+    moved = False
+    for task in _waiting_timer_tasks(workflow):
+        due = _waiting_timer(task)
+        if due is not None and (only is None or due.bpmn_id in only):
+            task._set_internal_data(event_value=(due.due_at + delta).isoformat())
+            moved = True
+    return _result(workflow, fired=()) if moved else None
+
+
+def describe(state: str) -> EngineResult:
+    """Where a saved workflow stands, without changing it."""
+    return _result(_load(state), fired=())
+
+
+_BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+def _bpmn(tag: str) -> str:
+    return f"{{{_BPMN_NS}}}{tag}"
+
+
+def _local(tag: Any) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _safe_root(bpmn_xml: str):
+    """The XML tree of a diagram, refusing oversized or hostile text; raises DefinitionError."""
+    encoded = bpmn_xml.encode("utf-8")
+    if len(encoded) > MAX_BPMN_BYTES:
+        raise DefinitionError(f"BPMN 文件超过 {MAX_BPMN_BYTES // 1024} KB 上限。")
+    try:
+        return defusedxml.ElementTree.fromstring(encoded)
+    except (ParseError, DefusedXmlException) as error:
+        raise DefinitionError(f"BPMN 文件不是合法或安全的 XML：{error}") from None
+
+
+def _executable_processes(root) -> list:
+    return [node for node in root.iter(_bpmn("process")) if node.get("isExecutable", "true") != "false"]
+
+
+@dataclass(frozen=True)
+class _ParsedProcess:
+    key: str
+    name: str
+    spec: Any
+    subprocess_specs: dict
+
+
+@lru_cache(maxsize=32)
+def _parse(bpmn_xml: str) -> _ParsedProcess:
+    root = _safe_root(bpmn_xml)
+    executable = _executable_processes(root)
+    if len(executable) != 1:
+        raise DefinitionError("BPMN 文件必须恰好包含一个可执行流程。")
+    key, name = executable[0].get("id"), executable[0].get("name") or executable[0].get("id")
+    parser = _Parser(validator=BpmnValidator())
+    try:
+        parser.add_bpmn_str(bpmn_xml.encode("utf-8"))
+        spec = parser.get_spec(key)
+        subprocess_specs = parser.get_subprocess_specs(key)
+    except ValidationException as error:
+        raise DefinitionError(f"BPMN 校验失败：{error}") from None
+    except SpiffWorkflowException as error:
+        raise DefinitionError(f"流程引擎无法解析该流程：{error}") from None
+    return _ParsedProcess(key=key, name=name, spec=spec, subprocess_specs=subprocess_specs)
+
+
+def _load(state: str) -> BpmnWorkflow:
+    workflow = _SERIALIZER.deserialize_json(state)
+    workflow.script_engine = _SCRIPT_ENGINE
+    return workflow
+
+
+def _check_data_keys(data: Mapping[str, Any]) -> None:
+    bad = [key for key in data if not isinstance(key, str) or not key.isidentifier() or key.startswith("_")]
+    if bad:
+        raise InvalidInputError(f"不允许的数据字段名：{', '.join(map(str, bad))}")
+
+
+def _ready_user_task(workflow: BpmnWorkflow, engine_task_id: str):
+    try:
+        task = workflow.get_task_from_id(UUID(engine_task_id))
+    except (TaskNotFoundException, ValueError):
+        task = None
+    if task is None or not task.task_spec.manual or task.state != TaskState.READY:
+        raise TaskNotReadyError("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。")
+    return task
+
+
+def _advance(workflow: BpmnWorkflow, step: Callable[[], None], calendar: BusinessCalendar | None) -> EngineResult:
+    waiting_before = {task.id: task for task in _waiting_timer_tasks(workflow)}
+    token = _STEP_CALENDAR.set(calendar or BusinessCalendar("calendar"))
+    try:
+        step()
+        workflow.do_engine_steps()
+    except ProcessError:
+        raise
+    except SpiffWorkflowException as error:
+        raise ProcessError(_describe_engine_error(error)) from None
+    finally:
+        _STEP_CALENDAR.reset(token)
+    fired = tuple(
+        _timer_identity(task)
+        for task in waiting_before.values()
+        if task.state == TaskState.COMPLETED
+    )
+    return _result(workflow, fired)
+
+
+def _describe_engine_error(error: SpiffWorkflowException) -> str:
+    where = ""
+    task = getattr(error, "task", None) or getattr(error, "sender", None)
+    spec = getattr(task, "task_spec", task)
+    if spec is not None and getattr(spec, "bpmn_id", None):
+        where = f"（环节 {spec.bpmn_name or spec.bpmn_id}）"
+    reason = _innermost_process_error(error)
+    return f"流程无法继续{where}：{reason.message if reason else error}"
+
+
+def _innermost_process_error(error: BaseException) -> ProcessError | None:
+    """The ProcessError our evaluator raised, under SpiffWorkflow's wrapping exceptions."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, ProcessError):
+            return error
+        seen.add(id(error))
+        error = getattr(error, "exception", None) or error.__cause__ or error.__context__
+    return None
+
+
+def _result(workflow: BpmnWorkflow, fired: tuple[FiredTimer, ...]) -> EngineResult:
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    timers = tuple(
+        timer for timer in (_waiting_timer(task) for task in _waiting_timer_tasks(workflow)) if timer is not None
+    )
+    completed = workflow.is_completed()
+    return EngineResult(
+        state=_SERIALIZER.serialize_json(workflow),
+        serializer_version=SERIALIZER_VERSION,
+        ready_tasks=tuple(_ready_task(task) for task in ready),
+        timers=timers,
+        fired_timers=fired,
+        completed=completed,
+        data=_current_data(workflow, ready, completed),
+    )
+
+
+def _current_data(workflow: BpmnWorkflow, ready: list, completed: bool) -> dict[str, Any]:
+    """The data the case now stands on: what flows into the next user task, or the final data."""
+    if completed:
+        return dict(workflow.data)
+    if ready:
+        return dict(ready[0].data)
+    return dict(workflow.last_task.data if workflow.last_task is not None else workflow.task_tree.data)
+
+
+def _ready_task(task) -> ReadyTask:
+    spec = task.task_spec
+    form = getattr(spec, "form", None)
+    extensions = getattr(spec, "extensions", None) or {}
+    roles = tuple(role.strip() for role in extensions.get("candidateGroups", "").split(",") if role.strip())
+    tier = extensions.get("tier")
+    attached = [
+        _waiting_timer(sibling)
+        for sibling in (task.parent.children if task.parent else [])
+        if sibling is not task and _is_waiting_timer(sibling)
+    ]
+    due_times = [timer.due_at for timer in attached if timer is not None]
+    return ReadyTask(
+        engine_task_id=str(task.id),
+        bpmn_id=spec.bpmn_id,
+        name=spec.bpmn_name or spec.bpmn_id,
+        form_key=getattr(form, "key", None) or "",
+        roles=roles,
+        tier=int(tier) if tier and tier.isdigit() else None,
+        due_at=min(due_times) if due_times else None,
+    )
+
+
+def _waiting_timer_tasks(workflow: BpmnWorkflow) -> list:
+    return [task for task in workflow.get_tasks(state=TaskState.WAITING) if _is_waiting_timer(task)]
+
+
+def _is_waiting_timer(task) -> bool:
+    definition = getattr(task.task_spec, "event_definition", None)
+    return task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition)
+
+
+def _timer_identity(task) -> FiredTimer:
+    spec = task.task_spec
+    signal = (getattr(spec, "extensions", None) or {}).get("signal", "")
+    return FiredTimer(bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, signal=signal)
+
+
+def _waiting_timer(task) -> WaitingTimer | None:
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):  # a cycle timer keeps its next occurrence
+        value = value.get("next")
+    try:
+        due_at = TimerEventDefinition.get_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    identity = _timer_identity(task)
+    return WaitingTimer(bpmn_id=identity.bpmn_id, name=identity.name, signal=identity.signal, due_at=due_at)
