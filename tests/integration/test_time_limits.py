@@ -200,3 +200,24 @@ def test_timers_that_fell_due_while_down_fire_on_the_first_sweep(app, world, clo
     sweep(app)
     assert sorted(fired(case)) == ["red_card", "yellow_card"]
     assert f.reload(case).card == "red"
+
+
+def test_the_red_card_comes_on_the_sixth_working_day(world, clock, working_days):
+    clock.move_to(local(2026, 9, 29, 10, 0))  # Tuesday before National Day
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L2)
+    # working days: 30 Sep, 8, 9, 10 (adjusted Saturday), 12, 13 October
+    assert timers(case)["red_card"] == local(2026, 10, 13, 10, 0)
+    clock.move_to(local(2026, 10, 13, 9, 59))
+    fire_due_timers()
+    assert f.reload(case).card == "yellow"
+    clock.move_to(local(2026, 10, 13, 10, 1))
+    fire_due_timers()
+    assert f.reload(case).card == "red"
+
+
+def test_police_matters_count_clock_hours_on_calendar_days_too(world, clock):
+    clock.move_to(local(2026, 9, 30, 20, 0))
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_RISK)
+    assert f.current_task(case).due_at == local(2026, 10, 1, 20, 0)
