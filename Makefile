@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PYTEST := $(PY) -m pytest
 HAS_POSTGRES := $(shell ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -n 1)
 
-.PHONY: install db run test test-sqlite test-postgres clean screenshots
+.PHONY: install db run test test-sqlite test-postgres clean screenshots translations extract-messages update-messages
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,7 +15,24 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 install: $(VENV)/.installed
 
-db: install
+# Translations: Chinese is the source language (the msgids); app/translations/<lang>/LC_MESSAGES/messages.po
+# holds the other languages. The compiled .mo files are built here, never committed.
+PYBABEL := $(VENV)/bin/pybabel
+CATALOGUES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+
+translations: $(CATALOGUES:.po=.mo)
+
+app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(PYBABEL) compile --statistics --use-fuzzy -i $< -o $@
+
+# After adding or changing a wrapped string: extract, merge into every catalogue, translate, compile.
+extract-messages: install
+	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o build/messages.pot .
+
+update-messages: extract-messages
+	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i build/messages.pot -d app/translations
+
+db: install translations
 	mkdir -p instance
 	$(FLASK) init-db
 	$(FLASK) deploy-processes
@@ -28,12 +45,12 @@ run: db
 
 test: test-sqlite test-postgres
 
-test-sqlite: install
+test-sqlite: install translations
 	$(PYTEST)
 
 # The database tests again, on PostgreSQL: the server named by JIEFEN_TEST_DATABASE_URL, or a
 # throwaway one started by .ci/with-postgres. CI must not pass without it.
-test-postgres: install
+test-postgres: install translations
 ifneq ($(JIEFEN_TEST_DATABASE_URL),)
 	$(PYTEST) -m 'database and not browser'
 else ifneq ($(HAS_POSTGRES),)
@@ -45,8 +62,8 @@ else
 endif
 
 # PNGs of the main pages, in Chinese, from the browser tests' setup (tests/browser/test_screenshots.py).
-screenshots: install
+screenshots: install translations
 	JIEFEN_SCREENSHOTS=1 $(PYTEST) -m screenshots tests/browser/test_screenshots.py
 
 clean:
-	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache
+	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache app/translations/*/LC_MESSAGES/*.mo

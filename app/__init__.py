@@ -3,8 +3,9 @@ from flask import Flask, redirect, render_template, request, url_for
 
 from sqlalchemy import event
 
+from flask_babel import gettext as _
 from app.config import Config
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.services.errors import JiefenError
 
 
@@ -21,7 +22,9 @@ def create_app(config: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app)
+    from app import i18n
+
+    i18n.init_app(app)
     limiter.init_app(app)
 
     from app import auth, cases, cli, filters, tasks
@@ -39,6 +42,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(supervision.bp)
     app.register_blueprint(admin.bp)
+    from app import settings
+
+    app.register_blueprint(settings.bp)
     from app import api, handoffs, public
 
     api.init_app(app)
@@ -73,14 +79,14 @@ def _register_error_handlers(app: Flask) -> None:
     def not_found(error):
         if request.path.startswith("/api/"):  # unknown API routes answer JSON too
             from app.api.routes import error_response
-            return error_response(404, "没有该接口。")
-        return render_template("error.html", message="页面不存在。"), 404
+            return error_response(404, _("没有该接口。"))
+        return render_template("error.html", message=_("页面不存在。")), 404
 
     @app.errorhandler(413)
     def too_large(error):
         limit = app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024)
-        return render_template("error.html", message=f"上传内容过大：单个文件不能超过 {limit} MB。"), 413
+        return render_template("error.html", message=_("上传内容过大：单个文件不能超过 %(limit)s MB。", limit=limit)), 413
 
     @app.errorhandler(403)
     def forbidden(error):
-        return render_template("error.html", message="您没有权限执行此操作。"), 403
+        return render_template("error.html", message=_("您没有权限执行此操作。")), 403

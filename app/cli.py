@@ -4,6 +4,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from app import demo
+from app.models import DEFAULT_LOCALE, LOCALES
 from app.services.errors import JiefenError
 from app.services.processes import deploy_processes
 from app.services.timers import fire_due_timers
@@ -83,11 +84,13 @@ def seed_demo_command():
 @click.option("--police-grid", default=None, help="police officers: the police grid (警格) they serve, by name")
 @click.option("--room", default=None, help="mediators: their mediation room, by name")
 @click.option("--town", default=None, help="dispatchers, panel members, supervisors: their town, by name")
-def create_user_command(username, role, password, grids, display_name, police_grid, room, town):
+@click.option("--locale", default=DEFAULT_LOCALE, show_default=True, type=click.Choice(list(LOCALES)),
+              help="the language of the user's pages and notifications")
+def create_user_command(username, role, password, grids, display_name, police_grid, room, town, locale):
     """Create a user with a role, serving the given grids (or police grid, room, town)."""
     try:
         user = create_user(username, display_name, role, password, list(grids), police_grid=police_grid,
-                           mediation_room=room, town=town)
+                           mediation_room=room, town=town, locale=locale)
     except JiefenError as error:
         details = "; ".join(message for messages in getattr(error, "field_errors", {}).values() for message in messages)
         raise click.ClickException(f"{error.message} {details}".strip()) from None

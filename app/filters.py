@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+from flask_babel import lazy_gettext as _l
 from app.models import ROLE_LABELS
 from app.services import clock
 from app.services.due_states import DUE_STATE_LABELS, due_state
@@ -12,25 +13,25 @@ from forms.cases import SOURCE_CHOICES
 LABELS = {
     "source": dict(SOURCE_CHOICES),
     "role": ROLE_LABELS,
-    "status": {"open": "办理中", "closed": "已结案"},
-    "card": {"none": "—", "yellow": "黄牌", "red": "红牌"},
-    "task_state": {"ready": "待办", "completed": "已办结", "cancelled": "已撤销"},
+    "status": {"open": _l("办理中"), "closed": _l("已结案")},
+    "card": {"none": "—", "yellow": _l("黄牌"), "red": _l("红牌")},
+    "task_state": {"ready": _l("待办"), "completed": _l("已办结"), "cancelled": _l("已撤销")},
     "outcome": {
-        "agreement": "调解成功", "mediation_ended": "调解终止", "transferred_to_police": "移交公安",
-        "closed": "已结案",
+        "agreement": _l("调解成功"), "mediation_ended": _l("调解终止"), "transferred_to_police": _l("移交公安"),
+        "closed": _l("已结案"),
     },
-    "due_state": {**DUE_STATE_LABELS, "closed": "已结案"},
-    "tier": {1: "一级 现场", 2: "二级 调解室", 3: "三级 三长会商"},
+    "due_state": {**DUE_STATE_LABELS, "closed": _l("已结案")},
+    "tier": {1: _l("一级 现场"), 2: _l("二级 调解室"), 3: _l("三级 三长会商")},
     "event": {
-        "case_opened": "案件登记", "task_created": "生成任务", "task_completed": "办结任务",
-        "task_cancelled": "任务撤销", "timer_fired": "时限到期", "card_raised": "亮牌督办",
-        "tier_changed": "层级变更", "case_closed": "结案", "violence_risk_flagged": "过激风险，移交公安",
-        "category_changed": "类别调整", "task_claimed": "认领任务", "task_unclaimed": "取消认领",
-        "task_assigned": "转派任务", "task_handed_back": "退回待办组", "comment_added": "添加意见",
-        "attachment_added": "上传附件", "clock_paused": "暂停计时", "clock_resumed": "恢复计时",
-        "mediation_extended": "延长调解期限",
-        "case_migrated": "迁移流程版本",
-        "handoff_received": "公安移交", "case_pushed": "推送公安", "report_received": "群众扫码自报",
+        "case_opened": _l("案件登记"), "task_created": _l("生成任务"), "task_completed": _l("办结任务"),
+        "task_cancelled": _l("任务撤销"), "timer_fired": _l("时限到期"), "card_raised": _l("亮牌督办"),
+        "tier_changed": _l("层级变更"), "case_closed": _l("结案"), "violence_risk_flagged": _l("过激风险，移交公安"),
+        "category_changed": _l("类别调整"), "task_claimed": _l("认领任务"), "task_unclaimed": _l("取消认领"),
+        "task_assigned": _l("转派任务"), "task_handed_back": _l("退回待办组"), "comment_added": _l("添加意见"),
+        "attachment_added": _l("上传附件"), "clock_paused": _l("暂停计时"), "clock_resumed": _l("恢复计时"),
+        "mediation_extended": _l("延长调解期限"),
+        "case_migrated": _l("迁移流程版本"),
+        "handoff_received": _l("公安移交"), "case_pushed": _l("推送公安"), "report_received": _l("群众扫码自报"),
     },
 }
 

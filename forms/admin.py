@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
+from flask_babel import lazy_gettext as _l
 
 
 def parse_days(text: str) -> list[date]:
@@ -14,9 +15,9 @@ def parse_days(text: str) -> list[date]:
             first = date.fromisoformat(start)
             last = date.fromisoformat(end) if end else first
         except ValueError:
-            raise ValidationError(f"“{item}” 不是日期（格式 2027-01-01，或 2027-01-01..2027-01-03）") from None
+            raise ValidationError(_l("“%(item)s” 不是日期（格式 2027-01-01，或 2027-01-01..2027-01-03）", item=item)) from None
         if last < first or (last - first).days > 31:
-            raise ValidationError(f"“{item}” 的日期范围无效")
+            raise ValidationError(_l("“%(item)s” 的日期范围无效", item=item))
         days.extend(first + timedelta(days=offset) for offset in range((last - first).days + 1))
     return days
 
@@ -33,6 +34,6 @@ class DateListField(TextAreaField):
 class YearScheduleForm(FlaskForm):
     """A year's official schedule as the State Council publishes it."""
 
-    year = IntegerField("年份", validators=[InputRequired(message="请填写年份。"), NumberRange(2000, 2100)])
-    holidays = DateListField("放假日期（法定节假日及调休放假的工作日）")
-    working_days = DateListField("调休上班日期（周末上班）")
+    year = IntegerField(_l("年份"), validators=[InputRequired(message=_l("请填写年份。")), NumberRange(2000, 2100)])
+    holidays = DateListField(_l("放假日期（法定节假日及调休放假的工作日）"))
+    working_days = DateListField(_l("调休上班日期（周末上班）"))

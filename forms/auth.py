@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
+from flask_babel import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired(message="请输入用户名。"), Length(max=64)])
-    password = PasswordField("密码", validators=[DataRequired(message="请输入密码。"), Length(max=128)])
+    username = StringField(_l("用户名"), validators=[DataRequired(message=_l("请输入用户名。")), Length(max=64)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(message=_l("请输入密码。")), Length(max=128)])

@@ -1,6 +1,7 @@
 """The base of every user-task form: validation by WTForms, plain JSON data for the engine."""
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 NOT_DATA = {"csrf_token", "submit"}
@@ -24,3 +25,8 @@ def show_field_errors(form, field_errors: dict[str, list[str]]) -> None:
     for name, messages in field_errors.items():
         if name in form:
             form[name].errors = list(form[name].errors) + list(messages)
+
+
+def join_messages(messages) -> str:
+    """Several messages (some lazily translated) as one line for a flash."""
+    return _("；").join(str(message) for message in messages)

@@ -7,13 +7,14 @@ from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from flask_babel import lazy_gettext as _l
 from app.models.party import PARTY_ROLES
 from app.services import clock
 from app.services.cases import NewParty
 from app.services.catalog import category_choices
 from app.services.handoffs import IncomingHandoff
 
-PARTY_ROLE_CHOICES = [("applicant", "申请人"), ("respondent", "被申请人"), ("other", "其他")]
+PARTY_ROLE_CHOICES = [("applicant", _l("申请人")), ("respondent", _l("被申请人")), ("other", _l("其他"))]
 assert tuple(code for code, _ in PARTY_ROLE_CHOICES) == PARTY_ROLES
 # ISO 8601 as police systems send it (with an offset or Z), and as <input type="datetime-local"> posts it.
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
@@ -22,26 +23,26 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%
 class PartyForm(Form):
     """One party; a row without a name is left out (the page shows two rows)."""
 
-    name = StringField("姓名", validators=[Optional(), Length(max=100)])
-    role = SelectField("身份", choices=PARTY_ROLE_CHOICES, default="applicant")
-    phone = StringField("电话", validators=[Optional(), Length(max=40)])
+    name = StringField(_l("姓名"), validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("身份"), choices=PARTY_ROLE_CHOICES, default="applicant")
+    phone = StringField(_l("电话"), validators=[Optional(), Length(max=40)])
 
 
 class HandoffForm(FlaskForm):
-    incident_number = StringField("接警单号", validators=[
-        DataRequired(message="请填写接警单号。"), Length(max=64),
-        Regexp(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$", message="接警单号只能包含字母、数字和 _ . / -。"),
+    incident_number = StringField(_l("接警单号"), validators=[
+        DataRequired(message=_l("请填写接警单号。")), Length(max=64),
+        Regexp(r"^[A-Za-z0-9][A-Za-z0-9_./-]*$", message=_l("接警单号只能包含字母、数字和 _ . / -。")),
     ])
-    title = StringField("纠纷标题", validators=[DataRequired(message="请填写纠纷标题。"), Length(max=200)])
-    description = TextAreaField("警情摘要", validators=[Optional(), Length(max=4000)])
-    category = SelectField("纠纷类别", default="", validators=[Optional()])
-    address = StringField("标准地址", validators=[Optional(), Length(max=200)],
+    title = StringField(_l("纠纷标题"), validators=[DataRequired(message=_l("请填写纠纷标题。")), Length(max=200)])
+    description = TextAreaField(_l("警情摘要"), validators=[Optional(), Length(max=4000)])
+    category = SelectField(_l("纠纷类别"), default="", validators=[Optional()])
+    address = StringField(_l("标准地址"), validators=[Optional(), Length(max=200)],
                           render_kw={"list": "standard-addresses"})
-    address_id = IntegerField("标准地址编号", validators=[Optional(), NumberRange(min=1)])
-    grid_code = StringField("网格编码（地址不在标准地址库时）", validators=[Optional(), Length(max=40)],
+    address_id = IntegerField(_l("标准地址编号"), validators=[Optional(), NumberRange(min=1)])
+    grid_code = StringField(_l("网格编码（地址不在标准地址库时）"), validators=[Optional(), Length(max=40)],
                             render_kw={"list": "grid-codes"})
-    reported_at = DateTimeLocalField("报警时间", format=DATETIME_FORMATS, validators=[Optional()])
-    parties = FieldList(FormField(PartyForm), label="当事人", min_entries=2, max_entries=10)
+    reported_at = DateTimeLocalField(_l("报警时间"), format=DATETIME_FORMATS, validators=[Optional()])
+    parties = FieldList(FormField(PartyForm), label=_l("当事人"), min_entries=2, max_entries=10)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,11 +50,11 @@ class HandoffForm(FlaskForm):
 
     def validate_reported_at(self, field):
         if field.data is not None and self.reported_at_utc() > clock.now() + timedelta(minutes=5):
-            raise ValidationError("报警时间不能晚于当前时间。")
+            raise ValidationError(_l("报警时间不能晚于当前时间。"))
 
     def validate_parties(self, field):
         if not any((entry.form.name.data or "").strip() for entry in field.entries):
-            raise ValidationError("请至少填写一名当事人的姓名。")
+            raise ValidationError(_l("请至少填写一名当事人的姓名。"))
 
     def reported_at_utc(self):
         """The report time in UTC; a time without an offset is in the display time zone."""
@@ -76,4 +77,4 @@ class HandoffForm(FlaskForm):
 
 
 class PushForm(FlaskForm):
-    reason = TextAreaField("推送原因", validators=[DataRequired(message="请填写推送原因。"), Length(max=1000)])
+    reason = TextAreaField(_l("推送原因"), validators=[DataRequired(message=_l("请填写推送原因。")), Length(max=1000)])

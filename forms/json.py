@@ -4,6 +4,7 @@ Posting through the API then runs exactly the validation a browser's post runs (
 InputRequired, which looks at raw form data). `{"parties": [{"name": "张三"}]}` becomes
 `parties-0-name=张三`; true becomes "y" and false "false", as a ticked or unticked box.
 """
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 MAX_DEPTH = 3
@@ -22,22 +23,22 @@ def json_to_formdata(payload: dict) -> MultiDict:
 
 def _flatten(formdata: MultiDict, prefix: str, value, depth: int) -> None:
     if depth > MAX_DEPTH:
-        raise JsonShapeError("JSON 嵌套过深。")
+        raise JsonShapeError(_l("JSON 嵌套过深。"))
     if isinstance(value, dict):
         if len(value) > MAX_ITEMS:
-            raise JsonShapeError("JSON 字段过多。")
+            raise JsonShapeError(_l("JSON 字段过多。"))
         for key, item in value.items():
             _flatten(formdata, f"{prefix}-{key}" if prefix else str(key), item, depth + 1)
     elif isinstance(value, list):
         if len(value) > MAX_ITEMS:
-            raise JsonShapeError("JSON 数组过长。")
+            raise JsonShapeError(_l("JSON 数组过长。"))
         if all(isinstance(item, dict) for item in value) and value:
             for index, item in enumerate(value):
                 _flatten(formdata, f"{prefix}-{index}", item, depth + 1)
         else:
             for item in value:
                 if isinstance(item, (dict, list)):
-                    raise JsonShapeError(f"字段 {prefix} 的数组不能混合对象和其他值。")
+                    raise JsonShapeError(_l("字段 %(prefix)s 的数组不能混合对象和其他值。", prefix=prefix))
                 _add_scalar(formdata, prefix, item)
     else:
         _add_scalar(formdata, prefix, value)

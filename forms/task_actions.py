@@ -4,6 +4,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from flask_babel import lazy_gettext as _l
 from app.models.comment import MAX_COMMENT_LENGTH
 
 
@@ -16,7 +17,7 @@ class ClaimForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assignee_id = SelectField("转派给", coerce=_optional_int, validators=[DataRequired(message="请选择同事。")])
+    assignee_id = SelectField(_l("转派给"), coerce=_optional_int, validators=[DataRequired(message=_l("请选择同事。"))])
     # The holder the page showed, so a change of hands meanwhile is noticed ("" = unclaimed).
     seen_assignee_id = HiddenField()
 
@@ -26,15 +27,15 @@ class AssignForm(FlaskForm):
 
 
 class HandBackForm(FlaskForm):
-    reason = TextAreaField("退回原因", validators=[Optional(), Length(max=500)])
+    reason = TextAreaField(_l("退回原因"), validators=[Optional(), Length(max=500)])
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField("意见 / 备注", validators=[DataRequired(message="请填写意见内容。"),
+    body = TextAreaField(_l("意见 / 备注"), validators=[DataRequired(message=_l("请填写意见内容。")),
                                                  Length(max=MAX_COMMENT_LENGTH)])
     task_id = HiddenField()
 
 
 class AttachmentForm(FlaskForm):
-    file = FileField("附件（pdf、jpg、png、doc、docx）", validators=[FileRequired(message="请选择文件。")])
+    file = FileField(_l("附件（pdf、jpg、png、doc、docx）"), validators=[FileRequired(message=_l("请选择文件。"))])
     task_id = HiddenField()

@@ -6,26 +6,27 @@ Field names are the data the gateways read (`result`, `tier`, `violence_risk`,
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from flask_babel import lazy_gettext as _l
 from app.services.catalog import category_choices
 from forms.base import TaskForm
 
-TIER_CHOICES = [(1, "一级：现场调解"), (2, "二级：调解室调解"), (3, "三级：三长会商")]
-AGREEMENT_FORMS = [("oral", "口头协议"), ("written", "书面协议（人民调解协议书）")]
-REFERRAL_ROUTES = [("litigation", "诉讼"), ("arbitration", "仲裁"), ("administrative", "行政途径")]
+TIER_CHOICES = [(1, _l("一级：现场调解")), (2, _l("二级：调解室调解")), (3, _l("三级：三长会商"))]
+AGREEMENT_FORMS = [("oral", _l("口头协议")), ("written", _l("书面协议（人民调解协议书）"))]
+REFERRAL_ROUTES = [("litigation", _l("诉讼")), ("arbitration", _l("仲裁")), ("administrative", _l("行政途径"))]
 TEXT = [Optional(), Length(max=4000)]
-REQUIRED_TEXT = [DataRequired(message="请填写此项。"), Length(max=4000)]
+REQUIRED_TEXT = [DataRequired(message=_l("请填写此项。")), Length(max=4000)]
 
 
 def _terms_required_for_agreement(form, field):
     if form.result.data == "agreement" and not (field.data or "").strip():
-        raise ValidationError("达成协议时请写明协议内容。")
+        raise ValidationError(_l("达成协议时请写明协议内容。"))
 
 
 class TriageForm(TaskForm):
-    category = SelectField("纠纷类别", validators=[InputRequired(message="请选择纠纷类别。")])
-    violence_risk = BooleanField("存在引发过激行为（民转刑）的风险，立即移交公安")
-    tier = SelectField("分流层级", coerce=int, choices=TIER_CHOICES, validators=[InputRequired()])
-    triage_note = TextAreaField("研判意见", validators=REQUIRED_TEXT)
+    category = SelectField(_l("纠纷类别"), validators=[InputRequired(message=_l("请选择纠纷类别。"))])
+    violence_risk = BooleanField(_l("存在引发过激行为（民转刑）的风险，立即移交公安"))
+    tier = SelectField(_l("分流层级"), coerce=int, choices=TIER_CHOICES, validators=[InputRequired()])
+    triage_note = TextAreaField(_l("研判意见"), validators=REQUIRED_TEXT)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -33,77 +34,77 @@ class TriageForm(TaskForm):
 
 
 class PoliceHandlingForm(TaskForm):
-    police_action = TextAreaField("处置情况", validators=REQUIRED_TEXT)
-    result = SelectField("处置结果", choices=[
-        ("returned_to_mediation", "风险已化解，退回调解"),
-        ("taken_over", "转为治安或刑事案件，由公安处理"),
+    police_action = TextAreaField(_l("处置情况"), validators=REQUIRED_TEXT)
+    result = SelectField(_l("处置结果"), choices=[
+        ("returned_to_mediation", _l("风险已化解，退回调解")),
+        ("taken_over", _l("转为治安或刑事案件，由公安处理")),
     ], validators=[InputRequired()])
-    tier = SelectField("退回调解的层级", coerce=int, choices=TIER_CHOICES, validators=[InputRequired()])
+    tier = SelectField(_l("退回调解的层级"), coerce=int, choices=TIER_CHOICES, validators=[InputRequired()])
 
 
 class OnSiteMediationForm(TaskForm):
-    session_record = TextAreaField("现场调解记录", validators=REQUIRED_TEXT)
-    result = SelectField("调解结果", choices=[
-        ("agreement", "调解成功，达成协议"),
-        ("unresolved", "未能化解，上交调解室"),
-        ("violence_risk", "发现过激风险，移交公安"),
+    session_record = TextAreaField(_l("现场调解记录"), validators=REQUIRED_TEXT)
+    result = SelectField(_l("调解结果"), choices=[
+        ("agreement", _l("调解成功，达成协议")),
+        ("unresolved", _l("未能化解，上交调解室")),
+        ("violence_risk", _l("发现过激风险，移交公安")),
     ], validators=[InputRequired()])
-    agreement_form = SelectField("协议形式", choices=AGREEMENT_FORMS, validators=[Optional()])
-    agreement_terms = TextAreaField("协议内容", validators=[Length(max=4000), _terms_required_for_agreement])
+    agreement_form = SelectField(_l("协议形式"), choices=AGREEMENT_FORMS, validators=[Optional()])
+    agreement_terms = TextAreaField(_l("协议内容"), validators=[Length(max=4000), _terms_required_for_agreement])
 
 
 class FourAccountsForm(TaskForm):
-    psychological_account = TextAreaField("心理帐", validators=REQUIRED_TEXT)
-    emotional_account = TextAreaField("感情帐", validators=REQUIRED_TEXT)
-    consequences_account = TextAreaField("后果帐", validators=REQUIRED_TEXT)
-    interests_account = TextAreaField("利益帐", validators=REQUIRED_TEXT)
+    psychological_account = TextAreaField(_l("心理帐"), validators=REQUIRED_TEXT)
+    emotional_account = TextAreaField(_l("感情帐"), validators=REQUIRED_TEXT)
+    consequences_account = TextAreaField(_l("后果帐"), validators=REQUIRED_TEXT)
+    interests_account = TextAreaField(_l("利益帐"), validators=REQUIRED_TEXT)
 
 
 class MediationSessionForm(TaskForm):
-    session_record = TextAreaField("调解笔录", validators=REQUIRED_TEXT)
-    result = SelectField("调解结果", choices=[
-        ("agreement", "调解成功，达成协议"),
-        ("continue", "需要再次调解"),
-        ("unresolved", "未能化解，提请三长会商"),
-        ("violence_risk", "发现过激风险，移交公安"),
+    session_record = TextAreaField(_l("调解笔录"), validators=REQUIRED_TEXT)
+    result = SelectField(_l("调解结果"), choices=[
+        ("agreement", _l("调解成功，达成协议")),
+        ("continue", _l("需要再次调解")),
+        ("unresolved", _l("未能化解，提请三长会商")),
+        ("violence_risk", _l("发现过激风险，移交公安")),
     ], validators=[InputRequired()])
-    agreement_form = SelectField("协议形式", choices=AGREEMENT_FORMS, validators=[Optional()])
-    agreement_terms = TextAreaField("协议内容", validators=[Length(max=4000), _terms_required_for_agreement])
-    judicial_confirmation = BooleanField("当事人拟申请司法确认")
+    agreement_form = SelectField(_l("协议形式"), choices=AGREEMENT_FORMS, validators=[Optional()])
+    agreement_terms = TextAreaField(_l("协议内容"), validators=[Length(max=4000), _terms_required_for_agreement])
+    judicial_confirmation = BooleanField(_l("当事人拟申请司法确认"))
 
 
 class JointConsultationForm(TaskForm):
-    participants = StringField("参加单位与人员", validators=[DataRequired(message="请填写此项。"), Length(max=500)])
-    session_record = TextAreaField("会商记录", validators=REQUIRED_TEXT)
-    result = SelectField("会商结果", choices=[
-        ("agreement", "调解成功，达成协议"),
-        ("ended", "调解终止，告知其他解决途径"),
-        ("violence_risk", "发现过激风险，移交公安"),
+    participants = StringField(_l("参加单位与人员"), validators=[DataRequired(message=_l("请填写此项。")), Length(max=500)])
+    session_record = TextAreaField(_l("会商记录"), validators=REQUIRED_TEXT)
+    result = SelectField(_l("会商结果"), choices=[
+        ("agreement", _l("调解成功，达成协议")),
+        ("ended", _l("调解终止，告知其他解决途径")),
+        ("violence_risk", _l("发现过激风险，移交公安")),
     ], validators=[InputRequired()])
-    agreement_terms = TextAreaField("协议内容", validators=[Length(max=4000), _terms_required_for_agreement])
-    judicial_confirmation = BooleanField("当事人拟申请司法确认")
-    referral_route = SelectField("告知的其他途径", choices=[("", "—")] + REFERRAL_ROUTES, validators=[Optional()])
+    agreement_terms = TextAreaField(_l("协议内容"), validators=[Length(max=4000), _terms_required_for_agreement])
+    judicial_confirmation = BooleanField(_l("当事人拟申请司法确认"))
+    referral_route = SelectField(_l("告知的其他途径"), choices=[("", "—")] + REFERRAL_ROUTES, validators=[Optional()])
 
     def validate_referral_route(self, field):
         if self.result.data == "ended" and not field.data:
-            raise ValidationError("调解终止时请选择告知当事人的其他途径。")
+            raise ValidationError(_l("调解终止时请选择告知当事人的其他途径。"))
 
 
 class JudicialConfirmationForm(TaskForm):
-    court = StringField("受理法院", validators=[DataRequired(message="请填写此项。"), Length(max=200)])
-    applied_on = DateField("申请日期", validators=[InputRequired(message="请填写日期。")])
-    note = TextAreaField("备注", validators=TEXT)
+    court = StringField(_l("受理法院"), validators=[DataRequired(message=_l("请填写此项。")), Length(max=200)])
+    applied_on = DateField(_l("申请日期"), validators=[InputRequired(message=_l("请填写日期。"))])
+    note = TextAreaField(_l("备注"), validators=TEXT)
 
 
 class FollowUpForm(TaskForm):
-    agreement_kept = SelectField("协议履行情况", choices=[
-        ("yes", "已履行"), ("partly", "部分履行"), ("no", "未履行"), ("not_applicable", "不适用"),
+    agreement_kept = SelectField(_l("协议履行情况"), choices=[
+        ("yes", _l("已履行")), ("partly", _l("部分履行")), ("no", _l("未履行")), ("not_applicable", _l("不适用")),
     ], validators=[InputRequired()])
-    satisfaction = SelectField("当事人满意度", choices=[
-        ("satisfied", "满意"), ("neutral", "基本满意"), ("dissatisfied", "不满意"),
+    satisfaction = SelectField(_l("当事人满意度"), choices=[
+        ("satisfied", _l("满意")), ("neutral", _l("基本满意")), ("dissatisfied", _l("不满意")),
     ], validators=[InputRequired()])
-    recurrence_risk = BooleanField("存在反复风险")
-    note = TextAreaField("回访记录", validators=REQUIRED_TEXT)
+    recurrence_risk = BooleanField(_l("存在反复风险"))
+    note = TextAreaField(_l("回访记录"), validators=REQUIRED_TEXT)
 
 
 TASK_FORMS: dict[str, type[TaskForm]] = {

@@ -1,6 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from flask_babel import gettext as _
 from app.services import clock
 from app.services.errors import InvalidInputError
 from app.services.schedules import current_calendar, enter_year_schedule
@@ -29,7 +30,7 @@ def calendar():
             show_field_errors(form, {"holidays": error.field_errors.get("days", [])})
             flash(error.message, "error")
         else:
-            flash(f"{form.year.data} 年节假日安排已保存，计算时限时优先使用。", "success")
+            flash(_("%(year)s 年节假日安排已保存，计算时限时优先使用。", year=form.year.data), "success")
             return redirect(url_for("admin.calendar"))
     calendar_in_force = current_calendar()
     this_year = clock.now().year

@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
+from flask_babel import gettext as _
 from app.api.openapi import build_document
 from app.services import api_tokens, cases as case_service, handoffs as handoff_service, tasks as task_service
 from app.services.errors import JiefenError
@@ -32,9 +33,10 @@ class ApiError(Exception):
 
 
 def error_response(status: int, message: str, fields: dict | None = None):
-    body = {"error": ERROR_CODES.get(status, "error"), "message": message}
+    # Messages may be lazy (form labels and validators): JSON gets them as text in the request's language.
+    body = {"error": ERROR_CODES.get(status, "error"), "message": str(message)}
     if fields:
-        body["fields"] = fields
+        body["fields"] = {name: [str(text) for text in texts] for name, texts in fields.items()}
     response = jsonify(body)
     response.status_code = status
     if status == 401:
@@ -47,10 +49,10 @@ def authenticate():
     request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     caller = api_tokens.authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
     if caller is None:
-        return error_response(401, "缺少或无效的 API 令牌（Authorization: Bearer <token>）。")
+        return error_response(401, _("缺少或无效的 API 令牌（Authorization: Bearer <token>）。"))
     g.api_caller = caller
     return None
 
@@ -74,9 +76,9 @@ def domain_error(error: JiefenError):
 @bp.errorhandler(429)
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    messages = {413: f"请求体过大（上限 {current_app.config['API_MAX_BODY_BYTES']} 字节）。",
-                404: "没有找到。", 405: "不支持该请求方法。"}
-    return error_response(error.code or 500, messages.get(error.code, error.description or "请求有误。"))
+    messages = {413: _("请求体过大（上限 %(value)s 字节）。", value=current_app.config['API_MAX_BODY_BYTES']),
+                404: _("没有找到。"), 405: _("不支持该请求方法。")}
+    return error_response(error.code or 500, messages.get(error.code, error.description or _("请求有误。")))
 
 
 @bp.get("/openapi.json")
@@ -104,7 +106,7 @@ def list_pushes():
     after = request.args.get("after", "0")
     limit = request.args.get("limit", "100")
     if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 500:
-        raise ApiError(400, "after 须为非负整数，limit 须为 1–500 的整数。")
+        raise ApiError(400, _("after 须为非负整数，limit 须为 1–500 的整数。"))
     pushes = handoff_service.list_pushes(g.api_caller.user, after_id=int(after), limit=int(limit))
     return jsonify({
         "pushes": [{
@@ -135,7 +137,7 @@ def show_case(number: str):
 def list_tasks():
     page_number = request.args.get("page", "1")
     if not page_number.isdigit() or int(page_number) < 1:
-        raise ApiError(400, "page 须为正整数。")
+        raise ApiError(400, _("page 须为正整数。"))
     page = task_service.list_my_tasks(g.api_caller.user, ListFilter(sort="due", page=int(page_number)))
     return jsonify({"tasks": [_task_json(task) for task in page.items], "page": page.page, "pages": page.pages,
                     "total": page.total})
@@ -146,9 +148,9 @@ def complete_task(task_id: int):
     actor = g.api_caller.user
     task = task_service.get_task(actor, task_id)
     if task.state != "ready":
-        raise ApiError(409, "该任务已办理或已不在当前环节。")
+        raise ApiError(409, _("该任务已办理或已不在当前环节。"))
     if not task_service.can_do_task(actor, task):
-        raise ApiError(403, f"“{task.name}”不能由本系统办理。")
+        raise ApiError(403, _("“%(task)s”不能由本系统办理。", task=task.name))
     try:
         form_class = task_form_class(task.form_key)
     except LookupError as error:
@@ -164,11 +166,11 @@ def _form_from_json(form_class):
     try:
         payload = request.get_json()
     except UnsupportedMediaType:
-        raise ApiError(400, "请求体须为 JSON（Content-Type: application/json）。") from None
+        raise ApiError(400, _("请求体须为 JSON（Content-Type: application/json）。")) from None
     except BadRequest:
-        raise ApiError(400, "请求体不是有效的 JSON。") from None
+        raise ApiError(400, _("请求体不是有效的 JSON。")) from None
     if not isinstance(payload, dict):
-        raise ApiError(400, "请求体须为 JSON 对象。")
+        raise ApiError(400, _("请求体须为 JSON 对象。"))
     try:
         formdata = json_to_formdata(payload)
     except JsonShapeError as error:
@@ -176,9 +178,9 @@ def _form_from_json(form_class):
     form = form_class(formdata=formdata, meta={"csrf": False})
     unknown = sorted(set(payload) - set(form._fields) | ({"csrf_token"} & set(payload)))
     if unknown:
-        raise ApiError(422, "存在未知字段。", {name: ["未知字段。"] for name in unknown})
+        raise ApiError(422, _("存在未知字段。"), {name: [_("未知字段。")] for name in unknown})
     if not form.validate():
-        raise ApiError(422, "提交的数据有误。", _form_errors(form))
+        raise ApiError(422, _("提交的数据有误。"), _form_errors(form))
     return form
 
 

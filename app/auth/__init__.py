@@ -1,5 +1,6 @@
 """Log-in and log-out; every other page requires a logged-in user."""
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from app.auth.routes import bp
 from app.extensions import login_manager
@@ -8,6 +9,7 @@ from app.services.users import load_user
 
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "请先登录。"
+    login_manager.login_message = _l("请先登录。")
+    login_manager.localize_callback = str  # translated in the request that flashes it
     login_manager.user_loader(lambda user_id: load_user(int(user_id)))
     app.register_blueprint(bp)

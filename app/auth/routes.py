@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 
+from flask_babel import gettext as _
 from app.services.users import authenticate
 from forms.auth import LoginForm
 
@@ -20,7 +21,7 @@ def login():
             if not target.startswith("/") or urlsplit(target).netloc:
                 target = url_for("tasks.mine")
             return redirect(target)
-        flash("用户名或密码错误。", "error")
+        flash(_("用户名或密码错误。"), "error")
     return render_template("auth/login.html", form=form)
 
 

@@ -3,6 +3,8 @@ from urllib.parse import quote
 from flask import Blueprint, Response, flash, redirect, url_for
 from flask_login import current_user, login_required
 
+from flask_babel import gettext as _
+from forms.base import join_messages
 from app.services import case_files
 from app.services.errors import InvalidInputError
 from forms.task_actions import AttachmentForm, CommentForm
@@ -16,14 +18,14 @@ def add_comment(number: str):
     form = CommentForm()
     task_id = _task_id(form.task_id.data)
     if not form.validate_on_submit():
-        flash("；".join(form.body.errors) or "表单有误。", "error")
+        flash(join_messages(form.body.errors) or _("表单有误。"), "error")
     else:
         try:
             case_files.add_comment(current_user, number, form.body.data, task_id)
         except InvalidInputError as error:
             flash(_message(error), "error")
         else:
-            flash("意见已添加。", "success")
+            flash(_("意见已添加。"), "success")
     return _back(number, task_id)
 
 
@@ -33,7 +35,7 @@ def add_attachment(number: str):
     form = AttachmentForm()
     task_id = _task_id(form.task_id.data)
     if not form.validate_on_submit():
-        flash("；".join(form.file.errors) or "表单有误。", "error")
+        flash(join_messages(form.file.errors) or _("表单有误。"), "error")
     else:
         upload = form.file.data
         try:
@@ -41,7 +43,7 @@ def add_attachment(number: str):
         except InvalidInputError as error:
             flash(_message(error), "error")
         else:
-            flash(f"附件“{attachment.filename}”已上传。", "success")
+            flash(_("附件“%(filename)s”已上传。", filename=attachment.filename), "success")
     return _back(number, task_id)
 
 
@@ -70,4 +72,4 @@ def _back(number: str, task_id: int | None):
 
 
 def _message(error: InvalidInputError) -> str:
-    return "；".join([error.message, *(m for messages in error.field_errors.values() for m in messages)])
+    return join_messages([error.message, *(m for messages in error.field_errors.values() for m in messages)])

@@ -1,10 +1,11 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from flask_babel import gettext as _
 from app.services import cases as case_service
 from app.services import access, case_files, catalog, clocks
 from app.services.errors import InvalidInputError
-from forms.base import show_field_errors
+from forms.base import show_field_errors, join_messages
 from forms.cases import NewCaseForm
 from forms.clocks import ExtendMediationForm, PauseClockForm
 from forms.task_actions import AttachmentForm, CommentForm
@@ -45,10 +46,10 @@ def new():
             show_field_errors(form, error.field_errors)
             flash(error.message, "error")
         else:
-            flash(f"案件 {case.number} 已登记。", "success")
+            flash(_("案件 %(number)s 已登记。", number=case.number), "success")
             return redirect(url_for("cases.show", number=case.number))
     elif form.is_submitted():
-        flash("表单有误，请按提示修改。", "error")
+        flash(_("表单有误，请按提示修改。"), "error")
     return render_template("cases/new.html", form=form), 422 if form.is_submitted() else 200
 
 
@@ -68,16 +69,16 @@ def show(number: str):
 def pause_clock(number: str):
     form = PauseClockForm()
     if not form.validate_on_submit():
-        flash("；".join(form.reason.errors) or "表单有误。", "error")
+        flash(join_messages(form.reason.errors) or _("表单有误。"), "error")
     else:
-        _flash_outcome(lambda: clocks.pause_case_clock(current_user, number, form.reason.data), "已暂停计时。")
+        _flash_outcome(lambda: clocks.pause_case_clock(current_user, number, form.reason.data), _("已暂停计时。"))
     return redirect(url_for("cases.show", number=number))
 
 
 @bp.post("/<number>/clock/resume")
 @login_required
 def resume_clock(number: str):
-    _flash_outcome(lambda: clocks.resume_case_clock(current_user, number), "已恢复计时，各项时限已顺延。")
+    _flash_outcome(lambda: clocks.resume_case_clock(current_user, number), _("已恢复计时，各项时限已顺延。"))
     return redirect(url_for("cases.show", number=number))
 
 
@@ -86,11 +87,11 @@ def resume_clock(number: str):
 def extend_mediation(number: str):
     form = ExtendMediationForm()
     if not form.validate_on_submit():
-        flash("；".join(form.days.errors) or "表单有误。", "error")
+        flash(join_messages(form.days.errors) or _("表单有误。"), "error")
     else:
         _flash_outcome(lambda: clocks.extend_mediation(current_user, number, form.days.data,
                                                        form.both_parties_consent.data),
-                       f"调解期限已延长 {form.days.data} 天。")
+                       _("调解期限已延长 %(days)s 天。", days=form.days.data))
     return redirect(url_for("cases.show", number=number))
 
 
@@ -99,6 +100,6 @@ def _flash_outcome(action, success: str) -> None:
         action()
     except InvalidInputError as error:
         details = [message for messages in error.field_errors.values() for message in messages]
-        flash("；".join([error.message, *details]), "error")
+        flash(join_messages([error.message, *details]), "error")
     else:
         flash(success, "success")

@@ -3,6 +3,8 @@ from dataclasses import asdict
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from flask_babel import gettext as _
+from forms.base import join_messages
 from app.models import ROLE_LABELS
 from app.services import access, designs
 from app.services.errors import DefinitionInvalidError, JiefenError, ProcessError
@@ -32,7 +34,7 @@ def _posted_xml() -> str:
 
 @bp.errorhandler(413)
 def too_large(error):
-    return jsonify({"message": f"流程图超过 {designs.MAX_DRAFT_BYTES // 1024} KB 上限。"}), 413
+    return jsonify({"message": _("流程图超过 %(value)s KB 上限。", value=designs.MAX_DRAFT_BYTES // 1024)}), 413
 
 
 @bp.get("/designer/")
@@ -125,14 +127,14 @@ def roll_back(key: str, version: int):
     try:
         outcome = designs.roll_back(current_user, key, version, TASK_FORMS)
     except DefinitionInvalidError as error:
-        flash(error.message + " " + "；".join(p.message for p in error.problems), "error")
+        flash(error.message + " " + join_messages(p.message for p in error.problems), "error")
     except JiefenError as error:
         if error.status_code == 403:
             raise
         flash(error.message, "error")
     else:
-        flash(f"已将 v{version} 重新部署为 v{outcome.version}。" if outcome.created
-              else f"v{version} 与最新版本相同，未部署新版本。", "success")
+        flash(_("已将 v%(version)s 重新部署为 v%(version2)s。", version=version, version2=outcome.version) if outcome.created
+              else _("v%(version)s 与最新版本相同，未部署新版本。", version=version), "success")
     return redirect(url_for("designer.show", key=key))
 
 

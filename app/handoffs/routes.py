@@ -1,6 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from flask_babel import gettext as _
 from app.services import access, catalog
 from app.services import handoffs as handoff_service
 from app.services.errors import InvalidInputError
@@ -25,12 +26,12 @@ def new():
             flash(error.message, "error")
         else:
             if result.created:
-                flash(f"警情已移交调解，案件 {result.case.number} 已登记。", "success")
+                flash(_("警情已移交调解，案件 %(number)s 已登记。", number=result.case.number), "success")
             else:
-                flash(f"接警单号 {form.incident_number.data} 已移交过，即案件 {result.case.number}。", "error")
+                flash(_("接警单号 %(incident_number)s 已移交过，即案件 %(number)s。", incident_number=form.incident_number.data, number=result.case.number), "error")
             return redirect(url_for("cases.show", number=result.case.number))
     elif form.is_submitted():
-        flash("表单有误，请按提示修改。", "error")
+        flash(_("表单有误，请按提示修改。"), "error")
     return render_template("handoffs/new.html", form=form, addresses=catalog.addresses_for(current_user),
                            grids=catalog.grids_for(current_user)), 422 if form.is_submitted() else 200
 
@@ -40,14 +41,14 @@ def new():
 def push(number: str):
     form = PushForm()
     if not form.validate_on_submit():
-        flash("请填写推送公安的原因。", "error")
+        flash(_("请填写推送公安的原因。"), "error")
         return redirect(url_for("cases.show", number=number))
     try:
         handoff_service.push_case_to_police(current_user, number, form.reason.data)
     except InvalidInputError as error:
         flash(error.message, "error")
     else:
-        flash(f"案件 {number} 已推送公安。", "success")
+        flash(_("案件 %(number)s 已推送公安。", number=number), "success")
     return redirect(url_for("cases.show", number=number))
 
 

@@ -13,14 +13,14 @@ from app.models.schedule import ScheduledDay, ScheduleYear
 from app.models.task import Task
 from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent
-from app.models.user import ROLE_LABELS, ROLES, User, user_grid
+from app.models.user import DEFAULT_LOCALE, LOCALES, ROLE_LABELS, ROLES, User, user_grid
 from app.models.workflow_state import WorkflowState
 from app.models.api_token import ApiToken
 from app.models.handoff import CasePush, Handoff
 
 __all__ = [
     "Address", "CaseNumberCounter", "Notification", "ScheduledDay", "ScheduleYear", "Category", "Community", "DisputeCase", "Grid", "Party",
-    "PendingTimer", "PoliceGrid", "ProcessDefinition", "ROLE_LABELS", "ROLES", "Task", "Town", "TrailEvent",
+    "PendingTimer", "PoliceGrid", "DEFAULT_LOCALE", "LOCALES", "ProcessDefinition", "ROLE_LABELS", "ROLES", "Task", "Town", "TrailEvent",
     "User", "WorkflowState", "user_grid",
     "ApiToken", "CasePush", "Handoff",
     "ProcessDraft", "ProcessEvent",

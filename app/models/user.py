@@ -1,6 +1,7 @@
 """People who use Jiefen, their role and the grids they serve."""
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,16 +13,19 @@ from app.models.mediation_room import MediationRoom
 from app.models.types import UtcDateTime
 
 ROLE_LABELS = {
-    "grid_worker": "网格员",
-    "police_officer": "社区民警",
-    "dispatcher": "综治中心调度员",
-    "mediator": "人民调解员",
-    "panel_member": "三长会商成员",
-    "supervisor": "督办人员",
-    "designer": "流程设计员",
-    "admin": "系统管理员",
+    "grid_worker": _l("网格员"),
+    "police_officer": _l("社区民警"),
+    "dispatcher": _l("综治中心调度员"),
+    "mediator": _l("人民调解员"),
+    "panel_member": _l("三长会商成员"),
+    "supervisor": _l("督办人员"),
+    "designer": _l("流程设计员"),
+    "admin": _l("系统管理员"),
 }
 ROLES = tuple(ROLE_LABELS)
+# The languages of the user interface, by Babel locale; Chinese is the source language and the default.
+DEFAULT_LOCALE = "zh_CN"
+LOCALES = {"zh_CN": "中文", "en": "English"}
 
 user_grid = Table(
     "user_grid",
@@ -45,6 +49,8 @@ class User(UserMixin, db.Model):
     police_grid_id: Mapped[int | None] = mapped_column(ForeignKey("police_grid.id"), index=True)
     mediation_room_id: Mapped[int | None] = mapped_column(ForeignKey("mediation_room.id"), index=True)
     town_id: Mapped[int | None] = mapped_column(ForeignKey("town.id"), index=True)
+    # The language of the user's pages and notifications: one of LOCALES.
+    locale: Mapped[str] = mapped_column(String(10), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE)
 
     grids: Mapped[list[Grid]] = relationship(secondary=user_grid, order_by=Grid.code)
     # Where a user acts beyond explicit grids (see app/services/access.py SCOPES): a police officer's

@@ -1,6 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from flask_babel import gettext as _
 from app.services.notifications import list_notifications, mark_notifications_read, unread_count
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -24,5 +25,5 @@ def index():
 def mark_read():
     ids = [int(value) for value in request.form.getlist("id") if value.isdigit()] or None
     count = mark_notifications_read(current_user, ids)
-    flash(f"已将 {count} 条通知标为已读。", "success")
+    flash(_("已将 %(count)s 条通知标为已读。", count=count), "success")
     return redirect(url_for("notifications.index"))

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
+from flask_babel import gettext as _
 from app.extensions import limiter
 from app.services import resident_reports
 from app.services.errors import InvalidInputError, NotFoundError
@@ -29,19 +30,19 @@ def limit_body_size():
 
 @bp.errorhandler(429)
 def too_many_requests(error):
-    return render_template("public/error.html", title="提交过于频繁",
-                           message="提交过于频繁，请稍后再试。如有紧急情况请拨打 110。"), 429
+    return render_template("public/error.html", title=_("提交过于频繁"),
+                           message=_("提交过于频繁，请稍后再试。如有紧急情况请拨打 110。")), 429
 
 
 @bp.errorhandler(413)
 def too_large(error):
-    return render_template("public/error.html", title="内容过长",
-                           message="提交的内容过长，请精简后再试。"), 413
+    return render_template("public/error.html", title=_("内容过长"),
+                           message=_("提交的内容过长，请精简后再试。")), 413
 
 
 @bp.errorhandler(NotFoundError)
 def not_found(error):
-    return render_template("public/error.html", title="未找到", message=error.message), 404
+    return render_template("public/error.html", title=_("未找到"), message=error.message), 404
 
 
 @bp.route("/r/<token>", methods=["GET", "POST"])

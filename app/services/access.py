@@ -11,6 +11,7 @@ its assignee.
 """
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import (
     ROLE_LABELS, Community, DisputeCase, Grid, Task, User, mediation_room_grid, user_grid,
@@ -159,13 +160,13 @@ def can_see_case(actor: User, case_id: int) -> bool:
 def ensure_case_visible(actor: User, case: DisputeCase | None) -> DisputeCase:
     """A case outside the actor's scope answers as if it did not exist."""
     if case is None or not can_see_case(actor, case.id):
-        raise NotFoundError("没有找到该案件。")
+        raise NotFoundError(_("没有找到该案件。"))
     return case
 
 
 def ensure_task_visible(actor: User, task: Task | None) -> Task:
     if task is None or not can_see_case(actor, task.case_id):
-        raise NotFoundError("没有找到该任务。")
+        raise NotFoundError(_("没有找到该任务。"))
     return task
 
 
@@ -173,7 +174,7 @@ def ensure_may(actor: User, action: str, case: DisputeCase) -> None:
     """The case must be in scope (else 404) and the role allowed the action (else 403)."""
     ensure_case_visible(actor, case)
     if not may(actor, action):
-        raise AccessDeniedError(f"{ROLE_LABELS.get(actor.role, actor.role)}不能执行此操作。")
+        raise AccessDeniedError(_("%(role)s不能执行此操作。", role=ROLE_LABELS.get(actor.role, actor.role)))
 
 
 def ensure_can_do_task(actor: User, task: Task, action: str = COMPLETE_TASK) -> None:
@@ -181,7 +182,7 @@ def ensure_can_do_task(actor: User, task: Task, action: str = COMPLETE_TASK) -> 
     ensure_task_visible(actor, task)
     _ensure_candidate(actor, task, action)
     if task.assignee_id is not None and task.assignee_id != actor.id:
-        raise AccessDeniedError(f"该任务已由{task.assignee.display_name}认领。")
+        raise AccessDeniedError(_("该任务已由%(assignee)s认领。", assignee=task.assignee.display_name))
 
 
 def ensure_can_assign_task(actor: User, task: Task, assignee: User | None) -> None:
@@ -191,38 +192,38 @@ def ensure_can_assign_task(actor: User, task: Task, assignee: User | None) -> No
     if actor.role not in ASSIGNERS:
         _ensure_candidate(actor, task, ASSIGN_TASK)
         if task.assignee_id is not None and task.assignee_id != actor.id:
-            raise AccessDeniedError(f"该任务已由{task.assignee.display_name}认领，只有认领人或调度员可以转派。")
+            raise AccessDeniedError(_("该任务已由%(assignee)s认领，只有认领人或调度员可以转派。", assignee=task.assignee.display_name))
     elif not may(actor, ASSIGN_TASK):
-        raise AccessDeniedError("您不能转派任务。")
+        raise AccessDeniedError(_("您不能转派任务。"))
     if assignee is None or not db.session.scalar(select(exists().where(
             User.id == assignee.id, users_serving_grid(task.grid_id, task.roles)))):
-        raise AccessDeniedError("只能转派给服务该网格、且可办理该任务的同事。")
+        raise AccessDeniedError(_("只能转派给服务该网格、且可办理该任务的同事。"))
 
 
 def ensure_can_hand_back_task(actor: User, task: Task) -> None:
     """Return a claimed task to its group: the holder, or an assigner."""
     ensure_task_visible(actor, task)
     if not may(actor, HAND_BACK_TASK):
-        raise AccessDeniedError(f"{ROLE_LABELS.get(actor.role, actor.role)}不能退回任务。")
+        raise AccessDeniedError(_("%(role)s不能退回任务。", role=ROLE_LABELS.get(actor.role, actor.role)))
     if actor.role not in ASSIGNERS and task.assignee_id != actor.id:
-        raise AccessDeniedError("只有认领人或调度员可以退回该任务。")
+        raise AccessDeniedError(_("只有认领人或调度员可以退回该任务。"))
 
 
 def ensure_can_register_case(actor: User, grid_id: int) -> None:
     if not may(actor, REGISTER_CASE):
-        raise AccessDeniedError("您的角色不能登记案件。")
+        raise AccessDeniedError(_("您的角色不能登记案件。"))
     grid_ids = area_grid_ids(actor)
     if grid_ids is not None and not db.session.scalar(select(exists().where(
             Grid.id == grid_id, Grid.id.in_(grid_ids.scalar_subquery())))):
-        raise AccessDeniedError("您不能为不属于您的网格登记案件。")
+        raise AccessDeniedError(_("您不能为不属于您的网格登记案件。"))
 
 
 def _ensure_candidate(actor: User, task: Task, action: str) -> None:
     if not may(actor, action) or actor.role not in task.roles:
-        labels = "或".join(ROLE_LABELS.get(role, role) for role in task.roles)
-        raise AccessDeniedError(f"“{task.name}”需要由 {labels} 角色办理。")
+        labels = _("或").join(str(ROLE_LABELS.get(role, role)) for role in task.roles)
+        raise AccessDeniedError(_("“%(task)s”需要由 %(labels)s 角色办理。", task=task.name, labels=labels))
     if not db.session.scalar(select(exists().where(Task.id == task.id, in_area(actor, Task.grid_id)))):
-        raise AccessDeniedError("该任务不在您服务的网格内。")
+        raise AccessDeniedError(_("该任务不在您服务的网格内。"))
 
 
 # --- Process design ---------------------------------------------------------------------------
@@ -238,12 +239,12 @@ def can_design(actor: User) -> bool:
 
 def ensure_can_design(actor: User) -> None:
     if not can_design(actor):
-        raise AccessDeniedError("只有流程设计员或系统管理员可以修改和部署流程。")
+        raise AccessDeniedError(_("只有流程设计员或系统管理员可以修改和部署流程。"))
 
 
 def ensure_can_watch_processes(actor: User) -> None:
     if actor.role not in PROCESS_WATCHERS:
-        raise AccessDeniedError("您没有权限查看流程。")
+        raise AccessDeniedError(_("您没有权限查看流程。"))
 
 
 def counted_cases(actor: User) -> ColumnElement[bool]:
@@ -261,12 +262,12 @@ SUPERVISORS = frozenset({"supervisor", "admin"})
 
 def ensure_can_manage_clock(actor: User) -> None:
     if actor.role not in CLOCK_KEEPERS:
-        raise AccessDeniedError("您的角色不能暂停计时或延长期限。")
+        raise AccessDeniedError(_("您的角色不能暂停计时或延长期限。"))
 
 
 def ensure_can_supervise(actor: User) -> None:
     if actor.role not in SUPERVISORS:
-        raise AccessDeniedError("只有督办人员和系统管理员可以查看督办清单。")
+        raise AccessDeniedError(_("只有督办人员和系统管理员可以查看督办清单。"))
 
 
 # --- Intake channels (police hand-offs, pushes to the police, door plates) ----------------------
@@ -280,17 +281,17 @@ def ensure_can_hand_off(actor: User) -> None:
     """Handing a non-police call to mediation (the page, POST /api/v1/handoffs); the grid is checked
     when the case is registered."""
     if actor.role not in ROLES_THAT_HAND_OFF:
-        raise AccessDeniedError("只有社区民警可以移交非警务警情。")
+        raise AccessDeniedError(_("只有社区民警可以移交非警务警情。"))
 
 
 def ensure_can_push_case(actor: User, case: DisputeCase | None) -> None:
     """Pushing a case in scope to the police (双向推送)."""
     ensure_case_visible(actor, case)
     if actor.role not in ROLES_THAT_PUSH_TO_POLICE:
-        raise AccessDeniedError("只有调度员和人民调解员可以推送公安。")
+        raise AccessDeniedError(_("只有调度员和人民调解员可以推送公安。"))
 
 
 def ensure_can_print_plates(actor: User) -> None:
     """The door-plate QR sheet of the addresses in the actor's area."""
     if actor.role not in ROLES_THAT_PRINT_PLATES:
-        raise AccessDeniedError("您的角色不能打印门牌二维码。")
+        raise AccessDeniedError(_("您的角色不能打印门牌二维码。"))

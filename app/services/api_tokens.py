@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import ApiToken, PoliceGrid, User
 from app.services import clock
@@ -39,20 +40,20 @@ def create_token(system: str, police_grid: str | None = None) -> IssuedToken:
     Earlier tokens of the system stay valid until revoked, so a token can be rotated without downtime.
     """
     if not SYSTEM_NAME.match(system):
-        raise InvalidInputError("系统名称无效。", {"system": ["系统名称只能用小写字母、数字和 _ . -，2–48 个字符。"]})
+        raise InvalidInputError(_("系统名称无效。"), {"system": [_("系统名称只能用小写字母、数字和 _ . -，2–48 个字符。")]})
     area = None
     if police_grid:
         area = db.session.scalar(select(PoliceGrid).where(PoliceGrid.name == police_grid))
         if area is None:
-            raise InvalidInputError("无法签发令牌。", {"police_grid": [f"警格不存在：{police_grid}"]})
+            raise InvalidInputError(_("无法签发令牌。"), {"police_grid": [_("警格不存在：%(police_grid)s", police_grid=police_grid)]})
     username = service_username(system)
     user = db.session.scalar(select(User).where(User.username == username))
     if user is not None and db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id).limit(1)) is None:
-        raise InvalidInputError("无法签发令牌。", {"system": [f"用户名 {username} 已被普通账号占用，请换一个系统名称。"]})
+        raise InvalidInputError(_("无法签发令牌。"), {"system": [_("用户名 %(username)s 已被普通账号占用，请换一个系统名称。", username=username)]})
     now = clock.now()
     if user is None:
         if area is None:
-            raise InvalidInputError("无法签发令牌。", {"police_grid": ["首次签发时请用 --police-grid 指定该系统服务的警格。"]})
+            raise InvalidInputError(_("无法签发令牌。"), {"police_grid": [_("首次签发时请用 --police-grid 指定该系统服务的警格。")]})
         user = User(username=username, display_name=f"{system}（接口）", role=SERVICE_ROLE, created_at=now,
                     police_grid=area)
         # Nobody logs in as a service user: its password is random and never shown.

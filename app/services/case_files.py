@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Attachment, AttachmentContent, CaseComment, DisputeCase, Task, User
 from app.models.comment import MAX_COMMENT_LENGTH
@@ -56,9 +57,9 @@ def add_comment(actor: User, case_number: str, body: str, task_id: int | None = 
     task = _task_of(case, task_id)
     body = (body or "").strip()
     if not body:
-        raise InvalidInputError("请填写意见内容。", {"body": ["请填写意见内容。"]})
+        raise InvalidInputError(_("请填写意见内容。"), {"body": [_("请填写意见内容。")]})
     if len(body) > MAX_COMMENT_LENGTH:
-        raise InvalidInputError("意见过长。", {"body": [f"最多 {MAX_COMMENT_LENGTH} 字。"]})
+        raise InvalidInputError(_("意见过长。"), {"body": [_("最多 %(MAX_COMMENT_LENGTH)s 字。", MAX_COMMENT_LENGTH=MAX_COMMENT_LENGTH)]})
     now = clock.now()
     comment = CaseComment(case_id=case.id, task_id=task.id if task else None, author_id=actor.id, body=body,
                           created_at=now)
@@ -98,7 +99,7 @@ def add_attachment(actor: User, case_number: str, filename: str, data: bytes,
 def get_case_file(actor: User, case_id: int) -> CaseFile:
     """Comments and attachments of a case the actor may see, oldest first."""
     if not access.can_see_case(actor, case_id):
-        raise NotFoundError("没有找到该案件。")
+        raise NotFoundError(_("没有找到该案件。"))
     comments = db.session.scalars(select(CaseComment).where(CaseComment.case_id == case_id)
                                   .options(selectinload(CaseComment.author)).order_by(CaseComment.id)).all()
     attachments = db.session.scalars(select(Attachment).where(Attachment.case_id == case_id)
@@ -113,7 +114,7 @@ def get_attachment(actor: User, case_number: str, attachment_id: int) -> Downloa
     access.ensure_may(actor, access.DOWNLOAD_ATTACHMENT, case)
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
-        raise NotFoundError("没有找到该附件。")
+        raise NotFoundError(_("没有找到该附件。"))
     content = db.session.get(AttachmentContent, attachment.id)
     return Download(filename=attachment.filename, content_type=attachment.content_type, data=content.data)
 
@@ -127,7 +128,7 @@ def clean_filename(filename: str) -> str:
     stem, dot, extension = name.rpartition(".")
     if not dot:
         return name[:MAX_FILENAME_LENGTH]
-    stem = stem.strip(" .") or "附件"
+    stem = stem.strip(" .") or _("附件")
     extension = extension.lower()
     return f"{stem[:MAX_FILENAME_LENGTH - len(extension) - 1]}.{extension}"
 
@@ -135,17 +136,17 @@ def clean_filename(filename: str) -> str:
 def _check_file(filename: str, data: bytes) -> tuple[str, str]:
     name = clean_filename(filename)
     extension = name.rpartition(".")[2] if "." in name else ""
-    allowed = "、".join(sorted({key for key in FILE_TYPES if key != "jpeg"}))
+    allowed = _("、").join(sorted({key for key in FILE_TYPES if key != "jpeg"}))
     if extension not in FILE_TYPES:
-        raise InvalidInputError("不支持该文件类型。", {"file": [f"只能上传 {allowed} 文件。"]})
+        raise InvalidInputError(_("不支持该文件类型。"), {"file": [_("只能上传 %(allowed)s 文件。", allowed=allowed)]})
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not data:
-        raise InvalidInputError("文件是空的。", {"file": ["请选择非空文件。"]})
+        raise InvalidInputError(_("文件是空的。"), {"file": [_("请选择非空文件。")]})
     if len(data) > limit:
-        raise InvalidInputError("文件过大。", {"file": [f"文件不能超过 {limit // (1024 * 1024)} MB。"]})
+        raise InvalidInputError(_("文件过大。"), {"file": [_("文件不能超过 %(value)s MB。", value=limit // (1024 * 1024))]})
     content_type, signatures = FILE_TYPES[extension]
     if not data.startswith(signatures):
-        raise InvalidInputError("文件内容与类型不符。", {"file": [f"该文件不是有效的 {extension} 文件。"]})
+        raise InvalidInputError(_("文件内容与类型不符。"), {"file": [_("该文件不是有效的 %(extension)s 文件。", extension=extension)]})
     return name, content_type
 
 
@@ -159,5 +160,5 @@ def _task_of(case: DisputeCase, task_id: int | None) -> Task | None:
         return None
     task = db.session.get(Task, task_id)
     if task is None or task.case_id != case.id:
-        raise NotFoundError("没有找到该任务。")
+        raise NotFoundError(_("没有找到该任务。"))
     return task

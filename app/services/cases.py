@@ -5,6 +5,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import (
     Address, CaseNumberCounter, Category, DisputeCase, Grid, Party, ProcessDefinition, Task, TrailEvent, User,
@@ -151,27 +152,27 @@ def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:
     if new_case.address_id is not None:
         address = db.session.get(Address, new_case.address_id)
         if address is None:
-            raise InvalidInputError("地址不存在。", {"address_id": ["请选择标准地址库中的地址。"]})
+            raise InvalidInputError(_("地址不存在。"), {"address_id": [_("请选择标准地址库中的地址。")]})
         return address.grid_id, address
     if new_case.grid_id is None or db.session.get(Grid, new_case.grid_id) is None:
-        raise InvalidInputError("请选择地址或网格。", {"grid_id": ["请选择案件所在网格。"]})
+        raise InvalidInputError(_("请选择地址或网格。"), {"grid_id": [_("请选择案件所在网格。")]})
     return new_case.grid_id, None
 
 
 def _check_case_fields(new_case: NewCase) -> Category | None:
     errors: dict[str, list[str]] = {}
     if not new_case.title.strip():
-        errors["title"] = ["请填写纠纷标题。"]
+        errors["title"] = [_("请填写纠纷标题。")]
     if new_case.source not in SOURCES:
-        errors["source"] = ["请选择案件来源。"]
+        errors["source"] = [_("请选择案件来源。")]
     category = db.session.get(Category, new_case.category_id) if new_case.category_id is not None else None
     if new_case.category_id is not None and category is None:
-        errors["category_id"] = ["纠纷类别不存在。"]
+        errors["category_id"] = [_("纠纷类别不存在。")]
     for party in new_case.parties:
         if not party.name.strip() or party.role not in PARTY_ROLES:
-            errors.setdefault("parties", []).append("当事人需要姓名和身份。")
+            errors.setdefault("parties", []).append(_("当事人需要姓名和身份。"))
     if errors:
-        raise InvalidInputError("登记信息有误，请修改后再提交。", errors)
+        raise InvalidInputError(_("登记信息有误，请修改后再提交。"), errors)
     return category
 
 

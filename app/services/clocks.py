@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import DisputeCase, User
 from app.services import access, clock, engine
@@ -19,9 +20,9 @@ def pause_case_clock(actor: User, number: str, reason: str) -> DisputeCase:
     """Stop the case's clock with a recorded reason (e.g. waiting for a party who is away)."""
     case = _case_for_clock(actor, number)
     if not reason.strip():
-        raise InvalidInputError("请填写暂停计时的原因。", {"reason": ["请填写暂停计时的原因。"]})
+        raise InvalidInputError(_("请填写暂停计时的原因。"), {"reason": [_("请填写暂停计时的原因。")]})
     if case.clock_paused_at is not None:
-        raise InvalidInputError("该案件的计时已暂停。")
+        raise InvalidInputError(_("该案件的计时已暂停。"))
     now = clock.now()
     case.clock_paused_at, case.clock_pause_reason = now, reason.strip()[:200]
     append_event(case.id, "clock_paused", actor=actor, at=now, data={"reason": case.clock_pause_reason})
@@ -33,7 +34,7 @@ def resume_case_clock(actor: User, number: str) -> DisputeCase:
     """Restart the clock: every pending time limit moves on by the time it stood still."""
     case = _case_for_clock(actor, number)
     if case.clock_paused_at is None:
-        raise InvalidInputError("该案件的计时没有暂停。")
+        raise InvalidInputError(_("该案件的计时没有暂停。"))
     now = clock.now()
     paused_for = now - case.clock_paused_at
     workflow = lock_workflow(case.id)
@@ -52,15 +53,15 @@ def extend_mediation(actor: User, number: str, days: int, both_parties_consent: 
     case = _case_for_clock(actor, number)
     errors = {}
     if not both_parties_consent:
-        errors["both_parties_consent"] = ["延长调解期限须经双方当事人同意。"]
+        errors["both_parties_consent"] = [_("延长调解期限须经双方当事人同意。")]
     if not 1 <= days <= MAX_EXTENSION_DAYS:
-        errors["days"] = [f"延长天数须在 1 到 {MAX_EXTENSION_DAYS} 之间。"]
+        errors["days"] = [_("延长天数须在 1 到 %(MAX_EXTENSION_DAYS)s 之间。", MAX_EXTENSION_DAYS=MAX_EXTENSION_DAYS)]
     if errors:
-        raise InvalidInputError("无法延长调解期限。", errors)
+        raise InvalidInputError(_("无法延长调解期限。"), errors)
     workflow = lock_workflow(case.id)
     result = engine.shift_timers(workflow.state, timedelta(days=days), only={"mediation_limit"})
     if result is None:
-        raise InvalidInputError("该案件当前没有进行中的调解期限。")
+        raise InvalidInputError(_("该案件当前没有进行中的调解期限。"))
     now = clock.now()
     record_step(case, workflow, result, actor=actor, now=now)
     append_event(case.id, "mediation_extended", actor=actor, at=now,
@@ -81,5 +82,5 @@ def _case_for_clock(actor: User, number: str) -> DisputeCase:
     access.ensure_case_visible(actor, case)
     access.ensure_can_manage_clock(actor)
     if case.status != "open":
-        raise InvalidInputError("已结案的案件没有计时。")
+        raise InvalidInputError(_("已结案的案件没有计时。"))
     return case

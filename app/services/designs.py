@@ -13,6 +13,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import delete, distinct, func, select
 from sqlalchemy.orm import aliased
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import (
     ROLES, DisputeCase, ProcessDefinition, ProcessDraft, ProcessEvent, Task, User, WorkflowState,
@@ -35,7 +36,7 @@ xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg
 xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_{key}" \
 targetNamespace="http://bpmn.io/schema/bpmn">
   <bpmn:process id="{key}" name="{key}" isExecutable="true">
-    <bpmn:startEvent id="started" name="开始" />
+    <bpmn:startEvent id="started" name=_("开始") />
   </bpmn:process>
   <bpmndi:BPMNDiagram id="diagram_{key}">
     <bpmndi:BPMNPlane id="plane_{key}" bpmnElement="{key}">
@@ -144,7 +145,7 @@ def get_process(actor: User, key: str) -> ProcessView:
     versions = _version_rows(key)
     draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.key == key)).first()
     if not versions and draft is None:
-        raise NotFoundError(f"流程 “{key}” 不存在。")
+        raise NotFoundError(_("流程 “%(key)s” 不存在。", key=key))
     events = db.session.scalars(
         select(ProcessEvent).where(ProcessEvent.key == key).order_by(ProcessEvent.id.desc()).limit(200)
     ).all()
@@ -206,7 +207,7 @@ def count_open_work(actor: User, key: str) -> tuple[str, list[StepLoad]]:
     access.ensure_can_watch_processes(actor)
     newest = _newest(key)
     if newest is None:
-        raise NotFoundError(f"流程 “{key}” 不存在。")
+        raise NotFoundError(_("流程 “%(key)s” 不存在。", key=key))
     on_process = select(WorkflowState.case_id).join(
         ProcessDefinition, ProcessDefinition.id == WorkflowState.definition_id
     ).where(ProcessDefinition.key == key)
@@ -236,7 +237,7 @@ def get_case_diagram(actor: User, number: str) -> CaseDiagram:
         .where(WorkflowState.case_id == case.id)
     ).first()
     if row is None:
-        raise NotFoundError("该案件没有流程实例。")
+        raise NotFoundError(_("该案件没有流程实例。"))
     position = engine.diagram_position(row.state)
     return CaseDiagram(bpmn_xml=row.bpmn_xml, version=row.version, completed=list(position.completed),
                        current=list(position.ready), timers=list(position.timers))
@@ -289,11 +290,11 @@ def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> Disput
     case = db.session.get(DisputeCase, case_id)
     current = db.session.get(ProcessDefinition, workflow.definition_id)
     if current.key != key:
-        raise ProcessError(f"案件 {case.number} 不在流程 “{key}” 上。")
+        raise ProcessError(_("案件 %(number)s 不在流程 “%(key)s” 上。", number=case.number, key=key))
     if current.version >= target.version:
-        raise ProcessError(f"案件 {case.number} 已在 v{current.version}，不能迁移到 v{target.version}。")
+        raise ProcessError(_("案件 %(number)s 已在 v%(version)s，不能迁移到 v%(version2)s。", number=case.number, version=current.version, version2=target.version))
     if case.status == "closed":
-        raise ProcessError(f"案件 {case.number} 已结案。")
+        raise ProcessError(_("案件 %(number)s 已结案。", number=case.number))
     result = engine.migrate_workflow(workflow.state, target.bpmn_xml, current_calendar())
     now = clock.now()
     workflow.definition_id = target.id
@@ -313,9 +314,9 @@ def _deploy(actor: User, key: str, bpmn_xml: str, form_keys: frozenset, event: s
     problems = engine.validate_definition(bpmn_xml, form_keys, ROLES)
     found_key = engine.process_key_of(bpmn_xml)
     if found_key is not None and found_key != key:
-        problems.insert(0, engine.DefinitionProblem(found_key, "", f"流程 id 是 “{found_key}”，应为 “{key}”"))
+        problems.insert(0, engine.DefinitionProblem(found_key, "", _("流程 id 是 “%(found_key)s”，应为 “%(key)s”", found_key=found_key, key=key)))
     if problems:
-        raise DefinitionInvalidError(f"流程有 {len(problems)} 处问题，未部署。", problems)
+        raise DefinitionInvalidError(_("流程有 %(value)s 处问题，未部署。", value=len(problems)), problems)
     info = engine.inspect_definition(bpmn_xml)
     current = _newest(key)
     if current is not None and current.checksum == info.checksum:
@@ -369,7 +370,7 @@ def _version_rows(key: str | None) -> list[VersionRow]:
         query = query.where(ProcessDefinition.key == key)
     return [
         VersionRow(id=row[0], key=row[1], version=row[2], name=row[3], checksum=row[4], deployed_at=row[5],
-                   deployed_by=row[6] or "系统", running_cases=row[7])
+                   deployed_by=row[6] or _("系统"), running_cases=row[7])
         for row in db.session.execute(query)
     ]
 
@@ -385,17 +386,17 @@ def _definition(key: str, version: int) -> ProcessDefinition:
         select(ProcessDefinition).where(ProcessDefinition.key == key, ProcessDefinition.version == version)
     ).first()
     if definition is None:
-        raise NotFoundError(f"流程 “{key}” 没有 v{version}。")
+        raise NotFoundError(_("流程 “%(key)s” 没有 v%(version)s。", key=key, version=version))
     return definition
 
 
 def _check_key(key: str) -> None:
     if not KEY_PATTERN.match(key or ""):
-        raise InvalidInputError("流程标识只能由小写字母、数字和下划线组成，并以字母开头。")
+        raise InvalidInputError(_("流程标识只能由小写字母、数字和下划线组成，并以字母开头。"))
 
 
 def _check_size(bpmn_xml: str) -> None:
     if not isinstance(bpmn_xml, str) or not bpmn_xml.strip():
-        raise InvalidInputError("没有收到流程图。")
+        raise InvalidInputError(_("没有收到流程图。"))
     if len(bpmn_xml.encode("utf-8")) > MAX_DRAFT_BYTES:
-        raise InvalidInputError(f"流程图超过 {MAX_DRAFT_BYTES // 1024} KB 上限。")
+        raise InvalidInputError(_("流程图超过 %(value)s KB 上限。", value=MAX_DRAFT_BYTES // 1024))

@@ -1,14 +1,15 @@
 """How urgent an open task or case is: one rule for every list, badge and filter."""
 from datetime import datetime, timedelta
+from flask_babel import lazy_gettext as _l
 
 DUE_SOON = timedelta(hours=24)
 DUE_STATE_LABELS = {
-    "paused": "暂停计时",
-    "overdue": "已超期",
-    "red": "红牌",
-    "yellow": "黄牌",
-    "due_soon": "即将到期",
-    "on_time": "按时",
+    "paused": _l("暂停计时"),
+    "overdue": _l("已超期"),
+    "red": _l("红牌"),
+    "yellow": _l("黄牌"),
+    "due_soon": _l("即将到期"),
+    "on_time": _l("按时"),
 }
 
 

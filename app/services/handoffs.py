@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Address, CasePush, Category, DisputeCase, Grid, Handoff, User
 from app.services import access, clock
@@ -78,11 +79,11 @@ def push_case_to_police(actor: User, number: str, reason: str) -> CasePush:
     access.ensure_can_push_case(actor, case)
     reason = reason.strip()
     if not reason:
-        raise InvalidInputError("请填写推送原因。", {"reason": ["请填写推送原因。"]})
+        raise InvalidInputError(_("请填写推送原因。"), {"reason": [_("请填写推送原因。")]})
     if case.status != "open":
-        raise InvalidInputError("案件已结案，不能推送公安。")
+        raise InvalidInputError(_("案件已结案，不能推送公安。"))
     if db.session.scalar(select(CasePush.id).where(CasePush.case_id == case.id)) is not None:
-        raise InvalidInputError("该案件已推送公安。")
+        raise InvalidInputError(_("该案件已推送公安。"))
     now = clock.now()
     push = CasePush(case_id=case.id, reason=reason, pushed_at=now, pushed_by_id=actor.id)
     db.session.add(push)
@@ -143,7 +144,7 @@ def _resolve_place(incoming: IncomingHandoff) -> tuple[int | None, int | None, s
     text = incoming.address.strip()
     if incoming.address_id is not None:
         if db.session.get(Address, incoming.address_id) is None:
-            raise InvalidInputError("地址不存在。", {"address_id": ["标准地址库中没有该地址。"]})
+            raise InvalidInputError(_("地址不存在。"), {"address_id": [_("标准地址库中没有该地址。")]})
         return None, incoming.address_id, ""
     if text:
         address = db.session.scalar(select(Address).where(Address.text == text))
@@ -152,11 +153,11 @@ def _resolve_place(incoming: IncomingHandoff) -> tuple[int | None, int | None, s
     if incoming.grid_code.strip():
         grid = db.session.scalar(select(Grid).where(Grid.code == incoming.grid_code.strip()))
         if grid is None:
-            raise InvalidInputError("网格不存在。", {"grid_code": [f"网格编码 {incoming.grid_code} 不存在。"]})
+            raise InvalidInputError(_("网格不存在。"), {"grid_code": [_("网格编码 %(grid_code)s 不存在。", grid_code=incoming.grid_code)]})
         return grid.id, None, text
     if text:
-        raise InvalidInputError("地址不在标准地址库中。", {"address": ["该地址不在标准地址库中，请同时填写网格编码。"]})
-    raise InvalidInputError("请填写标准地址或网格编码。", {"address": ["请填写标准地址或网格编码。"]})
+        raise InvalidInputError(_("地址不在标准地址库中。"), {"address": [_("该地址不在标准地址库中，请同时填写网格编码。")]})
+    raise InvalidInputError(_("请填写标准地址或网格编码。"), {"address": [_("请填写标准地址或网格编码。")]})
 
 
 def _resolve_category(code: str) -> int | None:
@@ -164,5 +165,5 @@ def _resolve_category(code: str) -> int | None:
         return None
     category_id = db.session.scalar(select(Category.id).where(Category.code == code))
     if category_id is None:
-        raise InvalidInputError("纠纷类别不存在。", {"category": [f"纠纷类别 {code} 不存在。"]})
+        raise InvalidInputError(_("纠纷类别不存在。"), {"category": [_("纠纷类别 %(code)s 不存在。", code=code)]})
     return category_id

@@ -1,14 +1,17 @@
 """Notifications: written in the step's transaction, read in the inbox, e-mailed after the commit."""
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import DisputeCase, Notification, Task, User
+from app.models import DEFAULT_LOCALE, DisputeCase, Notification, Task, User
 from app.services import access, clock
 from app.services.transaction import transaction
 
@@ -22,9 +25,12 @@ class MailReport:
     failed: int
 
 
-def notify_case_people(case: DisputeCase, kind: str, message: str) -> int:
+def notify_case_people(case: DisputeCase, kind: str, message: Callable[[], str]) -> int:
     """Notify the case's supervisors and whoever holds its ready tasks (the assignee, else the
-    candidates serving the grid). A helper inside a step's transaction: it only adds rows."""
+    candidates serving the grid). A helper inside a step's transaction: it only adds rows.
+
+    `message()` builds the text with gettext; it is called once per recipient in the recipient's own
+    language, and the text is stored as written then (the inbox and the e-mail show it as it was)."""
     recipients = set(db.session.scalars(select(User.id).where(access.users_serving_grid(case.grid_id, ["supervisor"]))))
     for task in db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")):
         if task.assignee_id is not None:
@@ -33,10 +39,13 @@ def notify_case_people(case: DisputeCase, kind: str, message: str) -> int:
             recipients.update(db.session.scalars(select(User.id).where(access.users_serving_grid(task.grid_id, task.roles))))
     mail_on = bool(current_app.config["SMTP_HOST"])
     emails = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(recipients))).all())
+    locales = dict(db.session.execute(select(User.id, User.locale).where(User.id.in_(recipients))).all())
     now = clock.now()
     for user_id in sorted(recipients):
+        with force_locale(locales.get(user_id) or DEFAULT_LOCALE):
+            text = message()
         db.session.add(Notification(
-            user_id=user_id, case_id=case.id, kind=kind, message=message, created_at=now,
+            user_id=user_id, case_id=case.id, kind=kind, message=text, created_at=now,
             email_state="pending" if mail_on and emails.get(user_id) else "none",
         ))
     db.session.flush()
@@ -87,7 +96,8 @@ def _send_one(notification_id: int) -> bool:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = recipient.email
-    message["Subject"] = f"【解纷】{notification.message[:60]}"
+    with force_locale(recipient.locale or DEFAULT_LOCALE):
+        message["Subject"] = _("【解纷】%(message)s", message=notification.message[:60])
     message.set_content(notification.message)
     notification.email_attempts += 1
     try:

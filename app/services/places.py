@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Address, Community, Grid, MediationRoom, PoliceGrid, Town
 from app.services.errors import InvalidInputError
@@ -47,7 +48,7 @@ def create_mediation_room(name: str, town_name: str, grid_codes: list[str]) -> M
     town = db.session.scalar(select(Town).where(Town.name == town_name))
     grids = list(db.session.scalars(select(Grid).where(Grid.code.in_(grid_codes))))
     if town is None or len(grids) != len(set(grid_codes)):
-        raise InvalidInputError("调解室的乡镇或网格不存在。")
+        raise InvalidInputError(_("调解室的乡镇或网格不存在。"))
     room = MediationRoom(name=name, town=town, grids=grids)
     db.session.add(room)
     db.session.flush()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import ProcessDefinition, User
 from app.services import clock, engine
@@ -23,7 +24,7 @@ def deploy_processes(directory: str | Path, actor: User | None = None) -> list[D
     """Deploy every `*.bpmn` file of a directory (process id == file stem), all or nothing."""
     files = sorted(Path(directory).glob("*.bpmn"))
     if not files:
-        raise DefinitionError(f"{directory} 中没有 BPMN 文件。")
+        raise DefinitionError(_("%(directory)s 中没有 BPMN 文件。", directory=directory))
     return [_deploy(path.read_text(encoding="utf-8"), path.stem, actor) for path in files]
 
 
@@ -32,14 +33,14 @@ def latest_definition(key: str) -> ProcessDefinition:
         select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc())
     ).first()
     if definition is None:
-        raise NotFoundError(f"流程 “{key}” 尚未部署；请先运行 deploy-processes。")
+        raise NotFoundError(_("流程 “%(key)s” 尚未部署；请先运行 deploy-processes。", key=key))
     return definition
 
 
 def _deploy(bpmn_xml: str, expected_key: str, actor: User | None) -> Deployment:
     info = engine.inspect_definition(bpmn_xml)
     if info.key != expected_key:
-        raise DefinitionError(f"文件 {expected_key}.bpmn 中的流程 id 是 “{info.key}”，应与文件名相同。")
+        raise DefinitionError(_("文件 %(expected_key)s.bpmn 中的流程 id 是 “%(key)s”，应与文件名相同。", expected_key=expected_key, key=info.key))
     try:
         current = latest_definition(info.key)
     except NotFoundError:

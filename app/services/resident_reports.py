@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Address, DisputeCase, Grid, Task, User
 from app.services import access, catalog, clock
@@ -65,7 +66,7 @@ def find_plate(plate_token: str) -> Address:
     """The address a door plate stands for; an unknown token is not found."""
     address = db.session.scalar(select(Address).where(Address.plate_token == plate_token)) if plate_token else None
     if address is None:
-        raise NotFoundError("门牌二维码无效，请联系网格员。")
+        raise NotFoundError(_("门牌二维码无效，请联系网格员。"))
     return address
 
 
@@ -74,7 +75,7 @@ def report_dispute(plate_token: str, report: ResidentReport) -> ReportReceipt:
     """Open a case on the door plate's address for a resident and give them a tracking code."""
     address = find_plate(plate_token)
     if not report.consent:
-        raise InvalidInputError("请同意将您的姓名和电话用于调解联系。", {"consent": ["请勾选同意后再提交。"]})
+        raise InvalidInputError(_("请同意将您的姓名和电话用于调解联系。"), {"consent": [_("请勾选同意后再提交。")]})
     case = start_case(None, NewCase(
         title=report.title, source="resident_report", description=report.description, address_id=address.id,
         parties=[NewParty(report.name, "applicant", report.phone.strip())],
@@ -94,7 +95,7 @@ def track_case(code: str) -> Tracking:
     if len(normalized) == CODE_LENGTH:
         case = db.session.scalar(select(DisputeCase).where(DisputeCase.tracking_code == normalized))
     if case is None:
-        raise NotFoundError("没有找到该查询码对应的案件，请核对后重新输入。")
+        raise NotFoundError(_("没有找到该查询码对应的案件，请核对后重新输入。"))
     tasks = db.session.scalars(
         select(Task).where(Task.case_id == case.id, Task.state != "cancelled").order_by(Task.id)
     ).all()

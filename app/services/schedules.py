@@ -4,6 +4,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import delete, select
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import ScheduledDay, ScheduleYear, User
 from app.services import clock
@@ -34,11 +35,11 @@ def year_schedule(year: int) -> YearSchedule | None:
 def enter_year_schedule(actor: User, year: int, holidays: list[date], working_days: list[date]) -> ScheduleYear:
     """Record a year's official schedule (replacing an earlier entry); it takes precedence from now on."""
     if actor.role != "admin":
-        raise AccessDeniedError("只有系统管理员可以录入节假日安排。")
-    errors = [f"{day} 不在 {year} 年" for day in [*holidays, *working_days] if day.year != year]
-    errors += [f"{day} 既是假日又是调休工作日" for day in set(holidays) & set(working_days)]
+        raise AccessDeniedError(_("只有系统管理员可以录入节假日安排。"))
+    errors = [_("%(day)s 不在 %(year)s 年", day=day, year=year) for day in [*holidays, *working_days] if day.year != year]
+    errors += [_("%(day)s 既是假日又是调休工作日", day=day) for day in set(holidays) & set(working_days)]
     if errors:
-        raise InvalidInputError("节假日安排有误。", {"days": errors})
+        raise InvalidInputError(_("节假日安排有误。"), {"days": errors})
     entry = db.session.get(ScheduleYear, year)
     if entry is None:
         entry = ScheduleYear(year=year)

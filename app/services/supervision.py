@@ -7,14 +7,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TrailEvent, User
 from app.services import access, clock
 
 KINDS = {
-    "weekly": "周清单",
-    "reminder": "提示单（黄牌）",
-    "supervised": "盯办单（红牌）",
+    "weekly": _l("周清单"),
+    "reminder": _l("提示单（黄牌）"),
+    "supervised": _l("盯办单（红牌）"),
 }
 
 
@@ -75,11 +77,11 @@ def supervision_csv(actor: User, kind: str, display_zone) -> str:
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(["清单", "案件编号", "标题", "网格", "督办", "状态", "当前环节", "办理人", "时限", "登记时间", "已登记天数"])
+    writer.writerow([_("清单"), _("案件编号"), _("标题"), _("网格"), _("督办"), _("状态"), _("当前环节"), _("办理人"), _("时限"), _("登记时间"), _("已登记天数")])
     for row in supervision_list(actor, kind):
         writer.writerow([
-            KINDS[kind], row.number, row.title, row.grid, {"yellow": "黄牌", "red": "红牌"}.get(row.card, ""),
-            "办理中" if row.status == "open" else "已结案", row.step, row.handler,
+            KINDS[kind], row.number, row.title, row.grid, {"yellow": _("黄牌"), "red": _("红牌")}.get(row.card, ""),
+            _("办理中") if row.status == "open" else _("已结案"), row.step, row.handler,
             row.due_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M") if row.due_at else "",
             row.opened_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M"), row.days_open,
         ])
@@ -89,4 +91,4 @@ def supervision_csv(actor: User, kind: str, display_zone) -> str:
 def _roles_label(candidate_roles: str | None) -> str:
     if not candidate_roles:
         return "—"
-    return "、".join(ROLE_LABELS.get(role, role) for role in candidate_roles.split(",") if role) + "（待认领）"
+    return _("、").join(str(ROLE_LABELS.get(role, role)) for role in candidate_roles.split(",") if role) + _("（待认领）")

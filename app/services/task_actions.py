@@ -6,6 +6,7 @@ cannot be silently overwritten) and appends to the trail.
 """
 from sqlalchemy import select, update
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Task, User
 from app.services import access, clock
@@ -24,9 +25,9 @@ def claim_task(actor: User, task_id: int) -> Task:
     """Take a ready task from the group: it leaves colleagues' "my tasks" lists."""
     task = _lock_ready_task(actor, task_id)
     if task.assignee_id == actor.id:
-        raise TaskConflictError("您已认领该任务。")
+        raise TaskConflictError(_("您已认领该任务。"))
     if task.assignee_id is not None:
-        raise TaskConflictError(f"该任务刚被{task.assignee.display_name}认领，请刷新后查看。")
+        raise TaskConflictError(_("该任务刚被%(assignee)s认领，请刷新后查看。", assignee=task.assignee.display_name))
     access.ensure_can_do_task(actor, task, access.CLAIM_TASK)
     _set_assignee(task, expected=None, new=actor)
     append_event(task.case_id, "task_claimed", actor=actor, at=clock.now(), task_id=task.id,
@@ -39,7 +40,7 @@ def unclaim_task(actor: User, task_id: int) -> Task:
     """Release my own claim: the task goes back to the group."""
     task = _lock_ready_task(actor, task_id)
     if task.assignee_id != actor.id:
-        raise TaskConflictError("该任务当前不由您认领，无需取消。")
+        raise TaskConflictError(_("该任务当前不由您认领，无需取消。"))
     _set_assignee(task, expected=actor.id, new=None)
     append_event(task.case_id, "task_unclaimed", actor=actor, at=clock.now(), task_id=task.id,
                  data={"task": task.name})
@@ -55,11 +56,11 @@ def assign_task(actor: User, task_id: int, assignee_id: int, seen_assignee_id=AN
     """
     task = _lock_ready_task(actor, task_id)
     if seen_assignee_id is not ANY and task.assignee_id != seen_assignee_id:
-        raise TaskConflictError("该任务的认领人刚刚变化，请刷新后再转派。")
+        raise TaskConflictError(_("该任务的认领人刚刚变化，请刷新后再转派。"))
     assignee = db.session.get(User, assignee_id)
     access.ensure_can_assign_task(actor, task, assignee)
     if task.assignee_id == assignee.id:
-        raise TaskConflictError(f"该任务已由{assignee.display_name}认领。")
+        raise TaskConflictError(_("该任务已由%(assignee)s认领。", assignee=assignee.display_name))
     previous = task.assignee
     _set_assignee(task, expected=task.assignee_id, new=assignee)
     append_event(task.case_id, "task_assigned", actor=actor, at=clock.now(), task_id=task.id, data={
@@ -74,7 +75,7 @@ def hand_back_task(actor: User, task_id: int, reason: str = "") -> Task:
     """Return a claimed task to its group (the holder, or a dispatcher for an absent holder)."""
     task = _lock_ready_task(actor, task_id)
     if task.assignee_id is None:
-        raise TaskConflictError("该任务未被认领，已在待办组中。")
+        raise TaskConflictError(_("该任务未被认领，已在待办组中。"))
     access.ensure_can_hand_back_task(actor, task)
     holder = task.assignee
     _set_assignee(task, expected=holder.id, new=None)
@@ -105,7 +106,7 @@ def _lock_ready_task(actor: User, task_id: int) -> Task:
     lock_workflow(task.case_id)
     db.session.refresh(task)
     if task.state != "ready":
-        raise TaskNotReadyError("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。")
+        raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
     return task
 
 
@@ -118,5 +119,5 @@ def _set_assignee(task: Task, *, expected: int | None, new: User | None) -> None
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise TaskConflictError("该任务刚被其他人处理，请刷新后查看。")
+        raise TaskConflictError(_("该任务刚被其他人处理，请刷新后查看。"))
     db.session.refresh(task)

@@ -4,6 +4,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.models import DisputeCase, Task, User
 from app.services import access, clock, engine, listing
@@ -17,7 +18,7 @@ from app.services.workflow_mirror import lock_workflow, record_step
 def get_task(actor: User, task_id: int) -> Task:
     task = db.session.get(Task, task_id)
     if task is None:
-        raise NotFoundError("没有找到该任务。")
+        raise NotFoundError(_("没有找到该任务。"))
     access.ensure_case_visible(actor, task.case)
     return task
 
@@ -53,7 +54,7 @@ def complete_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
     workflow = lock_workflow(task.case_id)
     db.session.refresh(task)
     if task.state != "ready":
-        raise TaskNotReadyError("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。")
+        raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
     access.ensure_can_do_task(actor, task)
     case = db.session.get(DisputeCase, task.case_id)
     result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar())

@@ -4,6 +4,7 @@ import functools
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from flask_babel import gettext as _
 from app.extensions import db
 from app.services.errors import ConcurrentUpdateError
 
@@ -26,7 +27,7 @@ def transaction(function):
             if isinstance(error, OperationalError) and not _is_lock_conflict(error):
                 raise
             raise ConcurrentUpdateError(
-                "该案件刚被其他人更新，请刷新页面后重试。"
+                _("该案件刚被其他人更新，请刷新页面后重试。")
             ) from error
         except BaseException:
             db.session.rollback()

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
 from app.services.catalog import category_id_for
@@ -23,12 +24,12 @@ OUTCOMES = {
 CARD_SIGNALS = {"yellow_card": "yellow", "red_card": "red"}
 # What people are told when a timer with this `signal` fires.
 SIGNAL_MESSAGES = {
-    "yellow_card": "案件 {number}「{title}」登记已满3日仍未办结，亮黄牌督办。",
-    "red_card": "案件 {number}「{title}」登记已满6日仍未办结，亮红牌，列入盯办。",
-    "police_overdue": "案件 {number}「{title}」的警务事项已超过24小时未处置完毕。",
-    "escalated": "案件 {number}「{title}」现场调解超过3日未化解，已自动上交人民调解室。",
-    "mediation_overdue": "案件 {number}「{title}」调解已满30日；如需延长，须经双方当事人同意并记录。",
-    "confirmation_window_closing": "案件 {number}「{title}」的调解协议申请司法确认期限（30日）即将届满。",
+    "yellow_card": _l("案件 {number}「{title}」登记已满3日仍未办结，亮黄牌督办。"),
+    "red_card": _l("案件 {number}「{title}」登记已满6日仍未办结，亮红牌，列入盯办。"),
+    "police_overdue": _l("案件 {number}「{title}」的警务事项已超过24小时未处置完毕。"),
+    "escalated": _l("案件 {number}「{title}」现场调解超过3日未化解，已自动上交人民调解室。"),
+    "mediation_overdue": _l("案件 {number}「{title}」调解已满30日；如需延长，须经双方当事人同意并记录。"),
+    "confirmation_window_closing": _l("案件 {number}「{title}」的调解协议申请司法确认期限（30日）即将届满。"),
 }
 CARD_ORDER = ("none", "yellow", "red")
 
@@ -47,7 +48,7 @@ def lock_workflow(case_id: int, skip_locked: bool = False) -> WorkflowState | No
         .execution_options(populate_existing=True)
     ).first()
     if state is None and not skip_locked:
-        raise NotFoundError("该案件没有流程实例。")
+        raise NotFoundError(str(_l("该案件没有流程实例。")))
     return state
 
 
@@ -121,8 +122,9 @@ def _record_fired_timer(case, timer, now) -> None:
     if card and CARD_ORDER.index(card) > CARD_ORDER.index(case.card):
         case.card = card
         append_event(case.id, "card_raised", actor=None, at=now, data={"card": card})
-    template = SIGNAL_MESSAGES.get(timer.signal, "案件 {number}「{title}」的时限“{timer}”已到期。")
-    notify_case_people(case, timer.signal or "timer", template.format(
+    template = SIGNAL_MESSAGES.get(timer.signal, _l("案件 {number}「{title}」的时限“{timer}”已到期。"))
+    # Rendered once per recipient, in their language (notify_case_people).
+    notify_case_people(case, timer.signal or "timer", lambda: str(template).format(
         number=case.number, title=case.title, timer=timer.name))
 
 

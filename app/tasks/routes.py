@@ -1,12 +1,13 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from flask_babel import gettext as _
 from app.services import case_files, catalog, task_actions
 from app.services import tasks as task_service
 from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
 from app.services.listing import ListFilter
 from forms import task_form_class
-from forms.base import show_field_errors
+from forms.base import show_field_errors, join_messages
 from forms.task_actions import AssignForm, AttachmentForm, ClaimForm, CommentForm, HandBackForm
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -48,10 +49,10 @@ def show(task_id: int):
         except ProcessError as error:
             flash(error.message, "error")
         else:
-            flash(f"“{task.name}”已办结。", "success")
+            flash(_("“%(task)s”已办结。", task=task.name), "success")
             return redirect(url_for("cases.show", number=task.case.number))
     elif form.is_submitted():
-        flash("表单有误，请按提示修改。", "error")
+        flash(_("表单有误，请按提示修改。"), "error")
     status = 422 if form.is_submitted() else 200
     assign_form = AssignForm(formdata=None)
     assign_form.set_choices(task_actions.assignable_users(current_user, task))
@@ -68,7 +69,7 @@ def show(task_id: int):
 @login_required
 def claim(task_id: int):
     if ClaimForm().validate_on_submit():
-        _act(lambda: task_actions.claim_task(current_user, task_id), "已认领该任务。")
+        _act(lambda: task_actions.claim_task(current_user, task_id), _("已认领该任务。"))
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
@@ -76,7 +77,7 @@ def claim(task_id: int):
 @login_required
 def unclaim(task_id: int):
     if ClaimForm().validate_on_submit():
-        _act(lambda: task_actions.unclaim_task(current_user, task_id), "已取消认领，任务回到待办组。")
+        _act(lambda: task_actions.unclaim_task(current_user, task_id), _("已取消认领，任务回到待办组。"))
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
@@ -87,14 +88,14 @@ def assign(task_id: int):
     form.assignee_id.choices = None  # the service checks the colleague; the form only parses the id
     form.assignee_id.validate_choice = False
     if not form.validate_on_submit():
-        flash("；".join(form.assignee_id.errors) or "表单有误。", "error")
+        flash(join_messages(form.assignee_id.errors) or _("表单有误。"), "error")
     else:
         seen = form.seen_assignee_id.data
         seen_assignee = int(seen) if seen and seen.isdigit() else (None if seen == "" else task_actions.ANY)
         task = _act(lambda: task_actions.assign_task(current_user, task_id, form.assignee_id.data, seen_assignee),
                     None)
         if task is not None:
-            flash(f"已转派给{task.assignee.display_name}。", "success")
+            flash(_("已转派给%(assignee)s。", assignee=task.assignee.display_name), "success")
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
@@ -103,10 +104,10 @@ def assign(task_id: int):
 def hand_back(task_id: int):
     form = HandBackForm()
     if not form.validate_on_submit():
-        flash("；".join(form.reason.errors) or "表单有误。", "error")
+        flash(join_messages(form.reason.errors) or _("表单有误。"), "error")
     else:
         _act(lambda: task_actions.hand_back_task(current_user, task_id, form.reason.data or ""),
-             "任务已退回待办组。")
+             _("任务已退回待办组。"))
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
