@@ -5,7 +5,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 PYTEST := $(PY) -m pytest
 HAS_POSTGRES := $(shell ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -n 1)
 
-.PHONY: install db run test test-sqlite test-postgres clean screenshots translations extract-messages update-messages
+.PHONY: lint install db run test test-sqlite test-postgres clean screenshots translations extract-messages update-messages
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -67,3 +67,8 @@ screenshots: install translations
 
 clean:
 	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache app/translations/*/LC_MESSAGES/*.mo
+
+# Style checks (pyflakes, pycodestyle, import order) with ruff; not part of CI yet.
+lint: install
+	$(VENV)/bin/pip install --quiet ruff
+	$(VENV)/bin/ruff check .

@@ -1,9 +1,8 @@
 """The Flask application factory."""
 from flask import Flask, redirect, render_template, request, url_for
-
+from flask_babel import gettext as _
 from sqlalchemy import event
 
-from flask_babel import gettext as _
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.services.errors import JiefenError

@@ -3,8 +3,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-
 from flask_babel import lazy_gettext as _l
+
 from app.models import ROLE_LABELS
 from app.services import clock
 from app.services.due_states import DUE_STATE_LABELS, due_state

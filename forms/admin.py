@@ -1,9 +1,9 @@
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
-from flask_babel import lazy_gettext as _l
 
 
 def parse_days(text: str) -> list[date]:

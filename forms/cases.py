@@ -1,7 +1,7 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from flask_babel import lazy_gettext as _l
 
 SOURCE_CHOICES = [
     ("grid_patrol", _l("网格员排查")),

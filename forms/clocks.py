@@ -1,7 +1,7 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
-from flask_babel import lazy_gettext as _l
 
 
 class PauseClockForm(FlaskForm):

@@ -3,11 +3,20 @@ from datetime import timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, FieldList, Form, FormField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from flask_babel import lazy_gettext as _l
 from app.models.party import PARTY_ROLES
 from app.services import clock
 from app.services.cases import NewParty

@@ -1,8 +1,8 @@
 """The resident's pages: reporting through the door plate and following a case by its code."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Regexp
-from flask_babel import lazy_gettext as _l
 
 
 class ResidentReportForm(FlaskForm):

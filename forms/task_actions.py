@@ -1,10 +1,10 @@
 """Forms of the tasklist actions and of the case file (comments, attachments)."""
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from flask_babel import lazy_gettext as _l
 from app.models.comment import MAX_COMMENT_LENGTH
 
 

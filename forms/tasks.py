@@ -3,10 +3,10 @@
 Field names are the data the gateways read (`result`, `tier`, `violence_risk`,
 `judicial_confirmation`), so a form and its process agree on one vocabulary.
 """
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from flask_babel import lazy_gettext as _l
 from app.services.catalog import category_choices
 from forms.base import TaskForm
 

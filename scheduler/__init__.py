@@ -9,7 +9,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from app.services import clock
-
 from scheduler.jobs import sweep
 
 

@@ -1,7 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from flask_babel import gettext as _
 from app.services import clock
 from app.services.errors import InvalidInputError
 from app.services.schedules import current_calendar, enter_year_schedule

@@ -1,7 +1,13 @@
 """The OpenAPI 3 document of /api/v1, built from the same WTForms classes the API validates with,
 so a field added to a form appears here without anyone remembering to."""
 from wtforms import (
-    BooleanField, DateField, DateTimeField, FieldList, FormField, IntegerField, SelectField,
+    BooleanField,
+    DateField,
+    DateTimeField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 

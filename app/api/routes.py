@@ -7,11 +7,14 @@ Errors are JSON `{"error": code, "message": 中文说明, "fields": {field: [mes
 from datetime import datetime
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from flask_babel import gettext as _
 from app.api.openapi import build_document
-from app.services import api_tokens, cases as case_service, handoffs as handoff_service, tasks as task_service
+from app.services import api_tokens
+from app.services import cases as case_service
+from app.services import handoffs as handoff_service
+from app.services import tasks as task_service
 from app.services.errors import JiefenError
 from app.services.listing import ListFilter
 from forms import task_form_class

@@ -1,9 +1,9 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
-from flask_babel import gettext as _
 from app.services.users import authenticate
 from forms.auth import LoginForm
 

@@ -1,12 +1,13 @@
 from urllib.parse import quote
 
 from flask import Blueprint, Response, flash, redirect, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from flask_babel import gettext as _
-from forms.base import join_messages
 from app.services import case_files
 from app.services.errors import InvalidInputError
+from app.views import error_text
+from forms.base import join_messages
 from forms.task_actions import AttachmentForm, CommentForm
 
 bp = Blueprint("casefile", __name__, url_prefix="/cases")
@@ -23,7 +24,7 @@ def add_comment(number: str):
         try:
             case_files.add_comment(current_user, number, form.body.data, task_id)
         except InvalidInputError as error:
-            flash(_message(error), "error")
+            flash(error_text(error), "error")
         else:
             flash(_("意见已添加。"), "success")
     return _back(number, task_id)
@@ -41,7 +42,7 @@ def add_attachment(number: str):
         try:
             attachment = case_files.add_attachment(current_user, number, upload.filename or "", upload.read(), task_id)
         except InvalidInputError as error:
-            flash(_message(error), "error")
+            flash(error_text(error), "error")
         else:
             flash(_("附件“%(filename)s”已上传。", filename=attachment.filename), "success")
     return _back(number, task_id)
@@ -69,7 +70,3 @@ def _back(number: str, task_id: int | None):
     if task_id is not None:
         return redirect(url_for("tasks.show", task_id=task_id))
     return redirect(url_for("cases.show", number=number) + "#case-file")
-
-
-def _message(error: InvalidInputError) -> str:
-    return join_messages([error.message, *(m for messages in error.field_errors.values() for m in messages)])

@@ -1,15 +1,16 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from flask_babel import gettext as _
-from app.services import cases as case_service
 from app.services import access, case_files, catalog, clocks
+from app.services import cases as case_service
 from app.services.errors import InvalidInputError
-from forms.base import show_field_errors, join_messages
+from app.services.listing import ListFilter
+from app.views import flash_outcome
+from forms.base import join_messages, show_field_errors
 from forms.cases import NewCaseForm
 from forms.clocks import ExtendMediationForm, PauseClockForm
 from forms.task_actions import AttachmentForm, CommentForm
-from app.services.listing import ListFilter
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -71,14 +72,14 @@ def pause_clock(number: str):
     if not form.validate_on_submit():
         flash(join_messages(form.reason.errors) or _("表单有误。"), "error")
     else:
-        _flash_outcome(lambda: clocks.pause_case_clock(current_user, number, form.reason.data), _("已暂停计时。"))
+        flash_outcome(lambda: clocks.pause_case_clock(current_user, number, form.reason.data), _("已暂停计时。"))
     return redirect(url_for("cases.show", number=number))
 
 
 @bp.post("/<number>/clock/resume")
 @login_required
 def resume_clock(number: str):
-    _flash_outcome(lambda: clocks.resume_case_clock(current_user, number), _("已恢复计时，各项时限已顺延。"))
+    flash_outcome(lambda: clocks.resume_case_clock(current_user, number), _("已恢复计时，各项时限已顺延。"))
     return redirect(url_for("cases.show", number=number))
 
 
@@ -89,17 +90,7 @@ def extend_mediation(number: str):
     if not form.validate_on_submit():
         flash(join_messages(form.days.errors) or _("表单有误。"), "error")
     else:
-        _flash_outcome(lambda: clocks.extend_mediation(current_user, number, form.days.data,
+        flash_outcome(lambda: clocks.extend_mediation(current_user, number, form.days.data,
                                                        form.both_parties_consent.data),
                        _("调解期限已延长 %(days)s 天。", days=form.days.data))
     return redirect(url_for("cases.show", number=number))
-
-
-def _flash_outcome(action, success: str) -> None:
-    try:
-        action()
-    except InvalidInputError as error:
-        details = [message for messages in error.field_errors.values() for message in messages]
-        flash(join_messages([error.message, *details]), "error")
-    else:
-        flash(success, "success")

@@ -1,13 +1,13 @@
 from dataclasses import asdict
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from flask_babel import gettext as _
-from forms.base import join_messages
 from app.models import ROLE_LABELS
 from app.services import access, designs
 from app.services.errors import DefinitionInvalidError, JiefenError, ProcessError
+from forms.base import join_messages
 from forms.tasks import TASK_FORMS
 
 bp = Blueprint("designer", __name__)

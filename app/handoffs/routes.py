@@ -1,7 +1,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from flask_babel import gettext as _
 from app.services import access, catalog
 from app.services import handoffs as handoff_service
 from app.services.errors import InvalidInputError

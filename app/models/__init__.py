@@ -1,12 +1,14 @@
 """Plain data: one aggregate per module. Models change state; only services commit."""
+from app.models.api_token import ApiToken
+from app.models.attachment import Attachment, AttachmentContent
 from app.models.category import Category
+from app.models.comment import CaseComment
 from app.models.dispute_case import CaseNumberCounter, DisputeCase
 from app.models.grid import Address, Community, Grid, PoliceGrid, Town
+from app.models.handoff import CasePush, Handoff
 from app.models.mediation_room import MediationRoom, mediation_room_grid
-from app.models.comment import CaseComment
-from app.models.attachment import Attachment, AttachmentContent
-from app.models.party import Party
 from app.models.notification import Notification
+from app.models.party import Party
 from app.models.process_definition import ProcessDefinition
 from app.models.process_design import ProcessDraft, ProcessEvent
 from app.models.schedule import ScheduledDay, ScheduleYear
@@ -15,8 +17,6 @@ from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent
 from app.models.user import DEFAULT_LOCALE, LOCALES, ROLE_LABELS, ROLES, User, user_grid
 from app.models.workflow_state import WorkflowState
-from app.models.api_token import ApiToken
-from app.models.handoff import CasePush, Handoff
 
 __all__ = [
     "Address", "CaseNumberCounter", "Notification", "ScheduledDay", "ScheduleYear", "Category", "Community", "DisputeCase", "Grid", "Party",

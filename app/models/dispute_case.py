@@ -1,5 +1,6 @@
 """A dispute case (矛盾纠纷) and the counter that numbers cases per year."""
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,9 @@ from app.extensions import db
 from app.models.category import Category
 from app.models.grid import Address, Grid
 from app.models.types import UtcDateTime
+
+if TYPE_CHECKING:
+    from app.models.party import Party
 
 SOURCES = ("grid_patrol", "police_handoff", "resident_report", "walk_in")
 STATUSES = ("open", "closed")

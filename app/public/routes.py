@@ -5,10 +5,10 @@ app/config.py), take small bodies only, and keep CSRF protection on.
 """
 import segno
 from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from flask_babel import gettext as _
 from app.extensions import limiter
 from app.services import resident_reports
 from app.services.errors import InvalidInputError, NotFoundError

@@ -9,12 +9,19 @@ Two tables decide everything:
 Task actions add the process's own rule: the task's candidate roles (camunda:candidateGroups) and
 its assignee.
 """
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import (
-    ROLE_LABELS, Community, DisputeCase, Grid, Task, User, mediation_room_grid, user_grid,
+    ROLE_LABELS,
+    Community,
+    DisputeCase,
+    Grid,
+    Task,
+    User,
+    mediation_room_grid,
+    user_grid,
 )
 from app.services.errors import AccessDeniedError, NotFoundError
 

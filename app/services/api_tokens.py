@@ -10,9 +10,9 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import ApiToken, PoliceGrid, User
 from app.services import clock

@@ -9,10 +9,10 @@ import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Attachment, AttachmentContent, CaseComment, DisputeCase, Task, User
 from app.models.comment import MAX_COMMENT_LENGTH

@@ -2,13 +2,22 @@
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import (
-    Address, CaseNumberCounter, Category, DisputeCase, Grid, Party, ProcessDefinition, Task, TrailEvent, User,
+    Address,
+    CaseNumberCounter,
+    Category,
+    DisputeCase,
+    Grid,
+    Party,
+    ProcessDefinition,
+    Task,
+    TrailEvent,
+    User,
     WorkflowState,
 )
 from app.models.dispute_case import SOURCES

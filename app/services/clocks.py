@@ -1,9 +1,9 @@
 """Pausing and resuming a case's clock, and extending the legal mediation limit."""
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import DisputeCase, User
 from app.services import access, clock, engine

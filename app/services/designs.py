@@ -9,18 +9,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import case as sql_case
 from sqlalchemy import delete, distinct, func, select
 from sqlalchemy.orm import aliased
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import (
-    ROLES, DisputeCase, ProcessDefinition, ProcessDraft, ProcessEvent, Task, User, WorkflowState,
+    ROLES,
+    DisputeCase,
+    ProcessDefinition,
+    ProcessDraft,
+    ProcessEvent,
+    Task,
+    User,
+    WorkflowState,
 )
 from app.services import access, clock, engine
 from app.services.errors import (
-    DefinitionInvalidError, InvalidInputError, NotFoundError, ProcessError,
+    DefinitionInvalidError,
+    InvalidInputError,
+    NotFoundError,
+    ProcessError,
 )
 from app.services.schedules import current_calendar
 from app.services.trail import append_event

@@ -1,5 +1,6 @@
 """How urgent an open task or case is: one rule for every list, badge and filter."""
 from datetime import datetime, timedelta
+
 from flask_babel import lazy_gettext as _l
 
 DUE_SOON = timedelta(hours=24)

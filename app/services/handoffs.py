@@ -8,9 +8,9 @@ police with a reason; police systems poll the pushes in their grids (GET /api/v1
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Address, CasePush, Category, DisputeCase, Grid, Handoff, User
 from app.services import access, clock

@@ -1,9 +1,9 @@
 """Creating the place hierarchy: towns, communities, police grids, grids and standard addresses."""
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Address, Community, Grid, MediationRoom, PoliceGrid, Town
 from app.services.errors import InvalidInputError

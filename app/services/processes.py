@@ -2,9 +2,9 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import ProcessDefinition, User
 from app.services import clock, engine

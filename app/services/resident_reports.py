@@ -8,9 +8,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Address, DisputeCase, Grid, Task, User
 from app.services import access, catalog, clock

@@ -2,9 +2,9 @@
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import ScheduledDay, ScheduleYear, User
 from app.services import clock

@@ -4,11 +4,11 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import aliased
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TrailEvent, User
 from app.services import access, clock

@@ -4,9 +4,9 @@ Each public function is one transaction: it locks the case's workflow row, re-re
 access (services/access.py), changes the assignee with a conditional UPDATE (so a racing action
 cannot be silently overwritten) and appends to the trail.
 """
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import Task, User
 from app.services import access, clock

@@ -1,10 +1,10 @@
 """Task lists and completing a user task: the step that moves a case."""
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.models import DisputeCase, Task, User
 from app.services import access, clock, engine, listing

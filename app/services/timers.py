@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer
 from app.services import clock, engine
-from app.services.schedules import current_calendar
 from app.services.errors import ConcurrentUpdateError
+from app.services.schedules import current_calendar
 from app.services.transaction import transaction
 from app.services.workflow_mirror import lock_workflow, record_step
 

@@ -1,10 +1,10 @@
 """One use case, one transaction: commit once at the end, or roll everything back."""
 import functools
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from flask_babel import gettext as _
 from app.extensions import db
 from app.services.errors import ConcurrentUpdateError
 

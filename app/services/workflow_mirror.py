@@ -4,9 +4,9 @@ Helpers for the public service functions, which own the transaction: these only 
 """
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 
-from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
 from app.services.catalog import category_id_for

@@ -1,16 +1,19 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from flask_babel import gettext as _
 from app.services import case_files, catalog, task_actions
 from app.services import tasks as task_service
 from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
 from app.services.listing import ListFilter
+from app.views import flash_outcome
 from forms import task_form_class
-from forms.base import show_field_errors, join_messages
+from forms.base import join_messages, show_field_errors
 from forms.task_actions import AssignForm, AttachmentForm, ClaimForm, CommentForm, HandBackForm
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+# A claim, assignment or hand-back that lost a race (claimed meanwhile, already done) is told, not raised.
+RACES = (TaskConflictError, TaskNotReadyError)
 
 
 @bp.get("/")
@@ -69,7 +72,7 @@ def show(task_id: int):
 @login_required
 def claim(task_id: int):
     if ClaimForm().validate_on_submit():
-        _act(lambda: task_actions.claim_task(current_user, task_id), _("已认领该任务。"))
+        flash_outcome(lambda: task_actions.claim_task(current_user, task_id), _("已认领该任务。"), RACES)
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
@@ -77,7 +80,8 @@ def claim(task_id: int):
 @login_required
 def unclaim(task_id: int):
     if ClaimForm().validate_on_submit():
-        _act(lambda: task_actions.unclaim_task(current_user, task_id), _("已取消认领，任务回到待办组。"))
+        flash_outcome(lambda: task_actions.unclaim_task(current_user, task_id), _("已取消认领，任务回到待办组。"),
+                      RACES)
     return redirect(url_for("tasks.show", task_id=task_id))
 
 
@@ -92,8 +96,8 @@ def assign(task_id: int):
     else:
         seen = form.seen_assignee_id.data
         seen_assignee = int(seen) if seen and seen.isdigit() else (None if seen == "" else task_actions.ANY)
-        task = _act(lambda: task_actions.assign_task(current_user, task_id, form.assignee_id.data, seen_assignee),
-                    None)
+        task = flash_outcome(
+            lambda: task_actions.assign_task(current_user, task_id, form.assignee_id.data, seen_assignee), None, RACES)
         if task is not None:
             flash(_("已转派给%(assignee)s。", assignee=task.assignee.display_name), "success")
     return redirect(url_for("tasks.show", task_id=task_id))
@@ -106,18 +110,6 @@ def hand_back(task_id: int):
     if not form.validate_on_submit():
         flash(join_messages(form.reason.errors) or _("表单有误。"), "error")
     else:
-        _act(lambda: task_actions.hand_back_task(current_user, task_id, form.reason.data or ""),
-             _("任务已退回待办组。"))
+        flash_outcome(lambda: task_actions.hand_back_task(current_user, task_id, form.reason.data or ""),
+                      _("任务已退回待办组。"), RACES)
     return redirect(url_for("tasks.show", task_id=task_id))
-
-
-def _act(action, success: str | None):
-    """Run a task action; a race (claimed meanwhile, already done) is told, not raised."""
-    try:
-        result = action()
-    except (TaskConflictError, TaskNotReadyError) as error:
-        flash(error.message, "error")
-        return None
-    if success:
-        flash(success, "success")
-    return result

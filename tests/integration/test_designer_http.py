@@ -7,7 +7,12 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
-    PendingTimer, ProcessDefinition, ProcessDraft, ProcessEvent, Task, TrailEvent, WorkflowState,
+    PendingTimer,
+    ProcessDefinition,
+    ProcessDraft,
+    ProcessEvent,
+    TrailEvent,
+    WorkflowState,
 )
 from app.services.timers import fire_due_timers
 from tests import factories as f

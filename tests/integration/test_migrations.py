@@ -1,8 +1,8 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from alembic.config import Config
 
 from app.extensions import db
 

@@ -8,7 +8,11 @@ from app.extensions import db
 from app.models import Attachment, CaseComment, Task, TrailEvent
 from app.services import case_files, cases, task_actions, tasks
 from app.services.errors import (
-    AccessDeniedError, InvalidInputError, NotFoundError, TaskConflictError, TaskNotReadyError,
+    AccessDeniedError,
+    InvalidInputError,
+    NotFoundError,
+    TaskConflictError,
+    TaskNotReadyError,
 )
 from app.services.places import GridSpec, create_places
 from app.services.users import create_user

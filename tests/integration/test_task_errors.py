@@ -8,7 +8,12 @@ from app.extensions import db
 from app.models import PendingTimer, Task, TrailEvent, WorkflowState
 from app.services import tasks
 from app.services.errors import (
-    AccessDeniedError, ConcurrentUpdateError, InvalidInputError, NotFoundError, ProcessError, TaskNotReadyError,
+    AccessDeniedError,
+    ConcurrentUpdateError,
+    InvalidInputError,
+    NotFoundError,
+    ProcessError,
+    TaskNotReadyError,
 )
 from app.services.processes import deploy_processes
 from tests import factories as f

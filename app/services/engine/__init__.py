@@ -7,12 +7,32 @@ and the serializer version is returned beside every saved state so a later libra
 migrate it. `runtime` runs workflows; `design` validates, compares and migrates definitions.
 """
 from app.services.engine.design import (
-    DefinitionDiff, DefinitionProblem, DiagramPosition, ElementChange, diagram_position, diff_definitions,
-    migrate_workflow, migration_problem, process_key_of, validate_definition,
+    DefinitionDiff,
+    DefinitionProblem,
+    DiagramPosition,
+    ElementChange,
+    diagram_position,
+    diff_definitions,
+    migrate_workflow,
+    migration_problem,
+    process_key_of,
+    validate_definition,
 )
 from app.services.engine.runtime import (
-    MAX_BPMN_BYTES, SERIALIZER_VERSION, EngineResult, FiredTimer, ProcessInfo, ReadyTask, WaitingTimer, checksum,
-    complete_task, describe, fire_due_timers, inspect_definition, shift_timers, start_workflow,
+    MAX_BPMN_BYTES,
+    SERIALIZER_VERSION,
+    EngineResult,
+    FiredTimer,
+    ProcessInfo,
+    ReadyTask,
+    WaitingTimer,
+    checksum,
+    complete_task,
+    describe,
+    fire_due_timers,
+    inspect_definition,
+    shift_timers,
+    start_workflow,
     timer_expression_problem,
 )
 

@@ -8,7 +8,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow as spiff_migrate
+from SpiffWorkflow.bpmn.util.diff import diff_workflow
+from SpiffWorkflow.bpmn.util.diff import migrate_workflow as spiff_migrate
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -16,8 +17,22 @@ from SpiffWorkflow.util.task import TaskState
 from app.services import expressions
 from app.services.business_calendar import BusinessCalendar
 from app.services.engine.runtime import (
-    _SCRIPT_ENGINE, _SERIALIZER, EngineResult, WaitingTimer, _advance, _bpmn, _executable_processes, _load,
-    _local, _parse, _Parser, _result, _safe_root, _waiting_timer, _waiting_timer_tasks, timer_expression_problem,
+    _SCRIPT_ENGINE,
+    _SERIALIZER,
+    EngineResult,
+    WaitingTimer,
+    _advance,
+    _bpmn,
+    _executable_processes,
+    _load,
+    _local,
+    _parse,
+    _Parser,
+    _result,
+    _safe_root,
+    _waiting_timer,
+    _waiting_timer_tasks,
+    timer_expression_problem,
 )
 from app.services.errors import DefinitionError, ProcessError
 

@@ -15,31 +15,33 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
+from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import TimerConditionalEventDefinitionConverter
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    DurationTimerEventDefinition, TimeDateEventDefinition, TimerEventDefinition,
-)
-from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, CallActivity, IntermediateCatchEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition,
+    TimeDateEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.event_parsers import (
-    CamundaBoundaryEventParser, CamundaIntermediateCatchEventParser,
+    CamundaBoundaryEventParser,
+    CamundaIntermediateCatchEventParser,
 )
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, SubWorkflowParser, UserTaskParser
-from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from xml.etree.ElementTree import ParseError
 
 from app.services import expressions
 from app.services.business_calendar import BusinessCalendar, CalendarError, parse_duration
