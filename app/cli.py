@@ -10,6 +10,7 @@ from app.services.errors import JiefenError
 from app.services.processes import deploy_processes
 from app.services.timers import fire_due_timers
 from app.services.users import create_user
+from forms.tasks import TASK_FORMS
 from scheduler import build_scheduler
 
 
@@ -52,9 +53,12 @@ def init_db_command():
 def deploy_processes_command():
     """Deploy processes/*.bpmn; a changed file becomes a new version."""
     try:
-        deployments = deploy_processes(current_app.config["PROCESSES_DIR"])
+        deployments = deploy_processes(current_app.config["PROCESSES_DIR"], TASK_FORMS)
     except JiefenError as error:
-        raise click.ClickException(error.message) from None
+        # A failed validation lists each problem on a line of its own, after the element it concerns.
+        problems = [f"{p.element_name} [{p.element_id}]: {p.message}".strip() if p.element_id else p.message
+                    for p in getattr(error, "problems", ())]
+        raise click.ClickException("\n  ".join([error.message, *problems])) from None
     for deployment in deployments:
         state = "deployed" if deployment.created else "unchanged"
         click.echo(f"{deployment.key} v{deployment.version} {state}")

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.services import tasks
 from app.services.processes import deploy_processes
 from app.services.timers import fire_due_timers
+from forms.tasks import TASK_FORMS
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ def main(count: int) -> None:
             with db.engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade(directory=str(app.config["MIGRATIONS_DIR"]))
-        deploy_processes(ROOT / "processes")
+        deploy_processes(ROOT / "processes", TASK_FORMS)
         world = factories.make_world()
         opened, stepped = [], []
         for index in range(count):

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from app import create_app
 from app.extensions import db
 from app.services.processes import deploy_processes
+from forms.tasks import TASK_FORMS
 from tests import factories
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
@@ -91,7 +92,7 @@ def day_counting(app):
 
 @pytest.fixture
 def deployed(app):
-    return deploy_processes(PROCESSES_DIR)
+    return deploy_processes(PROCESSES_DIR, TASK_FORMS)
 
 
 @pytest.fixture

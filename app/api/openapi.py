@@ -1,5 +1,7 @@
 """The OpenAPI 3 document of /api/v1, built from the same WTForms classes the API validates with,
-so a field added to a form appears here without anyone remembering to."""
+so a field added to a form appears here without anyone remembering to. Its texts follow the
+request's language (Accept-Language), like the API's error messages and the forms' labels."""
+from flask_babel import gettext as _
 from wtforms import (
     BooleanField,
     DateField,
@@ -49,15 +51,15 @@ def field_schema(field) -> dict:
         schema.update(type="string", format="date")
     elif isinstance(field, DateTimeField):
         schema.update(type="string", format="date-time")
-        schema["description"] += "（ISO 8601；不带时区时按显示时区）"
+        schema["description"] += _("（ISO 8601；不带时区时按显示时区）")
     elif isinstance(field, SelectField):
         values = [value for value, _label in field.choices]
         integer = field.coerce is int
         schema.update(type="integer" if integer else "string",
                       enum=[int(v) for v in values] if integer else [str(v) for v in values])
-        labels = "；".join(f"{value}={label}" for value, label in field.choices if value != "")
+        labels = _("；").join(f"{value}={label}" for value, label in field.choices if value != "")
         if labels:
-            schema["description"] += f"：{labels}"
+            schema["description"] = _("%(label)s：%(choices)s", label=schema["description"], choices=labels)
     else:
         schema["type"] = "string"
     for validator in field.validators:
@@ -82,19 +84,17 @@ def _error(description: str) -> dict:
     return {"description": description, **_json(_ref("Error"))}
 
 
-ERRORS = {
-    "400": _error("请求体不是有效的 JSON 对象 / bad JSON"),
-    "401": _error("缺少、未知或已吊销的令牌 / missing, unknown or revoked token"),
-    "403": _error("角色不允许 / the service user's role may not do this"),
-    "404": _error("不存在或不在本系统的网格范围内 / not found or outside the system's grids"),
-    "409": _error("任务已办理或并发修改 / task no longer ready, or a concurrent change"),
-    "413": _error("请求体过大 / body too large"),
-    "422": _error("字段校验失败，见 fields / invalid fields, see `fields`"),
-}
-
-
 def _errors(*codes: str) -> dict:
-    return {code: ERRORS[code] for code in codes}
+    errors = {
+        "400": _("请求体不是有效的 JSON 对象"),
+        "401": _("缺少、未知或已吊销的令牌"),
+        "403": _("服务账号的角色不允许此操作"),
+        "404": _("不存在或不在本系统的网格范围内"),
+        "409": _("任务已办理或并发修改"),
+        "413": _("请求体过大"),
+        "422": _("字段校验失败，见 fields"),
+    }
+    return {code: _error(errors[code]) for code in codes}
 
 
 def build_document() -> dict:
@@ -108,7 +108,7 @@ def build_document() -> dict:
         "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"}, "bpmn_id": {"type": "string"},
             "form_key": {"type": "string", "enum": sorted(TASK_FORMS),
-                         "description": "请求体格式见同名 TaskForm_<form_key>"},
+                         "description": _("请求体格式见同名 TaskForm_<form_key>")},
             "roles": {"type": "array", "items": {"type": "string"}}, "tier": {"type": "integer", "nullable": True},
             "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
             "case_number": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
@@ -154,10 +154,10 @@ def build_document() -> dict:
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": "解纷 Jiefen API", "version": "1.0.0",
-            "description": "公安系统移交非警务警情、查询案件与任务、办理任务、接收推送。"
-                           "每个系统一个令牌（flask --app wsgi create-token），调用以该系统的服务账号身份进行，"
-                           "只能看到和办理其网格内的案件。",
+            "title": _("解纷 Jiefen API"), "version": "1.0.0",
+            "description": _("公安系统移交非警务警情、查询案件与任务、办理任务、接收推送。"
+                             "每个系统一个令牌（flask --app wsgi create-token），调用以该系统的服务账号身份进行，"
+                             "只能看到和办理其网格内的案件。"),
         },
         "servers": [{"url": "/api/v1"}],
         "components": {
@@ -167,23 +167,23 @@ def build_document() -> dict:
         "security": [{"bearerAuth": []}],
         "paths": {
             "/openapi.json": {"get": {
-                "summary": "本文档 / this document", "operationId": "getOpenapi", "security": [],
-                "responses": {"200": {"description": "OpenAPI 3 document", **_json({"type": "object"})}},
+                "summary": _("本文档"), "operationId": "getOpenapi", "security": [],
+                "responses": {"200": {"description": _("OpenAPI 3 文档"), **_json({"type": "object"})}},
             }},
             "/handoffs": {"post": {
-                "summary": "移交非警务警情 / hand a non-police call to mediation",
-                "description": "按 (系统, incident_number) 幂等：重复提交返回首次登记的案件，状态 200，不再新建。",
+                "summary": _("移交非警务警情"),
+                "description": _("按 (系统, incident_number) 幂等：重复提交返回首次登记的案件，状态 200，不再新建。"),
                 "operationId": "createHandoff",
                 "requestBody": {"required": True, **_json(_ref("HandoffRequest"))},
                 "responses": {
-                    "201": {"description": "案件已登记 / case opened", **_json(_ref("HandoffResponse"))},
-                    "200": {"description": "重复提交，返回已有案件 / replay", **_json(_ref("HandoffResponse"))},
+                    "201": {"description": _("案件已登记"), **_json(_ref("HandoffResponse"))},
+                    "200": {"description": _("重复提交，返回已有案件"), **_json(_ref("HandoffResponse"))},
                     **_errors("400", "401", "403", "409", "413", "422"),
                 },
             }},
             "/pushes": {"get": {
-                "summary": "调解推送公安的案件 / cases pushed to the police",
-                "description": "按 id 递增；用上次返回的 next_after 作为 after 轮询。",
+                "summary": _("调解推送公安的案件"),
+                "description": _("按 id 递增；用上次返回的 next_after 作为 after 轮询。"),
                 "operationId": "listPushes",
                 "parameters": [
                     {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
@@ -191,37 +191,37 @@ def build_document() -> dict:
                      "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
                 ],
                 "responses": {
-                    "200": {"description": "推送列表", **_json({"type": "object", "properties": {
+                    "200": {"description": _("推送列表"), **_json({"type": "object", "properties": {
                         "pushes": {"type": "array", "items": _ref("Push")}, "next_after": {"type": "integer"},
                     }})},
                     **_errors("400", "401"),
                 },
             }},
             "/cases/{number}": {"get": {
-                "summary": "案件概况 / case summary", "operationId": "getCase",
+                "summary": _("案件概况"), "operationId": "getCase",
                 "parameters": [{"name": "number", "in": "path", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "案件", **_json(_ref("Case"))}, **_errors("401", "404")},
+                "responses": {"200": {"description": _("案件概况"), **_json(_ref("Case"))}, **_errors("401", "404")},
             }},
             "/tasks": {"get": {
-                "summary": "本系统可办理的任务 / ready tasks of the system's service user", "operationId": "listTasks",
-                "description": "按时限排序，分页。",
+                "summary": _("本系统可办理的任务"), "operationId": "listTasks",
+                "description": _("按时限排序，分页。"),
                 "parameters": [{"name": "page", "in": "query",
                                 "schema": {"type": "integer", "minimum": 1, "default": 1}}],
                 "responses": {
-                    "200": {"description": "任务列表", **_json({"type": "object", "properties": {
+                    "200": {"description": _("任务列表"), **_json({"type": "object", "properties": {
                         "tasks": {"type": "array", "items": _ref("Task")}, "page": {"type": "integer"},
                         "pages": {"type": "integer"}, "total": {"type": "integer"}}})},
                     **_errors("400", "401"),
                 },
             }},
             "/tasks/{task_id}/complete": {"post": {
-                "summary": "办理任务 / complete a task",
-                "description": "请求体为该任务 form_key 对应的 TaskForm_<form_key>，校验与页面表单相同。",
+                "summary": _("办理任务"),
+                "description": _("请求体为该任务 form_key 对应的 TaskForm_<form_key>，校验与页面表单相同。"),
                 "operationId": "completeTask",
                 "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": {"required": True, **_json({"oneOf": [_ref(name) for name in task_schemas]})},
                 "responses": {
-                    "200": {"description": "已办结", **_json({"type": "object", "properties": {
+                    "200": {"description": _("已办结"), **_json({"type": "object", "properties": {
                         "task": _ref("Task"), "case_url": {"type": "string", "format": "uri"}}})},
                     **_errors("400", "401", "403", "404", "409", "413", "422"),
                 },

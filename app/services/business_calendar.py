@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
+from flask_babel import gettext as _
 
 DAY_COUNTING = ("calendar", "working")
 _DURATION = re.compile(
@@ -47,7 +48,7 @@ def parse_duration(text: str) -> Duration:
     """An ISO 8601 duration such as P3D, PT24H or P1M2DT3H (whole numbers only)."""
     match = _DURATION.match(text.strip().upper()) if isinstance(text, str) else None
     if match is None or text.strip().upper() in ("P", "PT") or text.strip().upper().endswith("T"):
-        raise CalendarError(f"“{text}” 不是 ISO 8601 时长（例如 P3D、PT24H）")
+        raise CalendarError(_("“%(value)s” 不是 ISO 8601 时长（例如 P3D、PT24H）", value=text))
     return Duration(**{name: int(value) for name, value in match.groupdict().items() if value})
 
 
@@ -113,7 +114,7 @@ class BusinessCalendar:
 
     def _add_working_days(self, local: datetime, days: int) -> datetime:
         if days > MAX_WORKING_DAYS:
-            raise CalendarError("时限过长")
+            raise CalendarError(_("时限过长"))
         day = local.date()
         while days > 0:
             day += timedelta(days=1)

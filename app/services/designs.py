@@ -32,6 +32,7 @@ from app.services.errors import (
     NotFoundError,
     ProcessError,
 )
+from app.services.processes import Deployment, add_version, newest_definition
 from app.services.schedules import current_calendar
 from app.services.trail import append_event
 from app.services.transaction import transaction
@@ -46,7 +47,7 @@ xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg
 xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_{key}" \
 targetNamespace="http://bpmn.io/schema/bpmn">
   <bpmn:process id="{key}" name="{key}" isExecutable="true">
-    <bpmn:startEvent id="started" name=_("开始") />
+    <bpmn:startEvent id="started" name="{start}" />
   </bpmn:process>
   <bpmndi:BPMNDiagram id="diagram_{key}">
     <bpmndi:BPMNPlane id="plane_{key}" bpmnElement="{key}">
@@ -96,13 +97,6 @@ class Design:
     bpmn_xml: str
     source: str  # "draft", "version" or "blank"
     version: int | None
-
-
-@dataclass(frozen=True)
-class DeployOutcome:
-    key: str
-    version: int
-    created: bool
 
 
 @dataclass(frozen=True)
@@ -173,10 +167,10 @@ def open_design(actor: User, key: str, version: int | None = None) -> Design:
     draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.key == key)).first()
     if draft is not None:
         return Design(key=key, bpmn_xml=draft.bpmn_xml, source="draft", version=None)
-    newest = _newest(key)
+    newest = newest_definition(key)
     if newest is not None:
         return Design(key=key, bpmn_xml=newest.bpmn_xml, source="version", version=newest.version)
-    return Design(key=key, bpmn_xml=BLANK_DIAGRAM.format(key=key), source="blank", version=None)
+    return Design(key=key, bpmn_xml=BLANK_DIAGRAM.format(key=key, start=_("开始")), source="blank", version=None)
 
 
 def get_version_xml(actor: User, key: str, version: int) -> str:
@@ -215,7 +209,7 @@ def count_open_work(actor: User, key: str) -> tuple[str, list[StepLoad]]:
     """The newest diagram of a process and, per user task, how many ready tasks of open cases wait
     there and how many of those cases carry a yellow or red card: one GROUP BY over task × case."""
     access.ensure_can_watch_processes(actor)
-    newest = _newest(key)
+    newest = newest_definition(key)
     if newest is None:
         raise NotFoundError(_("流程 “%(key)s” 不存在。", key=key))
     on_process = select(WorkflowState.case_id).join(
@@ -272,7 +266,7 @@ def save_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
 
 
 @transaction
-def deploy_design(actor: User, key: str, bpmn_xml: str, form_keys: Iterable[str]) -> DeployOutcome:
+def deploy_design(actor: User, key: str, bpmn_xml: str, form_keys: Iterable[str]) -> Deployment:
     """Validate a diagram and make it the newest version of its process; its draft is then done."""
     access.ensure_can_design(actor)
     _check_key(key)
@@ -282,7 +276,7 @@ def deploy_design(actor: User, key: str, bpmn_xml: str, form_keys: Iterable[str]
 
 
 @transaction
-def roll_back(actor: User, key: str, version: int, form_keys: Iterable[str]) -> DeployOutcome:
+def roll_back(actor: User, key: str, version: int, form_keys: Iterable[str]) -> Deployment:
     """Deploy an older version's diagram again as the newest version (running cases stay where they are)."""
     access.ensure_can_design(actor)
     old = _definition(key, version)
@@ -319,7 +313,7 @@ def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> Disput
 
 # --- Helpers --------------------------------------------------------------------------------------
 
-def _deploy(actor: User, key: str, bpmn_xml: str, form_keys: frozenset, event: str, data: dict) -> DeployOutcome:
+def _deploy(actor: User, key: str, bpmn_xml: str, form_keys: frozenset, event: str, data: dict) -> Deployment:
     _check_size(bpmn_xml)
     problems = engine.validate_definition(bpmn_xml, form_keys, ROLES)
     found_key = engine.process_key_of(bpmn_xml)
@@ -327,19 +321,10 @@ def _deploy(actor: User, key: str, bpmn_xml: str, form_keys: frozenset, event: s
         problems.insert(0, engine.DefinitionProblem(found_key, "", _("流程 id 是 “%(found_key)s”，应为 “%(key)s”", found_key=found_key, key=key)))
     if problems:
         raise DefinitionInvalidError(_("流程有 %(value)s 处问题，未部署。", value=len(problems)), problems)
-    info = engine.inspect_definition(bpmn_xml)
-    current = _newest(key)
-    if current is not None and current.checksum == info.checksum:
-        return DeployOutcome(key=key, version=current.version, created=False)
-    now = clock.now()
-    definition = ProcessDefinition(
-        key=key, version=(current.version + 1) if current else 1, name=info.name, bpmn_xml=bpmn_xml,
-        checksum=info.checksum, deployed_at=now, deployed_by_id=actor.id,
-    )
-    db.session.add(definition)
-    db.session.flush()
-    _record(actor, key, definition.version, event, {**data, "checksum": info.checksum}, now)
-    return DeployOutcome(key=key, version=definition.version, created=True)
+    deployment = add_version(bpmn_xml, actor)
+    if deployment.created:
+        _record(actor, key, deployment.version, event, {**data, "checksum": engine.checksum(bpmn_xml)}, clock.now())
+    return deployment
 
 
 def _record(actor: User, key: str, version: int, event: str, data: dict, now: datetime) -> None:
@@ -383,12 +368,6 @@ def _version_rows(key: str | None) -> list[VersionRow]:
                    deployed_by=row[6] or _("系统"), running_cases=row[7])
         for row in db.session.execute(query)
     ]
-
-
-def _newest(key: str) -> ProcessDefinition | None:
-    return db.session.scalars(
-        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc())
-    ).first()
 
 
 def _definition(key: str, version: int) -> ProcessDefinition:

@@ -1,4 +1,5 @@
 """Deploying BPMN definitions: a changed file becomes a new version; running cases keep theirs."""
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -6,9 +7,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ProcessDefinition, User
+from app.models import ROLES, ProcessDefinition, User
 from app.services import clock, engine
-from app.services.errors import DefinitionError, NotFoundError
+from app.services.errors import DefinitionError, DefinitionInvalidError, NotFoundError
 from app.services.transaction import transaction
 
 
@@ -20,31 +21,50 @@ class Deployment:
 
 
 @transaction
-def deploy_processes(directory: str | Path, actor: User | None = None) -> list[Deployment]:
-    """Deploy every `*.bpmn` file of a directory (process id == file stem), all or nothing."""
+def deploy_processes(directory: str | Path, form_keys: Iterable[str], actor: User | None = None) -> list[Deployment]:
+    """Deploy every `*.bpmn` file of a directory (process id == file stem), all or nothing.
+
+    Files are validated like a designer's deploy (`engine.validate_definition`), so what ships in
+    processes/ meets the same rules as what is drawn in the browser.
+    """
     files = sorted(Path(directory).glob("*.bpmn"))
     if not files:
         raise DefinitionError(_("%(directory)s 中没有 BPMN 文件。", directory=directory))
-    return [_deploy(path.read_text(encoding="utf-8"), path.stem, actor) for path in files]
+    deployments = []
+    for path in files:
+        bpmn_xml = path.read_text(encoding="utf-8")
+        problems = engine.validate_definition(bpmn_xml, frozenset(form_keys), ROLES)
+        if problems:
+            raise DefinitionInvalidError(_("流程有 %(value)s 处问题，未部署。", value=len(problems)), problems)
+        info = engine.inspect_definition(bpmn_xml)
+        if info.key != path.stem:
+            raise DefinitionError(_("文件 %(expected_key)s.bpmn 中的流程 id 是 “%(key)s”，应与文件名相同。",
+                                    expected_key=path.stem, key=info.key))
+        deployments.append(add_version(bpmn_xml, actor))
+    return deployments
+
+
+def newest_definition(key: str) -> ProcessDefinition | None:
+    return db.session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc())
+    ).first()
 
 
 def latest_definition(key: str) -> ProcessDefinition:
-    definition = db.session.scalars(
-        select(ProcessDefinition).where(ProcessDefinition.key == key).order_by(ProcessDefinition.version.desc())
-    ).first()
+    """The version new cases start on."""
+    definition = newest_definition(key)
     if definition is None:
         raise NotFoundError(_("流程 “%(key)s” 尚未部署；请先运行 deploy-processes。", key=key))
     return definition
 
 
-def _deploy(bpmn_xml: str, expected_key: str, actor: User | None) -> Deployment:
+def add_version(bpmn_xml: str, actor: User | None) -> Deployment:
+    """Store a validated diagram as the newest version of its process, unless it is unchanged.
+
+    A helper of the deploying use cases (files, the designer, a roll back): it only adds and flushes.
+    """
     info = engine.inspect_definition(bpmn_xml)
-    if info.key != expected_key:
-        raise DefinitionError(_("文件 %(expected_key)s.bpmn 中的流程 id 是 “%(key)s”，应与文件名相同。", expected_key=expected_key, key=info.key))
-    try:
-        current = latest_definition(info.key)
-    except NotFoundError:
-        current = None
+    current = newest_definition(info.key)
     if current is not None and current.checksum == info.checksum:
         return Deployment(key=info.key, version=current.version, created=False)
     definition = ProcessDefinition(

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ProcessDefinition
+from app.services.users import create_user
 from tests import factories as f
 
 
@@ -86,3 +87,17 @@ def test_the_process_page_shows_where_open_cases_wait(page, login, world):
     heatmap = page.get_by_test_id("heatmap")
     expect(heatmap).to_have_attribute("data-ready", "true")
     expect(heatmap.locator('[data-testid="heat-overlay"][data-element-id="triage_case"]')).to_have_text("待办 2")
+
+
+def test_an_english_designer_gets_the_scripts_texts_in_english(page, login, world):
+    create_user("dee", "Dee Designer", "designer", f.PASSWORD, [], locale="en")
+    login("dee")
+    page.get_by_test_id("nav-designer").click()
+    page.get_by_test_id("edit-process").first.click()
+    expect(page.get_by_test_id("designer-canvas")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_test_id("side-pick").locator('option[value="triage_case"]')).to_have_text("研判分流 (UserTask)")
+    page.get_by_test_id("save-draft").click()
+    expect(page.get_by_test_id("designer-status")).to_have_text("Draft saved.")
+    page.get_by_test_id("deploy").click()
+    expect(page.get_by_test_id("designer-status")).to_have_text("Deployed as v2. View version")  # saved by bpmn-js
+    expect(page.get_by_test_id("deployed-link")).to_have_text("View version")

@@ -1,4 +1,5 @@
 """Languages: Chinese by default, English per user (and per browser on public pages); a complete catalogue."""
+import json
 import re
 import subprocess
 import sys
@@ -7,15 +8,19 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask_babel import refresh
 from sqlalchemy import select
 
 from app.extensions import db, limiter
 from app.models import Address, Category, Notification, User
-from app.services import cases, tasks
+from app.services import cases, engine, tasks
+from app.services.errors import ProcessError
 from app.services.places import GridSpec, create_mediation_room, create_places
 from app.services.timers import fire_due_timers
 from app.services.users import create_user
 from tests import factories as f
+from tests.designer_samples import diagram
+from tests.integration.test_designer_http import FIVE_DAYS_ON_SITE, SHIPPED_ON_SITE_LIMIT
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -216,3 +221,108 @@ def test_every_message_is_translated_and_the_catalogue_is_up_to_date(tmp_path):
         extracted = {message.id for message in read_po(handle) if message.id}
     assert extracted - set(messages) == set(), "run `make update-messages` and translate the new strings"
     assert set(messages) - extracted == set(), "the catalogue has messages no code uses: `make update-messages`"
+
+
+# --- The designer, the engine's messages and the API document -------------------------------------
+
+DESIGNER_MESSAGES = re.compile(r'<script type="application/json" id="designer-messages">(.*?)</script>', re.S)
+
+
+def designer_messages(page: str) -> dict:
+    return json.loads(DESIGNER_MESSAGES.search(page).group(1))
+
+
+def without_diagram_names(text: str, bpmn_xml: str) -> str:
+    for name in sorted(set(re.findall(r'\bname="([^"]*)"', bpmn_xml)), key=len, reverse=True):
+        text = text.replace(name, "")
+    return text
+
+
+@pytest.fixture
+def english_designer(ascii_world, client, auth):
+    create_user("dee", "Dee Designer", "designer", f.PASSWORD, [], locale="en")
+    auth.login("dee")
+    return ascii_world
+
+
+def test_the_designers_pages_and_script_texts_are_english_for_an_english_designer(client, english_designer, clock):
+    key = "dispute_mediation"
+    edit = client.get(f"/designer/{key}/edit").get_data(as_text=True)
+    assert "Save draft" in edit and untranslated(edit) == []
+    messages = designer_messages(edit)
+    assert messages["deployed"] == "Deployed as v{version}." and messages["draftSaved"] == "Draft saved."
+    assert not [text for text in messages.values() if CJK.search(text)]
+    # The Chinese page has the same keys and placeholders, in Chinese.
+    client.post("/settings/", data={"locale": "zh_CN"})
+    chinese = designer_messages(client.get(f"/designer/{key}/edit").get_data(as_text=True))
+    assert chinese.keys() == messages.keys() and chinese["deployed"] == "已部署为 v{version}。"
+    client.post("/settings/", data={"locale": "en"})
+
+    assert client.post(f"/designer/{key}/deploy", json={"xml": FIVE_DAYS_ON_SITE}).get_json()["version"] == 2
+    for url in (f"/designer/{key}/", f"/designer/{key}/diff?old=1&new=2", "/designer/"):
+        page = client.get(url).get_data(as_text=True)
+        assert untranslated(page) == [], url
+    changes = client.get(f"/designer/{key}/diff?old=1&new=2&format=json").get_json()["changed"]
+    assert [line for change in changes for line in change["changes"] if line.endswith("→ P5D")] == [
+        f"Timer timeDuration: {SHIPPED_ON_SITE_LIMIT} → P5D"]
+    # The texts of the read-only diagrams (diagram.js) on the process page.
+    shown = designer_messages(client.get(f"/designer/{key}/").get_data(as_text=True))
+    assert shown["timerDue"] == "{timer} due: {due}" and shown["waiting"] == "Waiting {count}"
+
+
+def test_a_failed_deploys_problems_are_english_for_an_english_designer(client, english_designer):
+    broken = diagram(form_key="", groups="nobody", default="", condition="__import__('os').system('id')",
+                     timer="<bpmn:timeDuration>P3X</bpmn:timeDuration>",
+                     extra='<bpmn:scriptTask id="sneaky" name="偷偷执行" />')
+    response = client.post("/designer/tiny/deploy", json={"xml": broken})
+    body = response.get_json()
+    assert response.status_code == 422 and body["message"] == (
+        f"The process has {len(body['problems'])} problems and was not deployed.")
+    problems = [problem["message"] for problem in body["problems"]]
+    assert "The user task names no form (camunda:formKey)" in problems
+    assert "Unknown roles: nobody" in problems
+    assert 'Invalid timer: "P3X" is not an ISO 8601 duration (e.g. P3D, PT24H)' in problems
+    assert any(message.startswith('Condition "__import__') and "is not allowed" in message for message in problems)
+    assert any(message.startswith("The branching gateway has no default path") for message in problems)
+    assert any(message.startswith("Script tasks are not run") for message in problems)
+    leftover = without_diagram_names(json.dumps(body, ensure_ascii=False), broken)
+    assert not CJK.search(leftover), leftover
+    not_xml = client.post("/designer/tiny/deploy", json={"xml": "<nope"}).get_json()
+    assert not_xml["problems"][0]["message"].startswith("The BPMN file is not valid or safe XML")
+
+
+def test_engine_errors_while_running_a_case_follow_the_readers_language(app):
+    """The engine's messages are made in the language of the request (or the CLI's, the scheduler's: Chinese)."""
+    state = engine.start_workflow(diagram(condition="no_such_field == 1"), {})
+    task_id = state.ready_tasks[0].engine_task_id
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        refresh()  # as every request does (app/i18n.py): the tests' app context has cached Chinese
+        with pytest.raises(ProcessError) as english:
+            engine.complete_task(state.state, task_id, {})
+        assert english.value.message.startswith("The process cannot go on (step 是否履行): Expression")
+        assert engine.timer_expression_problem("") == "The timer has no duration or time set"
+    with app.test_request_context():
+        refresh()
+        with pytest.raises(ProcessError) as chinese:
+            engine.complete_task(state.state, task_id, {})
+        assert chinese.value.message.startswith("流程无法继续（环节 是否履行）：表达式")
+
+
+def test_deploy_processes_on_the_command_line_lists_each_problem_in_chinese(app, runner, tmp_path, monkeypatch):
+    (tmp_path / "tiny.bpmn").write_text(diagram(form_key="", timer="<bpmn:timeDuration>P3X</bpmn:timeDuration>"),
+                                        encoding="utf-8")
+    monkeypatch.setitem(app.config, "PROCESSES_DIR", str(tmp_path))
+    result = runner.invoke(args=["deploy-processes"])
+    assert result.exit_code != 0
+    assert "流程有 2 处问题，未部署。" in result.output
+    assert "回访 [visit]: 用户任务没有指定表单（camunda:formKey）" in result.output
+    assert "回访时限 [visit_deadline]: 计时器无效：“P3X” 不是 ISO 8601 时长" in result.output
+
+
+def test_the_api_document_follows_accept_language(client, world):
+    english = client.get("/api/v1/openapi.json", headers={"Accept-Language": "en"}).get_json()
+    assert english["info"]["title"] == "Jiefen API"
+    assert english["paths"]["/handoffs"]["post"]["summary"] == "Hand a non-police call to mediation"
+    assert untranslated(json.dumps(english, ensure_ascii=False, indent=1)) == []
+    chinese = client.get("/api/v1/openapi.json").get_json()
+    assert chinese["info"]["title"] == "解纷 Jiefen API" and chinese["paths"]["/tasks"]["get"]["summary"] == "本系统可办理的任务"

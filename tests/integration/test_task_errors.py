@@ -16,6 +16,7 @@ from app.services.errors import (
     TaskNotReadyError,
 )
 from app.services.processes import deploy_processes
+from forms.tasks import TASK_FORMS
 from tests import factories as f
 from tests.conftest import PROCESSES_DIR
 
@@ -57,7 +58,7 @@ def test_a_step_the_process_cannot_run_is_a_process_error_and_changes_nothing(wo
     bpmn = (PROCESSES_DIR / "dispute_mediation.bpmn").read_text(encoding="utf-8")
     (tmp_path / "dispute_mediation.bpmn").write_text(
         bpmn.replace("violence_risk == True", "violence_risk == risk_level_never_set"), encoding="utf-8")
-    deploy_processes(tmp_path)
+    deploy_processes(tmp_path, TASK_FORMS)
     case = f.open_case(world)
     before = snapshot(case)
     with pytest.raises(ProcessError, match="risk_level_never_set"):

@@ -1,12 +1,14 @@
 """Definition versions, and timers fired through fire_due_timers with a moved clock."""
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PendingTimer, ProcessDefinition, TrailEvent, WorkflowState
 from app.services.processes import deploy_processes
 from app.services.timers import fire_due_timers
+from forms.tasks import TASK_FORMS
 from tests import factories as f
 from tests.conftest import PROCESSES_DIR, START
 
@@ -15,7 +17,7 @@ def deploy_renamed_triage(tmp_path, name="研判分流（新版）"):
     bpmn = (PROCESSES_DIR / "dispute_mediation.bpmn").read_text(encoding="utf-8")
     (tmp_path / "dispute_mediation.bpmn").write_text(bpmn.replace('name="研判分流"', f'name="{name}"'),
                                                      encoding="utf-8")
-    return deploy_processes(tmp_path)
+    return deploy_processes(tmp_path, TASK_FORMS)
 
 
 def events(case, name):
@@ -26,7 +28,7 @@ def events(case, name):
 
 def test_deploying_an_unchanged_file_keeps_the_version(app, deployed):
     assert [(d.key, d.version, d.created) for d in deployed] == [("dispute_mediation", 1, True)]
-    again = deploy_processes(PROCESSES_DIR)
+    again = deploy_processes(PROCESSES_DIR, TASK_FORMS)
     assert [(d.version, d.created) for d in again] == [(1, False)]
 
 
@@ -125,3 +127,15 @@ def test_a_sweep_only_loads_cases_with_due_timers(world, clock, monkeypatch):
     report = fire_due_timers()
     assert (len(loaded), report.cases_advanced) == (1, 1)
     assert (f.reload(due).card, f.reload(not_due).card) == ("yellow", "none")
+
+
+def test_a_file_deploy_is_validated_like_a_designers(app, deployed, tmp_path):
+    from app.services.errors import DefinitionInvalidError
+
+    bpmn = (PROCESSES_DIR / "dispute_mediation.bpmn").read_text(encoding="utf-8")
+    (tmp_path / "dispute_mediation.bpmn").write_text(bpmn.replace('camunda:formKey="triage"', 'camunda:formKey="nope"'),
+                                                     encoding="utf-8")
+    with pytest.raises(DefinitionInvalidError) as refused:
+        deploy_processes(tmp_path, TASK_FORMS)
+    assert [problem.element_id for problem in refused.value.problems] == ["triage_case"]
+    assert db.session.scalar(select(func.count()).select_from(ProcessDefinition)) == 1

@@ -4,6 +4,8 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -43,9 +45,9 @@ _FLOW_NODE_TAGS = frozenset({
     "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway",
 })
 _REFUSED_TASKS = {
-    "scriptTask": "脚本任务不会被执行：图中不允许脚本，请改用网关条件和表单字段",
-    "serviceTask": "服务任务不会被执行：图中不允许调用服务",
-    "businessRuleTask": "业务规则任务不被支持",
+    "scriptTask": _l("脚本任务不会被执行：图中不允许脚本，请改用网关条件和表单字段"),
+    "serviceTask": _l("服务任务不会被执行：图中不允许调用服务"),
+    "businessRuleTask": _l("业务规则任务不被支持"),
 }
 _TIMER_VALUE_TAGS = ("timeDuration", "timeDate", "timeCycle")
 
@@ -95,7 +97,7 @@ def validate_definition(bpmn_xml: str, form_keys, roles) -> list[DefinitionProbl
         return [DefinitionProblem("", "", error.message)]
     processes = _executable_processes(root)
     if len(processes) != 1:
-        return [DefinitionProblem("", "", "BPMN 文件必须恰好包含一个可执行流程。")]
+        return [DefinitionProblem("", "", _("BPMN 文件必须恰好包含一个可执行流程。"))]
     process = processes[0]
     problems: list[DefinitionProblem] = []
     problems += _element_problems(process, frozenset(form_keys), frozenset(roles))
@@ -119,7 +121,7 @@ def _element_problems(process, form_keys: frozenset, roles: frozenset) -> list[D
     for node in process.iter():
         tag = _local(node.tag)
         if tag in _REFUSED_TASKS:
-            problems.append(_problem(node, _REFUSED_TASKS[tag]))
+            problems.append(_problem(node, str(_REFUSED_TASKS[tag])))
         elif tag == "userTask":
             problems += _user_task_problems(node, form_keys, roles)
         elif tag in ("exclusiveGateway", "inclusiveGateway"):
@@ -133,9 +135,9 @@ def _element_problems(process, form_keys: frozenset, roles: frozenset) -> list[D
             values = [child.text for child in node if _local(child.tag) in _TIMER_VALUE_TAGS]
             message = timer_expression_problem(values[0] if values else None)
             if message:
-                problems.append(_problem(event if event is not None else node, f"计时器无效：{message}"))
+                problems.append(_problem(event if event is not None else node, _("计时器无效：%(reason)s", reason=message)))
         elif tag == "script" and _local(parents[node].tag) != "scriptTask":
-            problems.append(_problem(parents[node], "图中不允许脚本"))
+            problems.append(_problem(parents[node], _("图中不允许脚本")))
     return problems
 
 
@@ -147,15 +149,15 @@ def _user_task_problems(node, form_keys: frozenset, roles: frozenset) -> list[De
     problems = []
     form_key = (node.get(f"{{{CAMUNDA_MODEL_NS}}}formKey") or "").strip()
     if not form_key:
-        problems.append(_problem(node, "用户任务没有指定表单（camunda:formKey）"))
+        problems.append(_problem(node, _("用户任务没有指定表单（camunda:formKey）")))
     elif form_key not in form_keys:
-        problems.append(_problem(node, f"表单 “{form_key}” 不存在"))
+        problems.append(_problem(node, _("表单 “%(form_key)s” 不存在", form_key=form_key)))
     groups = [g.strip() for g in (node.get(f"{{{CAMUNDA_MODEL_NS}}}candidateGroups") or "").split(",") if g.strip()]
     if not groups:
-        problems.append(_problem(node, "用户任务没有指定办理角色（camunda:candidateGroups）"))
+        problems.append(_problem(node, _("用户任务没有指定办理角色（camunda:candidateGroups）")))
     unknown = [group for group in groups if group not in roles]
     if unknown:
-        problems.append(_problem(node, f"未知的办理角色：{'、'.join(unknown)}"))
+        problems.append(_problem(node, _("未知的办理角色：%(roles)s", roles=_("、").join(unknown))))
     return problems
 
 
@@ -165,23 +167,23 @@ def _gateway_problems(node, outgoing: list) -> list[DefinitionProblem]:
     default = node.get("default")
     problems = []
     if not default:
-        problems.append(_problem(node, "分支网关没有默认路径：条件都不满足时流程会停住"))
+        problems.append(_problem(node, _("分支网关没有默认路径：条件都不满足时流程会停住")))
     elif default not in {flow.get("id") for flow in outgoing}:
-        problems.append(_problem(node, f"默认路径 “{default}” 不是该网关的出口"))
+        problems.append(_problem(node, _("默认路径 “%(flow)s” 不是该网关的出口", flow=default)))
     for flow in outgoing:
         if flow.get("id") != default and flow.find(_bpmn("conditionExpression")) is None:
-            problems.append(_problem(flow, "网关分支没有条件（只有默认路径可以不写条件）"))
+            problems.append(_problem(flow, _("网关分支没有条件（只有默认路径可以不写条件）")))
     return problems
 
 
 def _condition_problems(flow, text: str | None) -> list[DefinitionProblem]:
     if not (text or "").strip():
-        return [_problem(flow, "条件为空")]
+        return [_problem(flow, _("条件为空"))]
     try:
         tree = expressions.check_expression(text.strip())
         _check_constant_work(tree)
     except expressions.ExpressionError as error:
-        return [_problem(flow, f"条件 “{text.strip()[:80]}” 不被允许：{error}")]
+        return [_problem(flow, _("条件 “%(condition)s” 不被允许：%(reason)s", condition=text.strip()[:80], reason=error))]
     return []
 
 
@@ -231,7 +233,7 @@ def _reachability_problems(process) -> list[DefinitionProblem]:
         if _local(nodes[node_id].tag) == "startEvent" or nodes[node_id].get("triggeredByEvent") == "true"
     ]
     if not starts:
-        return [DefinitionProblem(process.get("id", ""), process.get("name", "") or "", "流程没有开始事件")]
+        return [DefinitionProblem(process.get("id", ""), process.get("name", "") or "", _("流程没有开始事件"))]
     reached, stack = set(), list(starts)
     while stack:
         node_id = stack.pop()
@@ -239,7 +241,7 @@ def _reachability_problems(process) -> list[DefinitionProblem]:
             continue
         reached.add(node_id)
         stack.extend(edges.get(node_id, ()))
-    return [_problem(node, "从开始事件无法到达该环节") for node_id, node in nodes.items() if node_id not in reached]
+    return [_problem(node, _("从开始事件无法到达该环节")) for node_id, node in nodes.items() if node_id not in reached]
 
 
 def _engine_problems(bpmn_xml: str, key: str) -> list[DefinitionProblem]:
@@ -252,19 +254,19 @@ def _engine_problems(bpmn_xml: str, key: str) -> list[DefinitionProblem]:
         BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
     except ValidationException as error:
         return [DefinitionProblem(getattr(error, "id", "") or "", getattr(error, "name", "") or "",
-                                  f"流程引擎无法解析：{error}")]
+                                  _("流程引擎无法解析：%(reason)s", reason=error))]
     except SpiffWorkflowException as error:
         spec = getattr(error, "task_spec", None)
         return [DefinitionProblem(getattr(spec, "bpmn_id", "") or "", getattr(spec, "bpmn_name", "") or "",
-                                  f"流程引擎无法运行该流程：{error}")]
+                                  _("流程引擎无法运行该流程：%(reason)s", reason=error))]
     except Exception as error:  # the parser can fail in many ways on odd input; none of it may deploy
-        return [DefinitionProblem("", "", f"流程引擎无法解析：{error}")]
+        return [DefinitionProblem("", "", _("流程引擎无法解析：%(reason)s", reason=error))]
     return []
 
 
 def _element_facets(node, process, parents: dict) -> dict[str, str]:
     """What a designer can change on an element, as label → text, to compare two versions."""
-    facets = {"类型": _local(node.tag), "名称": node.get("name") or ""}
+    facets = {_("类型"): _local(node.tag), _("名称"): node.get("name") or ""}
     for attribute, value in node.attrib.items():
         if attribute in ("id", "name"):
             continue
@@ -272,19 +274,19 @@ def _element_facets(node, process, parents: dict) -> dict[str, str]:
         facets[label] = value
     condition = node.find(_bpmn("conditionExpression"))
     if condition is not None:
-        facets["条件"] = (condition.text or "").strip()
+        facets[_("条件")] = (condition.text or "").strip()
     for definition in node:
         if _local(definition.tag) == "timerEventDefinition":
             for value in definition:
-                facets[f"计时器 {_local(value.tag)}"] = (value.text or "").strip()
+                facets[_("计时器 %(kind)s", kind=_local(value.tag))] = (value.text or "").strip()
         elif _local(definition.tag).endswith("EventDefinition"):
-            facets["事件"] = _local(definition.tag)
+            facets[_("事件")] = _local(definition.tag)
     for prop in node.iterfind(f"{_bpmn('extensionElements')}/{{{CAMUNDA_MODEL_NS}}}properties/"
                               f"{{{CAMUNDA_MODEL_NS}}}property"):
-        facets[f"属性 {prop.get('name')}"] = prop.get("value") or ""
+        facets[_("属性 %(name)s", name=prop.get("name"))] = prop.get("value") or ""
     parent = parents.get(node)
     if parent is not None and parent is not process:
-        facets["所在子流程"] = parent.get("id") or ""
+        facets[_("所在子流程")] = parent.get("id") or ""
     return facets
 
 
@@ -292,7 +294,7 @@ def _diagram_nodes(bpmn_xml: str) -> tuple[Any, dict]:
     root = _safe_root(bpmn_xml)
     processes = _executable_processes(root)
     if len(processes) != 1:
-        raise DefinitionError("BPMN 文件必须恰好包含一个可执行流程。")
+        raise DefinitionError(_("BPMN 文件必须恰好包含一个可执行流程。"))
     process = processes[0]
     nodes = {
         node.get("id"): node for node in process.iter()
@@ -310,6 +312,7 @@ def diff_definitions(old_xml: str, new_xml: str) -> DefinitionDiff:
     def entry(node, changes=()):
         return ElementChange(node.get("id"), node.get("name") or "", _local(node.tag), tuple(changes))
 
+    nothing = _("（无）")
     changed = []
     for node_id, old in old_nodes.items():
         new = new_nodes.get(node_id)
@@ -318,7 +321,8 @@ def diff_definitions(old_xml: str, new_xml: str) -> DefinitionDiff:
         before = _element_facets(old, old_process, old_parents)
         after = _element_facets(new, new_process, new_parents)
         lines = [
-            f"{label}：{before.get(label) or '（无）'} → {after.get(label) or '（无）'}"
+            _("%(facet)s：%(before)s → %(after)s", facet=label, before=before.get(label) or nothing,
+              after=after.get(label) or nothing)
             for label in dict.fromkeys([*before, *after]) if before.get(label) != after.get(label)
         ]
         if lines:
@@ -359,7 +363,7 @@ def _migrated(state: str, new_bpmn_xml: str, calendar: BusinessCalendar | None) 
                for task in workflow.get_tasks(state=TaskState.READY, manual=True)
                if task.task_spec.bpmn_id not in new_ids]
     if missing:
-        raise ProcessError(f"当前任务在新版本中不存在：{'、'.join(missing)}")
+        raise ProcessError(_("当前任务在新版本中不存在：%(tasks)s", tasks=_("、").join(missing)))
     due_by_timer = {
         task.task_spec.bpmn_id: task._get_internal_data("event_value")
         for task in _waiting_timer_tasks(workflow)
@@ -369,11 +373,11 @@ def _migrated(state: str, new_bpmn_xml: str, calendar: BusinessCalendar | None) 
     removed = [task for task in top_diff.removed]
     for sub_diff in sub_diffs.values():
         if sub_diff is None:
-            raise ProcessError("进行中的子流程在新版本中不存在")
+            raise ProcessError(_("进行中的子流程在新版本中不存在"))
         removed += sub_diff.removed
     if removed:
         names = sorted({task.task_spec.bpmn_name or task.task_spec.bpmn_id for task in removed})
-        raise ProcessError(f"案件经过或等待的环节在新版本中不存在：{'、'.join(names)}")
+        raise ProcessError(_("案件经过或等待的环节在新版本中不存在：%(steps)s", steps=_("、").join(names)))
 
     def carry_due_times():
         for task in workflow.get_tasks():
@@ -398,7 +402,7 @@ def _migrated(state: str, new_bpmn_xml: str, calendar: BusinessCalendar | None) 
     try:
         _load(result.state)
     except Exception as error:  # a state that cannot be read back must never be saved
-        raise ProcessError(f"迁移后的流程状态无法读取：{error}") from None
+        raise ProcessError(_("迁移后的流程状态无法读取：%(reason)s", reason=error)) from None
     return result
 
 

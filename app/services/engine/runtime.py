@@ -19,6 +19,7 @@ from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree
 from defusedxml import DefusedXmlException
+from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -103,13 +104,13 @@ class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         try:
             return expressions.evaluate(expression, {**context, **(external_context or {})})
         except expressions.ExpressionError as error:
-            raise ProcessError(f"表达式 “{expression}” 无法求值：{error}") from None
+            raise ProcessError(_("表达式 “%(expression)s” 无法求值：%(reason)s", expression=expression, reason=error)) from None
 
     def execute(self, script, context, external_context=None):
-        raise ProcessError("流程中的脚本不会被执行；请改用网关条件和表单字段。")
+        raise ProcessError(_("流程中的脚本不会被执行；请改用网关条件和表单字段。"))
 
     def call_service(self, context, **kwargs):
-        raise ProcessError("流程中的服务任务不会被执行。")
+        raise ProcessError(_("流程中的服务任务不会被执行。"))
 
 
 # The calendar that turns timer durations into due times during one engine step.
@@ -132,7 +133,7 @@ class CalendarDurationTimer(DurationTimerEventDefinition):
             try:
                 due = _STEP_CALENDAR.get().add(datetime.now(timezone.utc), str(value), natural=natural)
             except CalendarError as error:
-                raise ProcessError(f"计时器 “{self.name}” 的时长无效：{error}") from None
+                raise ProcessError(_("计时器 “%(timer)s” 的时长无效：%(reason)s", timer=self.name, reason=error)) from None
             event_value = due.isoformat()
             my_task._set_internal_data(event_value=event_value)
         if TimerEventDefinition.get_datetime(event_value) <= datetime.now(timezone.utc):
@@ -148,7 +149,7 @@ def timer_expression_problem(text: str | None) -> str | None:
     """
     text = (text or "").strip()
     if not text:
-        return "计时器没有设置时长或时间"
+        return _("计时器没有设置时长或时间")
     literal = text.strip("\"'") if text[:1] in "\"'" and text[-1:] == text[:1] else text
     if literal.upper().startswith("P"):
         try:
@@ -160,12 +161,12 @@ def timer_expression_problem(text: str | None) -> str | None:
         try:
             TimerEventDefinition.get_datetime(literal.replace("Z", "+00:00"))
         except ValueError:
-            return f"“{literal}” 不是有效的日期时间"
+            return _("“%(value)s” 不是有效的日期时间", value=literal)
         return None
     try:
         expressions.check_expression(text)
     except expressions.ExpressionError as error:
-        return f"表达式不被允许：{error}"
+        return _("表达式不被允许：%(reason)s", reason=error)
     return None
 
 
@@ -322,11 +323,11 @@ def _safe_root(bpmn_xml: str):
     """The XML tree of a diagram, refusing oversized or hostile text; raises DefinitionError."""
     encoded = bpmn_xml.encode("utf-8")
     if len(encoded) > MAX_BPMN_BYTES:
-        raise DefinitionError(f"BPMN 文件超过 {MAX_BPMN_BYTES // 1024} KB 上限。")
+        raise DefinitionError(_("BPMN 文件超过 %(value)s KB 上限。", value=MAX_BPMN_BYTES // 1024))
     try:
         return defusedxml.ElementTree.fromstring(encoded)
     except (ParseError, DefusedXmlException) as error:
-        raise DefinitionError(f"BPMN 文件不是合法或安全的 XML：{error}") from None
+        raise DefinitionError(_("BPMN 文件不是合法或安全的 XML：%(reason)s", reason=error)) from None
 
 
 def _executable_processes(root) -> list:
@@ -346,7 +347,7 @@ def _parse(bpmn_xml: str) -> _ParsedProcess:
     root = _safe_root(bpmn_xml)
     executable = _executable_processes(root)
     if len(executable) != 1:
-        raise DefinitionError("BPMN 文件必须恰好包含一个可执行流程。")
+        raise DefinitionError(_("BPMN 文件必须恰好包含一个可执行流程。"))
     key, name = executable[0].get("id"), executable[0].get("name") or executable[0].get("id")
     parser = _Parser(validator=BpmnValidator())
     try:
@@ -354,9 +355,9 @@ def _parse(bpmn_xml: str) -> _ParsedProcess:
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
     except ValidationException as error:
-        raise DefinitionError(f"BPMN 校验失败：{error}") from None
+        raise DefinitionError(_("BPMN 校验失败：%(reason)s", reason=error)) from None
     except SpiffWorkflowException as error:
-        raise DefinitionError(f"流程引擎无法解析该流程：{error}") from None
+        raise DefinitionError(_("流程引擎无法解析该流程：%(reason)s", reason=error)) from None
     return _ParsedProcess(key=key, name=name, spec=spec, subprocess_specs=subprocess_specs)
 
 
@@ -369,7 +370,7 @@ def _load(state: str) -> BpmnWorkflow:
 def _check_data_keys(data: Mapping[str, Any]) -> None:
     bad = [key for key in data if not isinstance(key, str) or not key.isidentifier() or key.startswith("_")]
     if bad:
-        raise InvalidInputError(f"不允许的数据字段名：{', '.join(map(str, bad))}")
+        raise InvalidInputError(_("不允许的数据字段名：%(names)s", names=", ".join(map(str, bad))))
 
 
 def _ready_user_task(workflow: BpmnWorkflow, engine_task_id: str):
@@ -378,7 +379,7 @@ def _ready_user_task(workflow: BpmnWorkflow, engine_task_id: str):
     except (TaskNotFoundException, ValueError):
         task = None
     if task is None or not task.task_spec.manual or task.state != TaskState.READY:
-        raise TaskNotReadyError("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。")
+        raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
     return task
 
 
@@ -407,9 +408,9 @@ def _describe_engine_error(error: SpiffWorkflowException) -> str:
     task = getattr(error, "task", None) or getattr(error, "sender", None)
     spec = getattr(task, "task_spec", task)
     if spec is not None and getattr(spec, "bpmn_id", None):
-        where = f"（环节 {spec.bpmn_name or spec.bpmn_id}）"
+        where = _("（环节 %(step)s）", step=spec.bpmn_name or spec.bpmn_id)
     reason = _innermost_process_error(error)
-    return f"流程无法继续{where}：{reason.message if reason else error}"
+    return _("流程无法继续%(where)s：%(reason)s", where=where, reason=reason.message if reason else error)
 
 
 def _innermost_process_error(error: BaseException) -> ProcessError | None:

@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("design-data").textContent);
+  var text = window.JiefenDesigner.text;
   var statusEl = document.getElementById("designer-status");
   var problemsEl = document.getElementById("designer-problems");
   var form = document.getElementById("side-form");
@@ -135,7 +136,7 @@
       item.setAttribute("data-testid", "designer-problem");
       item.setAttribute("data-element-id", problem.element_id || "");
       var where = problem.element_name || problem.element_id;
-      item.textContent = (where ? where + "：" : "") + problem.message;
+      item.textContent = where ? text("problemAt", { element: where, problem: problem.message }) : problem.message;
       problemsEl.appendChild(item);
       if (problem.element_id && elementRegistry.get(problem.element_id)) {
         canvas.addMarker(problem.element_id, "has-problem");
@@ -164,37 +165,37 @@
         body: JSON.stringify({ xml: result.xml })
       });
     }).then(function (response) {
-      return response.json().catch(function () { return { message: "服务器返回 " + response.status }; })
+      return response.json().catch(function () { return { message: text("serverStatus", { status: response.status }) }; })
         .then(function (body) { return { ok: response.ok, body: body }; });
     });
   }
 
   document.getElementById("save-draft").addEventListener("click", function () {
-    setStatus("正在保存…");
+    setStatus(text("saving"));
     post(data.draftUrl).then(function (answer) {
-      setStatus(answer.ok ? "草稿已保存。" : answer.body.message, answer.ok ? "ok" : "error");
-    }).catch(function () { setStatus("保存失败：无法连接服务器。", "error"); });
+      setStatus(answer.ok ? text("draftSaved") : answer.body.message, answer.ok ? "ok" : "error");
+    }).catch(function () { setStatus(text("saveFailed"), "error"); });
   });
 
   document.getElementById("deploy").addEventListener("click", function () {
-    setStatus("正在校验…");
+    setStatus(text("validating"));
     post(data.deployUrl).then(function (answer) {
       if (answer.ok) {
         clearProblems();
         statusEl.textContent = "";
         statusEl.className = "status-ok";
         statusEl.appendChild(document.createTextNode(
-          answer.body.created ? "已部署为 v" + answer.body.version + "。" : "与 v" + answer.body.version + " 相同，未部署新版本。"));
+          text(answer.body.created ? "deployed" : "unchanged", { version: answer.body.version }) + " "));
         var link = document.createElement("a");
         link.href = answer.body.url;
-        link.textContent = " 查看版本";
+        link.textContent = text("viewVersion");
         link.setAttribute("data-testid", "deployed-link");
         statusEl.appendChild(link);
       } else {
         setStatus(answer.body.message, "error");
         showProblems(answer.body.problems || []);
       }
-    }).catch(function () { setStatus("部署失败：无法连接服务器。", "error"); });
+    }).catch(function () { setStatus(text("deployFailed"), "error"); });
   });
 
   var picker = document.getElementById("side-pick");
@@ -208,7 +209,9 @@
     elements.forEach(function (element) {
       var option = document.createElement("option");
       option.value = element.id;
-      option.textContent = (element.businessObject.name || element.id) + "（" + element.type.replace("bpmn:", "") + "）";
+      option.textContent = text("elementOption", {
+        name: element.businessObject.name || element.id, type: element.type.replace("bpmn:", "")
+      });
       picker.appendChild(option);
     });
     picker.value = keep && elementRegistry.get(keep) ? keep : "";
@@ -237,6 +240,6 @@
     fillPicker();
     document.getElementById("designer-canvas").setAttribute("data-ready", "true");
   }).catch(function (error) {
-    setStatus("无法打开流程图：" + error.message, "error");
+    setStatus(text("openFailed", { reason: error.message }), "error");
   });
 }());

@@ -3,10 +3,12 @@
    Every text from the server goes into the page with textContent. */
 (function () {
   "use strict";
+  var text = window.JiefenDesigner.text;
 
   function formatTime(iso, zone) {
     try {
-      return new Date(iso).toLocaleString("zh-CN", { timeZone: zone || "Asia/Shanghai", hour12: false });
+      return new Date(iso).toLocaleString(document.documentElement.lang || "zh-CN",
+        { timeZone: zone || "Asia/Shanghai", hour12: false });
     } catch (error) {
       return iso;
     }
@@ -32,7 +34,7 @@
       if (!registry.get(timer.bpmn_id)) { return; }
       var due = formatTime(timer.due_at, zone);
       canvas.addMarker(timer.bpmn_id, "timer-pending");
-      var el = badge("⏱ " + due, "timer-badge", "timer-overlay", (timer.name || timer.bpmn_id) + " 到期：" + due);
+      var el = badge("⏱ " + due, "timer-badge", "timer-overlay", text("timerDue", { timer: timer.name || timer.bpmn_id, due: due }));
       el.setAttribute("data-element-id", timer.bpmn_id);
       overlays.add(timer.bpmn_id, "timer", { position: { bottom: -4, left: -20 }, html: el });
     });
@@ -49,8 +51,10 @@
       var level = Math.min(4, Math.ceil(4 * count.waiting / most));
       if (element) {
         canvas.addMarker(count.bpmn_id, "heat-" + level);
-        var text = "待办 " + count.waiting + (count.yellow ? " · 黄 " + count.yellow : "") + (count.red ? " · 红 " + count.red : "");
-        var el = badge(text, "heat-badge" + (count.red ? " heat-red" : count.yellow ? " heat-yellow" : ""), "heat-overlay");
+        var label = [text("waiting", { count: count.waiting })]
+          .concat(count.yellow ? [text("yellow", { count: count.yellow })] : [])
+          .concat(count.red ? [text("red", { count: count.red })] : []).join(" · ");
+        var el = badge(label, "heat-badge" + (count.red ? " heat-red" : count.yellow ? " heat-yellow" : ""), "heat-overlay");
         el.setAttribute("data-element-id", count.bpmn_id);
         overlays.add(count.bpmn_id, "heat", { position: { top: -14, left: 0 }, html: el });
       }
@@ -88,7 +92,7 @@
       .catch(function (error) {
         var message = document.createElement("p");
         message.className = "error";
-        message.textContent = "无法显示流程图：" + error.message;
+        message.textContent = text("showFailed", { reason: error.message });
         container.appendChild(message);
       });
   });
