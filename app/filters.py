@@ -53,11 +53,11 @@ def task_due_state(task) -> str:
     return due_state(task.due_at, task.case.card, clock.now(), paused=task.case.clock_paused_at is not None)
 
 
-def case_due_state(case) -> str:
-    """A case's own state: its card, or a paused clock (its tasks carry the due times)."""
+def case_due_state(case, next_due=None) -> str:
+    """A case's state from the earliest due time of its ready tasks, its card and its clock."""
     if case.status != "open":
         return "closed"
-    return due_state(None, case.card, clock.now(), paused=case.clock_paused_at is not None)
+    return due_state(next_due, case.card, clock.now(), paused=case.clock_paused_at is not None)
 
 
 def init_app(app: Flask) -> None:

@@ -1,9 +1,9 @@
 """Opening cases and reading them back for the people who may see them."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -153,7 +153,13 @@ def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> listing
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
             listing.due_state_condition(listing.next_due_of_case(), wanted.due_state))
-    return listing.paginate(listing.sort_cases(query, wanted.sort), wanted.page)
+    page = listing.paginate(listing.sort_cases(query, wanted.sort), wanted.page)
+    next_due = dict(db.session.execute(
+        select(Task.case_id, func.min(Task.due_at))
+        .where(Task.case_id.in_([case.id for case in page.items]), Task.state == "ready")
+        .group_by(Task.case_id)
+    ).all())
+    return replace(page, next_due=next_due)
 
 
 def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:

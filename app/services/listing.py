@@ -3,7 +3,7 @@
 Helpers for the list functions in services/tasks.py and services/cases.py; they build queries and
 read, never write.
 """
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from math import ceil
 
 from sqlalchemy import Select, and_, case, func, or_, select
@@ -61,6 +61,8 @@ class Page:
     page: int
     total: int
     per_page: int = PAGE_SIZE
+    # For a page of cases: the earliest due time of each case's ready tasks, by case id.
+    next_due: dict = field(default_factory=dict)
 
     @property
     def pages(self) -> int:

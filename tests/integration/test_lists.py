@@ -66,7 +66,8 @@ def test_listing_cases_takes_a_fixed_number_of_queries(world, clock):
         page = cases.list_cases(dispatcher, ListFilter(sort="urgency", due_state="on_time"))
         [(case.grid.name, case.category.name) for case in page.items]
     assert len(page.items) == 12
-    assert len(statements) <= 4  # count, page, grids, categories: no query per row
+    assert len(statements) <= 5  # count, page, next due times, grids, categories: no query per row
+    assert set(page.next_due) == {case.id for case in page.items}
 
 
 def test_filters_by_status_tier_category_grid_and_text(world, clock):

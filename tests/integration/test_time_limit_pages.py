@@ -156,3 +156,16 @@ def test_only_admins_enter_schedules(client, auth, world):
     response = client.post("/admin/calendar", data={"year": "2027", "holidays": "2027-01-01", "working_days": ""},
                            follow_redirects=True)
     assert "只有系统管理员可以录入节假日安排" in response.get_data(as_text=True)
+
+
+def test_the_case_list_shows_each_cases_next_due_time_and_state(client, auth, world, clock):
+    risk = f.open_case(world, "扬言报复")
+    f.step(world, risk, "triage_case", f.TRIAGE_RISK)
+    calm = f.open_case(world, "楼上噪音")
+    clock.shift(timedelta(hours=25))
+    auth.login("dispatcher")
+    page = client.get("/cases/").get_data(as_text=True)
+    risk_row = page[page.index(risk.number):].split("</tr>")[0]
+    calm_row = page[page.index(calm.number):].split("</tr>")[0]
+    assert 'data-state="overdue"' in risk_row and "2026-11-25 09:00" in risk_row
+    assert 'data-state="on_time"' in calm_row
