@@ -126,10 +126,22 @@ PATHS = {
                                 ("assess_four_accounts", f.FOUR_ACCOUNTS),
                                 ("hold_mediation_session", f.SESSION_FAILED), ("consult_jointly", f.CONSULT_ENDED),
                                 ("follow_up_visit", f.FOLLOW_UP)],
+    "level 1 to 2 to 3 agreement and court": [
+        ("triage_case", f.TRIAGE_L1), ("mediate_on_site", f.ON_SITE_FAILED), ("assess_four_accounts", f.FOUR_ACCOUNTS),
+        ("hold_mediation_session", f.SESSION_FAILED),
+        ("consult_jointly", {**f.CONSULT_AGREEMENT, "judicial_confirmation": True}),
+        ("refer_judicial_confirmation", f.JUDICIAL), ("follow_up_visit", f.FOLLOW_UP)],
+    "violence risk at level 2 returned then police take over": [
+        ("triage_case", f.TRIAGE_L2), ("assess_four_accounts", f.FOUR_ACCOUNTS),
+        ("hold_mediation_session", {**f.SESSION_FAILED, "result": "violence_risk"}),
+        ("handle_violence_risk", f.POLICE_RETURNED), ("assess_four_accounts", f.FOUR_ACCOUNTS),
+        ("hold_mediation_session", {**f.SESSION_FAILED, "result": "violence_risk"}),
+        ("handle_violence_risk", f.POLICE_TAKEN_OVER)],
     "violence risk to police": [("triage_case", f.TRIAGE_RISK), ("handle_violence_risk", f.POLICE_TAKEN_OVER)],
 }
 OUTCOMES = {"level 1 resolved": "调解成功", "level 1 to 2 resolved": "调解成功",
-            "level 1 to 2 to 3 ended": "调解终止", "violence risk to police": "移交公安"}
+            "level 1 to 2 to 3 ended": "调解终止", "level 1 to 2 to 3 agreement and court": "调解成功",
+            "violence risk at level 2 returned then police take over": "移交公安", "violence risk to police": "移交公安"}
 
 
 @pytest.mark.parametrize("path", PATHS)
