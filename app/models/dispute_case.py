@@ -14,8 +14,7 @@ if TYPE_CHECKING:
     from app.models.party import Party
 
 SOURCES = ("grid_patrol", "police_handoff", "resident_report", "walk_in")
-STATUSES = ("open", "closed")
-CARDS = ("none", "yellow", "red")
+CARDS = ("none", "yellow", "red")  # in rising order of urgency
 
 
 class DisputeCase(db.Model):

@@ -8,8 +8,6 @@ from app.extensions import db
 from app.models.dispute_case import DisputeCase
 from app.models.types import UtcDateTime
 
-EMAIL_STATES = ("none", "pending", "sent", "failed")
-
 
 class Notification(db.Model):
     __table_args__ = (
@@ -24,7 +22,7 @@ class Notification(db.Model):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    email_state: Mapped[str] = mapped_column(String(10), default="none")
+    email_state: Mapped[str] = mapped_column(String(10), default="none")  # none, pending, sent or failed
     email_attempts: Mapped[int] = mapped_column(default=0)
 
     case: Mapped[DisputeCase | None] = relationship()

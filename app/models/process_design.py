@@ -7,8 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db
 from app.models.types import UtcDateTime
 
-PROCESS_EVENTS = ("definition_deployed", "definition_rolled_back", "case_migrated")
-
 
 class ProcessDraft(db.Model):
     """The diagram a designer is working on for a process key (one draft per process)."""
@@ -28,7 +26,7 @@ class ProcessEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100))
     version: Mapped[int]
-    event: Mapped[str] = mapped_column(String(40))
+    event: Mapped[str] = mapped_column(String(40))  # definition_deployed, definition_rolled_back, case_migrated
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     actor_name: Mapped[str] = mapped_column(String(100))
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())

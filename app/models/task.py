@@ -9,8 +9,6 @@ from app.models.dispute_case import DisputeCase
 from app.models.types import UtcDateTime
 from app.models.user import User
 
-TASK_STATES = ("ready", "completed", "cancelled")
-
 
 class Task(db.Model):
     __table_args__ = (
@@ -31,7 +29,7 @@ class Task(db.Model):
     tier: Mapped[int | None]
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    state: Mapped[str] = mapped_column(String(10), default="ready")
+    state: Mapped[str] = mapped_column(String(10), default="ready")  # ready, completed or cancelled
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

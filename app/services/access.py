@@ -71,9 +71,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 # tasks their own role does.
 ASSIGNERS = frozenset({"dispatcher", "admin"})
 # Task actions done *as a candidate* of the task (the process names the roles).
-CANDIDATE_ACTIONS = frozenset({COMPLETE_TASK, CLAIM_TASK})
 
-ROLES_THAT_REGISTER_CASES = frozenset(role for role, allowed in ALLOWED.items() if REGISTER_CASE in allowed)
 
 
 def may(actor: User, action: str) -> bool:

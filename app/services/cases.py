@@ -59,7 +59,6 @@ class CaseView:
 
     case: DisputeCase
     open_tasks: list[Task]
-    finished_tasks: list[Task]
     trail: list[TrailEvent]
     definition_version: int
 
@@ -123,7 +122,9 @@ def get_case(actor: User, number: str) -> CaseView:
         select(DisputeCase).where(DisputeCase.number == number).options(selectinload(DisputeCase.parties))
     ).first()
     access.ensure_case_visible(actor, case)
-    tasks = db.session.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.id)).all()
+    open_tasks = db.session.scalars(
+        select(Task).where(Task.case_id == case.id, Task.state == "ready").order_by(Task.id)
+    ).all()
     trail = db.session.scalars(
         select(TrailEvent).where(TrailEvent.case_id == case.id).order_by(TrailEvent.seq)
     ).all()
@@ -134,8 +135,7 @@ def get_case(actor: User, number: str) -> CaseView:
     )
     return CaseView(
         case=case,
-        open_tasks=[t for t in tasks if t.state == "ready"],
-        finished_tasks=[t for t in tasks if t.state != "ready"],
+        open_tasks=list(open_tasks),
         trail=list(trail),
         definition_version=version,
     )

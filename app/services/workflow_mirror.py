@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
+from app.models.dispute_case import CARDS
 from app.services.catalog import category_id_for
 from app.services.engine import EngineResult
 from app.services.errors import NotFoundError
@@ -31,7 +32,6 @@ SIGNAL_MESSAGES = {
     "mediation_overdue": _l("案件 {number}「{title}」调解已满30日；如需延长，须经双方当事人同意并记录。"),
     "confirmation_window_closing": _l("案件 {number}「{title}」的调解协议申请司法确认期限（30日）即将届满。"),
 }
-CARD_ORDER = ("none", "yellow", "red")
 
 
 def lock_workflow(case_id: int, skip_locked: bool = False) -> WorkflowState | None:
@@ -119,7 +119,7 @@ def _record_fired_timer(case, timer, now) -> None:
     append_event(case.id, "timer_fired", actor=None, at=now,
                  data={"timer": timer.name, "bpmn_id": timer.bpmn_id, "signal": timer.signal})
     card = CARD_SIGNALS.get(timer.signal)
-    if card and CARD_ORDER.index(card) > CARD_ORDER.index(case.card):
+    if card and CARDS.index(card) > CARDS.index(case.card):
         case.card = card
         append_event(case.id, "card_raised", actor=None, at=now, data={"card": card})
     template = SIGNAL_MESSAGES.get(timer.signal, _l("案件 {number}「{title}」的时限“{timer}”已到期。"))
