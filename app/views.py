@@ -3,6 +3,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import flash
+from flask_babel import gettext as _
 
 from app.services.errors import InvalidInputError, JiefenError
 from forms.base import join_messages
@@ -27,3 +28,9 @@ def flash_outcome(action: Callable[[], Result], success: str | None,
     if success:
         flash(success, "success")
     return result
+
+
+def flash_form_errors(form) -> None:
+    """A small action form that failed validation: its field errors as one message."""
+    messages = [message for errors in form.errors.values() for message in errors]
+    flash(join_messages(messages) or _("表单有误。"), "error")

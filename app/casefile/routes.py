@@ -5,9 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.services import case_files
-from app.services.errors import InvalidInputError
-from app.views import error_text
-from forms.base import join_messages
+from app.views import flash_form_errors, flash_outcome
 from forms.task_actions import AttachmentForm, CommentForm
 
 bp = Blueprint("casefile", __name__, url_prefix="/cases")
@@ -19,14 +17,10 @@ def add_comment(number: str):
     form = CommentForm()
     task_id = _task_id(form.task_id.data)
     if not form.validate_on_submit():
-        flash(join_messages(form.body.errors) or _("表单有误。"), "error")
+        flash_form_errors(form)
     else:
-        try:
-            case_files.add_comment(current_user, number, form.body.data, task_id)
-        except InvalidInputError as error:
-            flash(error_text(error), "error")
-        else:
-            flash(_("意见已添加。"), "success")
+        flash_outcome(lambda: case_files.add_comment(current_user, number, form.body.data, task_id),
+                      _("意见已添加。"))
     return _back(number, task_id)
 
 
@@ -36,14 +30,13 @@ def add_attachment(number: str):
     form = AttachmentForm()
     task_id = _task_id(form.task_id.data)
     if not form.validate_on_submit():
-        flash(join_messages(form.file.errors) or _("表单有误。"), "error")
+        flash_form_errors(form)
     else:
         upload = form.file.data
-        try:
-            attachment = case_files.add_attachment(current_user, number, upload.filename or "", upload.read(), task_id)
-        except InvalidInputError as error:
-            flash(error_text(error), "error")
-        else:
+        attachment = flash_outcome(
+            lambda: case_files.add_attachment(current_user, number, upload.filename or "", upload.read(), task_id),
+            None)
+        if attachment is not None:
             flash(_("附件“%(filename)s”已上传。", filename=attachment.filename), "success")
     return _back(number, task_id)
 

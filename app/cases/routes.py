@@ -6,8 +6,8 @@ from app.services import access, case_files, catalog, clocks
 from app.services import cases as case_service
 from app.services.errors import InvalidInputError
 from app.services.listing import ListFilter
-from app.views import flash_outcome
-from forms.base import join_messages, show_field_errors
+from app.views import flash_form_errors, flash_outcome
+from forms.base import show_field_errors
 from forms.cases import NewCaseForm
 from forms.clocks import ExtendMediationForm, PauseClockForm
 from forms.task_actions import AttachmentForm, CommentForm
@@ -70,7 +70,7 @@ def show(number: str):
 def pause_clock(number: str):
     form = PauseClockForm()
     if not form.validate_on_submit():
-        flash(join_messages(form.reason.errors) or _("表单有误。"), "error")
+        flash_form_errors(form)
     else:
         flash_outcome(lambda: clocks.pause_case_clock(current_user, number, form.reason.data), _("已暂停计时。"))
     return redirect(url_for("cases.show", number=number))
@@ -88,7 +88,7 @@ def resume_clock(number: str):
 def extend_mediation(number: str):
     form = ExtendMediationForm()
     if not form.validate_on_submit():
-        flash(join_messages(form.days.errors) or _("表单有误。"), "error")
+        flash_form_errors(form)
     else:
         flash_outcome(lambda: clocks.extend_mediation(current_user, number, form.days.data,
                                                        form.both_parties_consent.data),

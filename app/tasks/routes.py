@@ -6,9 +6,9 @@ from app.services import case_files, catalog, task_actions
 from app.services import tasks as task_service
 from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
 from app.services.listing import ListFilter
-from app.views import flash_outcome
+from app.views import flash_form_errors, flash_outcome
 from forms import task_form_class
-from forms.base import join_messages, show_field_errors
+from forms.base import show_field_errors
 from forms.task_actions import AssignForm, AttachmentForm, ClaimForm, CommentForm, HandBackForm
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
@@ -92,7 +92,7 @@ def assign(task_id: int):
     form.assignee_id.choices = None  # the service checks the colleague; the form only parses the id
     form.assignee_id.validate_choice = False
     if not form.validate_on_submit():
-        flash(join_messages(form.assignee_id.errors) or _("表单有误。"), "error")
+        flash_form_errors(form)
     else:
         seen = form.seen_assignee_id.data
         seen_assignee = int(seen) if seen and seen.isdigit() else (None if seen == "" else task_actions.ANY)
@@ -108,7 +108,7 @@ def assign(task_id: int):
 def hand_back(task_id: int):
     form = HandBackForm()
     if not form.validate_on_submit():
-        flash(join_messages(form.reason.errors) or _("表单有误。"), "error")
+        flash_form_errors(form)
     else:
         flash_outcome(lambda: task_actions.hand_back_task(current_user, task_id, form.reason.data or ""),
                       _("任务已退回待办组。"), RACES)
