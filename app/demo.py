@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Address, Category, Task, User
-from app.services import cases, tasks
-from app.services.places import GridSpec, create_mediation_room, create_places
-from app.services.processes import latest_definition
-from app.services.users import create_user
+from app.services.cases import registry as cases
+from app.services.cases import tasks
+from app.services.intake.places import GridSpec, create_mediation_room, create_places
+from app.services.design.processes import latest_definition
+from app.services.people.users import create_user
 
 DEMO_PASSWORD = "jiefen-demo"
 GRIDS = [
@@ -23,7 +24,7 @@ ALL_GRIDS = [spec.code for spec in GRIDS]
 TOWN = "城关镇"
 ROOM = "城关镇人民调解室"
 # (username, name, role, grids, scope): grid workers serve grids, the police officer a police grid,
-# the mediator a room, the others the town (see app/services/access.py).
+# the mediator a room, the others the town (see app/services/people/access.py).
 USERS = [
     ("wangwu", "王五", "grid_worker", ["CG-HP-01", "CG-HP-02"], {}),
     ("zhaojing", "赵警官", "police_officer", [], {"police_grid": "城关派出所第一警格"}),
@@ -73,5 +74,5 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
         ))
         for role, data in steps:
             task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
-            tasks.complete_task(users[role], task.id, data)
+            tasks.submit_task(users[role], task.id, data)
     return [(username, DEMO_PASSWORD, role) for username, _, role, _, _ in USERS]

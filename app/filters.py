@@ -6,8 +6,8 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from app.models import ROLE_LABELS
-from app.services import clock
-from app.services.due_states import DUE_STATE_LABELS, due_state
+from app.services.time_limits import clock
+from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state
 from forms.cases import SOURCE_CHOICES
 
 LABELS = {

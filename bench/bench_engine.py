@@ -11,7 +11,7 @@ from pathlib import Path
 import time_machine
 
 from app.services import engine
-from app.services.business_calendar import BusinessCalendar
+from app.services.time_limits.business_calendar import BusinessCalendar
 from app.services.engine import runtime
 
 BPMN = (Path(__file__).resolve().parent.parent / "processes" / "dispute_mediation.bpmn").read_text(encoding="utf-8")

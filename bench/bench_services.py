@@ -17,9 +17,9 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.services import tasks
-from app.services.processes import deploy_processes
-from app.services.timers import fire_due_timers
+from app.services.cases import tasks
+from app.services.design.processes import deploy_processes
+from app.services.time_limits.timers import fire_due_timers
 from forms.tasks import TASK_FORMS
 from tests import factories
 
@@ -44,7 +44,7 @@ def main(count: int) -> None:
             opened.append(time.perf_counter() - began)
             task = factories.current_task(case)
             began = time.perf_counter()
-            tasks.complete_task(world["dispatcher"], task.id, factories.TRIAGE_L1)
+            tasks.submit_task(world["dispatcher"], task.id, factories.TRIAGE_L1)
             stepped.append(time.perf_counter() - began)
         began = time.perf_counter()
         listed = tasks.list_my_tasks(world["grid_worker"])
@@ -55,7 +55,7 @@ def main(count: int) -> None:
         sweep_s = time.perf_counter() - began
     print(f"services on {url.split(':')[0]}, {count} cases")
     print(f"  open_case            median {statistics.median(opened) * 1000:7.1f} ms")
-    print(f"  complete_task triage median {statistics.median(stepped) * 1000:7.1f} ms")
+    print(f"  submit_task triage median {statistics.median(stepped) * 1000:7.1f} ms")
     print(f"  list_my_tasks, page 1 of {listed.total} ready tasks  {list_ms:7.1f} ms")
     print(f"  sweep: {report.timers_fired} timers on {report.cases_advanced} cases in {sweep_s:.2f} s "
           f"({report.cases_advanced / sweep_s:.0f} cases/s)")

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from app.services.catalog import category_choices
+from app.services.cases.catalog import category_choices
 from forms.base import TaskForm
 
 TIER_CHOICES = [(1, _l("一级：现场调解")), (2, _l("二级：调解室调解")), (3, _l("三级：三长会商"))]

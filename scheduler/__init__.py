@@ -2,13 +2,13 @@
 
 Run it once per deployment as its own process (`flask --app wsgi scheduler run`), never inside
 web workers. Starting a second copy by mistake does no harm: each case is claimed in the
-database before its timers fire (see app/services/timers.py).
+database before its timers fire (see app/services/time_limits/timers.py).
 """
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from app.services import clock
+from app.services.time_limits import clock
 from scheduler.jobs import sweep
 
 

@@ -3,8 +3,8 @@ import logging
 
 from flask import Flask
 
-from app.services.notifications import send_pending_emails
-from app.services.timers import fire_due_timers
+from app.services.supervision.notifications import send_pending_emails
+from app.services.time_limits.timers import fire_due_timers
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
-from app.services.processes import deploy_processes
+from app.services.design.processes import deploy_processes
 from forms.tasks import TASK_FORMS
 from tests import factories
 

@@ -5,9 +5,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Category, DisputeCase, Grid, Task, User
-from app.services import cases, tasks
-from app.services.places import GridSpec, create_mediation_room, create_places
-from app.services.users import create_user
+from app.services.cases import registry as cases
+from app.services.cases import tasks
+from app.services.intake.places import GridSpec, create_mediation_room, create_places
+from app.services.people.users import create_user
 
 PASSWORD = "secret-pass"
 ROLES = ("grid_worker", "police_officer", "dispatcher", "mediator", "panel_member", "supervisor", "designer", "admin")
@@ -105,7 +106,7 @@ def step(world: World, case: DisputeCase, bpmn_id: str, data: dict, role: str | 
     """Complete the case's ready task `bpmn_id` as a user of a role that may do it."""
     task = next((t for t in ready_tasks(case) if t.bpmn_id == bpmn_id), None)
     assert task is not None, f"{bpmn_id} not ready; ready: {[t.bpmn_id for t in ready_tasks(case)]}"
-    return tasks.complete_task(world[role or task.roles[0]], task.id, data)
+    return tasks.submit_task(world[role or task.roles[0]], task.id, data)
 
 
 def reload(case: DisputeCase) -> DisputeCase:

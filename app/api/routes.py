@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
 from app.api.openapi import build_document
-from app.services import api_tokens
-from app.services import cases as case_service
-from app.services import handoffs as handoff_service
-from app.services import tasks as task_service
+from app.services.intake import api_tokens
+from app.services.cases import registry as case_service
+from app.services.intake import handoffs as handoff_service
+from app.services.cases import tasks as task_service
 from app.services.errors import JiefenError
-from app.services.listing import ListFilter
+from app.services.cases.lists import ListFilter
 from forms import task_form_class
 from forms.handoffs import HandoffForm
 from forms.json import JsonShapeError, json_to_formdata
@@ -159,7 +159,7 @@ def complete_task(task_id: int):
     except LookupError as error:
         raise ApiError(500, str(error)) from None
     form = _form_from_json(form_class)
-    done = task_service.complete_task(actor, task.id, form.to_data())
+    done = task_service.submit_task(actor, task.id, form.to_data())
     return jsonify({"task": _task_json(done),
                     "case_url": url_for("api.show_case", number=done.case.number, _external=True)})
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.auth.routes import bp
 from app.extensions import login_manager
-from app.services.users import load_user
+from app.services.people.users import load_user
 
 
 def init_app(app: Flask) -> None:

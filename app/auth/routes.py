@@ -4,7 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required, login_user, logout_user
 
-from app.services.users import authenticate
+from app.services.people.users import authenticate
 from forms.auth import LoginForm
 
 bp = Blueprint("auth", __name__)

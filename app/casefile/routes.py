@@ -4,7 +4,7 @@ from flask import Blueprint, Response, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services import case_files
+from app.services.cases import files as case_files
 from app.views import flash_form_errors, flash_outcome
 from forms.task_actions import AttachmentForm, CommentForm
 

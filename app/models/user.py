@@ -53,7 +53,7 @@ class User(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(10), default=DEFAULT_LOCALE, server_default=DEFAULT_LOCALE)
 
     grids: Mapped[list[Grid]] = relationship(secondary=user_grid, order_by=Grid.code)
-    # Where a user acts beyond explicit grids (see app/services/access.py SCOPES): a police officer's
+    # Where a user acts beyond explicit grids (see app/services/people/access.py SCOPES): a police officer's
     # police grid (警格), a mediator's room, the town of a dispatcher, panel member or supervisor.
     police_grid: Mapped[PoliceGrid | None] = relationship()
     mediation_room: Mapped[MediationRoom | None] = relationship()

@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.notifications import list_notifications, mark_notifications_read, unread_count
+from app.services.supervision.notifications import list_notifications, mark_notifications_read, unread_count
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from app.extensions import limiter
-from app.services import resident_reports
+from app.services.intake import resident_reports
 from app.services.errors import InvalidInputError, NotFoundError
 from forms.base import show_field_errors
 from forms.public import ResidentReportForm, TrackForm

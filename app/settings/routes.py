@@ -4,7 +4,7 @@ from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from app.services.errors import JiefenError
-from app.services.users import update_user_locale
+from app.services.people.users import update_user_locale
 from forms.settings import SettingsForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")

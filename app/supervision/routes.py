@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from app.services.supervision import KINDS, supervision_csv, supervision_list
+from app.services.supervision.lists import KINDS, supervision_csv, supervision_list
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 

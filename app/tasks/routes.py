@@ -2,10 +2,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services import case_files, catalog, task_actions
-from app.services import tasks as task_service
+from app.services.cases import files as case_files
+from app.services.cases import catalog
+from app.services.cases import task_actions
+from app.services.cases import tasks as task_service
 from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
-from app.services.listing import ListFilter
+from app.services.cases.lists import ListFilter
 from app.views import flash_form_errors, flash_outcome
 from forms import task_form_class
 from forms.base import show_field_errors
@@ -42,7 +44,7 @@ def show(task_id: int):
         abort(500, str(error))
     if form.validate_on_submit():
         try:
-            task_service.complete_task(current_user, task.id, form.to_data())
+            task_service.submit_task(current_user, task.id, form.to_data())
         except InvalidInputError as error:
             show_field_errors(form, error.field_errors)
             flash(error.message, "error")

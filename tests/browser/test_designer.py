@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ProcessDefinition
-from app.services.users import create_user
+from app.services.people.users import create_user
 from tests import factories as f
 
 

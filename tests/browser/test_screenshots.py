@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Address
-from app.services import case_files, task_actions
+from app.services.cases import files as case_files
+from app.services.cases import task_actions
 from tests import factories as f
 
 pytestmark = pytest.mark.screenshots

@@ -1,6 +1,6 @@
 """The authorization matrix, cell by cell: every role × in/out of scope × action, through the pages.
 
-EXPECTED is the specification written out by hand (not read from app/services/access.py): "ok" means
+EXPECTED is the specification written out by hand (not read from app/services/people/access.py): "ok" means
 the action succeeds; a number is the refusal's status code, and a refused action changes nothing.
 Out of scope every case-bound action answers 404 — the case does not exist for the user. Registering
 a case on a grid outside the scope is refused by the form, which offers only the grids in scope (422);
@@ -13,7 +13,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, CaseComment, DisputeCase, Task, TrailEvent
-from app.services import case_files, cases, tasks
+from app.services.cases import files as case_files
+from app.services.cases import registry as cases
+from app.services.cases import tasks
 from tests import factories as f
 from tests.integration.test_pages import form_data
 
@@ -61,7 +63,7 @@ def prepare(world, role: str, scope: str):
     case = cases.open_case(opener, cases.NewCase(title="楼上噪音", source="grid_patrol", grid_id=grid.id))
     for bpmn_id, data in STAGES.get(role, []):
         task = next(t for t in f.ready_tasks(case) if t.bpmn_id == bpmn_id)
-        tasks.complete_task(staff["dispatcher"], task.id, data)
+        tasks.submit_task(staff["dispatcher"], task.id, data)
     task = f.current_task(case)
     colleague_role = role if role in task.roles else task.roles[0]
     colleague = f.make_user(f"colleague_{scope}", colleague_role, place)

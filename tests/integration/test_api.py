@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiToken, DisputeCase, Handoff, Task, TrailEvent
-from app.services import handoffs
-from app.services.api_tokens import create_token, revoke_tokens
+from app.services.intake import handoffs
+from app.services.intake.api_tokens import create_token, revoke_tokens
 from tests import factories as f
 
 HANDOFF = {

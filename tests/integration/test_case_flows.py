@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Category, Task, TrailEvent, WorkflowState
-from app.services import trail
+from app.services.supervision import trail
 from tests import factories as f
 from tests.conftest import START
 

@@ -14,7 +14,7 @@ from app.models import (
     TrailEvent,
     WorkflowState,
 )
-from app.services.timers import fire_due_timers
+from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 from tests.conftest import PROCESSES_DIR, START
 from tests.designer_samples import diagram

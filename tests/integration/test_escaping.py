@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from app.services.timers import fire_due_timers
+from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 
 HOSTILE = '<script>alert("x")</script>'

@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiToken, CasePush, DisputeCase, Handoff, TrailEvent
-from app.services.users import create_user
+from app.services.people.users import create_user
 from tests import factories as f
 
 PAGE_HANDOFF = {

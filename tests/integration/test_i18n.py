@@ -13,11 +13,13 @@ from sqlalchemy import select
 
 from app.extensions import db, limiter
 from app.models import Address, Category, Notification, User
-from app.services import cases, engine, tasks
+from app.services import engine
+from app.services.cases import registry as cases
+from app.services.cases import tasks
 from app.services.errors import ProcessError
-from app.services.places import GridSpec, create_mediation_room, create_places
-from app.services.timers import fire_due_timers
-from app.services.users import create_user
+from app.services.intake.places import GridSpec, create_mediation_room, create_places
+from app.services.time_limits.timers import fire_due_timers
+from app.services.people.users import create_user
 from tests import factories as f
 from tests.designer_samples import diagram
 from tests.integration.test_designer_http import FIVE_DAYS_ON_SITE, SHIPPED_ON_SITE_LIMIT
@@ -129,7 +131,7 @@ def test_flash_messages_and_trail_event_names_in_english(client, auth, ascii_wor
 
 def test_due_state_badges_supervision_list_and_notifications_in_the_readers_language(client, auth, ascii_world, clock):
     case = open_ascii_case(ascii_world)
-    tasks.complete_task(ascii_world["dispatcher"], ready(case, "triage_case").id,
+    tasks.submit_task(ascii_world["dispatcher"], ready(case, "triage_case").id,
                         {**f.TRIAGE_L1, "category": "neighbour", "triage_note": "on site first"})
     clock.shift(timedelta(days=3, hours=1))
     fire_due_timers()

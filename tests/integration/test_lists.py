@@ -7,8 +7,9 @@ from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import Category
-from app.services import cases, tasks
-from app.services.listing import PAGE_SIZE, ListFilter
+from app.services.cases import registry as cases
+from app.services.cases import tasks
+from app.services.cases.lists import PAGE_SIZE, ListFilter
 from tests import factories as f
 
 

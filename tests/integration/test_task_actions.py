@@ -6,7 +6,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Attachment, CaseComment, Task, TrailEvent
-from app.services import case_files, cases, task_actions, tasks
+from app.services.cases import files as case_files
+from app.services.cases import registry as cases
+from app.services.cases import task_actions
+from app.services.cases import tasks
 from app.services.errors import (
     AccessDeniedError,
     InvalidInputError,
@@ -14,8 +17,8 @@ from app.services.errors import (
     TaskConflictError,
     TaskNotReadyError,
 )
-from app.services.places import GridSpec, create_places
-from app.services.users import create_user
+from app.services.intake.places import GridSpec, create_places
+from app.services.people.users import create_user
 from tests import factories as f
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -98,7 +101,7 @@ def test_claiming_takes_the_task_out_of_colleagues_lists_and_is_trailed(world, c
     assert task.id not in [t.id for t in tasks.list_my_tasks(world["police_officer"]).items]
     assert task.id in [t.id for t in tasks.list_team_tasks(world["police_officer"]).items]
     with pytest.raises(AccessDeniedError, match="已由"):
-        tasks.complete_task(world["police_officer"], task.id, f.ON_SITE_AGREEMENT)
+        tasks.submit_task(world["police_officer"], task.id, f.ON_SITE_AGREEMENT)
 
 
 def test_claiming_a_task_someone_just_claimed_is_refused_with_a_clear_message(world, clock):

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PendingTimer, Task, TrailEvent, WorkflowState
-from app.services import tasks
+from app.services.cases import tasks
 from app.services.errors import (
     AccessDeniedError,
     ConcurrentUpdateError,
@@ -15,7 +15,7 @@ from app.services.errors import (
     ProcessError,
     TaskNotReadyError,
 )
-from app.services.processes import deploy_processes
+from app.services.design.processes import deploy_processes
 from forms.tasks import TASK_FORMS
 from tests import factories as f
 from tests.conftest import PROCESSES_DIR
@@ -40,7 +40,7 @@ def test_completing_a_task_twice_is_refused_and_changes_nothing(world, clock):
     task = f.step(world, case, "triage_case", f.TRIAGE_L1)
     before = snapshot(case)
     with pytest.raises(TaskNotReadyError):
-        tasks.complete_task(world["dispatcher"], task.id, f.TRIAGE_L2)
+        tasks.submit_task(world["dispatcher"], task.id, f.TRIAGE_L2)
     assert snapshot(case) == before
 
 
@@ -49,7 +49,7 @@ def test_an_unsafe_data_key_is_refused_and_changes_nothing(world, clock):
     before = snapshot(case)
     task = f.current_task(case)
     with pytest.raises(InvalidInputError):
-        tasks.complete_task(world["dispatcher"], task.id, {**f.TRIAGE_L1, "__builtins__": {}})
+        tasks.submit_task(world["dispatcher"], task.id, {**f.TRIAGE_L1, "__builtins__": {}})
     assert snapshot(case) == before
 
 
@@ -62,7 +62,7 @@ def test_a_step_the_process_cannot_run_is_a_process_error_and_changes_nothing(wo
     case = f.open_case(world)
     before = snapshot(case)
     with pytest.raises(ProcessError, match="risk_level_never_set"):
-        tasks.complete_task(world["dispatcher"], f.current_task(case).id, f.TRIAGE_L1)
+        tasks.submit_task(world["dispatcher"], f.current_task(case).id, f.TRIAGE_L1)
     assert snapshot(case) == before
 
 
@@ -71,7 +71,7 @@ def test_a_user_without_the_role_is_refused(world, clock):
     task = f.current_task(case)
     before = snapshot(case)
     with pytest.raises(AccessDeniedError):
-        tasks.complete_task(world["grid_worker"], task.id, f.TRIAGE_L1)
+        tasks.submit_task(world["grid_worker"], task.id, f.TRIAGE_L1)
     assert snapshot(case) == before
 
 
@@ -79,7 +79,7 @@ def test_a_user_outside_the_grid_does_not_see_the_task(world, clock):
     case = f.open_case(world)
     task = f.current_task(case)
     with pytest.raises(NotFoundError):
-        tasks.complete_task(world.outsider, task.id, f.TRIAGE_L1)
+        tasks.submit_task(world.outsider, task.id, f.TRIAGE_L1)
 
 
 def test_two_users_completing_the_same_task_at_once_only_one_wins(app, world, clock):
@@ -97,7 +97,7 @@ def test_two_users_completing_the_same_task_at_once_only_one_wins(app, world, cl
             user = db.session.get(User, user_id)
             barrier.wait()
             try:
-                tasks.complete_task(user, task_id, f.ON_SITE_AGREEMENT)
+                tasks.submit_task(user, task_id, f.ON_SITE_AGREEMENT)
                 outcomes.append("ok")
             except (TaskNotReadyError, ConcurrentUpdateError) as error:
                 outcomes.append(type(error).__name__)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, User
-from app.services.notifications import send_pending_emails
-from app.services.timers import fire_due_timers
+from app.services.supervision.notifications import send_pending_emails
+from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 
 

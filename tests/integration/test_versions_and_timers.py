@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import PendingTimer, ProcessDefinition, TrailEvent, WorkflowState
-from app.services.processes import deploy_processes
-from app.services.timers import fire_due_timers
+from app.services.design.processes import deploy_processes
+from app.services.time_limits.timers import fire_due_timers
 from forms.tasks import TASK_FORMS
 from tests import factories as f
 from tests.conftest import PROCESSES_DIR, START

@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.services.business_calendar import BusinessCalendar, CalendarError, YearSchedule, parse_duration
+from app.services.time_limits.business_calendar import BusinessCalendar, CalendarError, YearSchedule, parse_duration
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WORKING = BusinessCalendar("working")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services.expressions import ExpressionError, check_expression, evaluate
+from app.services.engine.expressions import ExpressionError, check_expression, evaluate
 
 BPMN = Path(__file__).resolve().parents[2] / "processes" / "dispute_mediation.bpmn"
 DATA = {"tier": 2, "result": "agreement", "names": ["张三", "李四"], "case": {"tier": 3, "tags": ["noise"]}}

@@ -16,8 +16,8 @@ from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from app.services import expressions
-from app.services.business_calendar import BusinessCalendar
+from app.services.engine import expressions
+from app.services.time_limits.business_calendar import BusinessCalendar
 from app.services.engine.runtime import (
     _SCRIPT_ENGINE,
     _SERIALIZER,

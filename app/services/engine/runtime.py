@@ -44,8 +44,8 @@ from SpiffWorkflow.camunda.specs.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
-from app.services import expressions
-from app.services.business_calendar import BusinessCalendar, CalendarError, parse_duration
+from app.services.engine import expressions
+from app.services.time_limits.business_calendar import BusinessCalendar, CalendarError, parse_duration
 from app.services.errors import DefinitionError, InvalidInputError, ProcessError, TaskNotReadyError
 
 MAX_BPMN_BYTES = 2 * 1024 * 1024

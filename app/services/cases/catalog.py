@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Address, Category, Grid, User
-from app.services import access
+from app.services.people import access
 
 
 def category_choices() -> list[tuple[str, str]]:

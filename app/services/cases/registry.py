@@ -22,13 +22,16 @@ from app.models import (
 )
 from app.models.dispute_case import SOURCES
 from app.models.party import PARTY_ROLES
-from app.services import access, clock, engine, listing
+from app.services import engine
+from app.services.people import access
+from app.services.time_limits import clock
+from app.services.cases import lists as listing
 from app.services.errors import InvalidInputError
-from app.services.processes import latest_definition
-from app.services.schedules import current_calendar
-from app.services.trail import append_event
+from app.services.design.processes import latest_definition
+from app.services.time_limits.year_schedules import current_calendar
+from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
-from app.services.workflow_mirror import record_step
+from app.services.cases.mirror import record_step
 
 PROCESS_KEY = "dispute_mediation"
 
@@ -71,7 +74,7 @@ def open_case(actor: User, new_case: NewCase) -> DisputeCase:
 
 def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     """Helper (adds and flushes; the calling public function owns the transaction): the case, its workflow
-    and its trail. Intake channels (app/services/handoffs.py, resident_reports.py) open cases through it.
+    and its trail. Intake channels (app/services/intake/handoffs.py, resident_reports.py) open cases through it.
     `actor` None is a resident reporting through a door plate: the caller has checked the plate's token.
     """
     grid_id, address = _resolve_location(new_case)

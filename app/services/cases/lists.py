@@ -10,8 +10,8 @@ from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.extensions import db
 from app.models import Category, DisputeCase, Task
-from app.services import clock
-from app.services.due_states import DUE_SOON  # one rule for badges and filters
+from app.services.time_limits import clock
+from app.services.time_limits.due_states import DUE_SOON  # one rule for badges and filters
 
 PAGE_SIZE = 25
 DUE_STATES = ("overdue", "due_soon", "on_time")

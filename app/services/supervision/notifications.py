@@ -12,7 +12,8 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, DisputeCase, Notification, Task, User
-from app.services import access, clock
+from app.services.people import access
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 log = logging.getLogger(__name__)

@@ -7,12 +7,15 @@ from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import DisputeCase, Task, User
-from app.services import access, clock, engine, listing
+from app.services import engine
+from app.services.people import access
+from app.services.time_limits import clock
+from app.services.cases import lists as listing
 from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
-from app.services.schedules import current_calendar
-from app.services.trail import append_event
+from app.services.time_limits.year_schedules import current_calendar
+from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
-from app.services.workflow_mirror import lock_workflow, record_step
+from app.services.cases.mirror import lock_workflow, record_step
 
 
 def get_task(actor: User, task_id: int) -> Task:
@@ -44,7 +47,7 @@ def list_team_tasks(actor: User, wanted: listing.ListFilter | None = None) -> li
 
 
 @transaction
-def complete_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
+def submit_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
     """Complete a ready task with validated form data, run the process on and mirror the result.
 
     The workflow row is locked before the task is re-read, so a double or concurrent submission

@@ -11,7 +11,8 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TrailEvent, User
-from app.services import access, clock
+from app.services.people import access
+from app.services.time_limits import clock
 
 KINDS = {
     "weekly": _l("周清单"),

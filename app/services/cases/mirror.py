@@ -10,11 +10,11 @@ from sqlalchemy import delete, select
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
 from app.models.dispute_case import CARDS
-from app.services.catalog import category_id_for
+from app.services.cases.catalog import category_id_for
 from app.services.engine import EngineResult
 from app.services.errors import NotFoundError
-from app.services.notifications import notify_case_people
-from app.services.trail import append_event
+from app.services.supervision.notifications import notify_case_people
+from app.services.supervision.trail import append_event
 
 # What the last `result` of a closed workflow means for the case record.
 OUTCOMES = {

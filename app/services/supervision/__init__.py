@@ -1,0 +1,1 @@
+"""What supervisors watch: supervision lists, the hash-chained trail, notifications."""

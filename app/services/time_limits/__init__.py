@@ -1,0 +1,1 @@
+"""Time limits: the business calendar, the clock, year schedules, timers and their sweep, pauses, due states."""
