@@ -23,6 +23,7 @@ class DisputeCase(db.Model):
         Index("ix_dispute_case_opened_at", "opened_at"),
         Index("ix_dispute_case_tier", "tier"),
         Index("ix_dispute_case_grid_opened", "grid_id", "opened_at"),
+        Index("ix_dispute_case_status_next_due", "status", "next_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +48,13 @@ class DisputeCase(db.Model):
     # A paused clock (e.g. a party is away): no timer fires; resuming moves due times on.
     clock_paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     clock_pause_reason: Mapped[str] = mapped_column(String(200), default="")
+    # Time-limit record, kept with each step so lists sort and dashboards count without reading timers:
+    # the earliest pending due time (open task or timer), the case's closing limit, when a limit was
+    # first breached (once), and at closure whether it closed within its limit (按时办结).
+    next_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    on_time: Mapped[bool | None]
 
     category: Mapped[Category | None] = relationship()
     grid: Mapped[Grid] = relationship()

@@ -33,6 +33,10 @@ class Task(db.Model):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When the task's limit was first recorded as breached (by the sweep at the due time, or at
+    # completion if that came later), exactly once; on_time is set at completion.
+    breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    on_time: Mapped[bool | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     submitted_data: Mapped[dict | None] = mapped_column(JSON)
 
