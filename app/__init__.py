@@ -1,9 +1,11 @@
 """The Flask application factory."""
+import secrets
+
 from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import event
 
-from app.config import Config
+from app.config import MIN_SECRET_LENGTH, REQUIRED_SECRETS, Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.services.errors import JiefenError
 
@@ -13,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    _require_secrets(app)
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -58,6 +61,23 @@ def create_app(config: dict | None = None) -> Flask:
         return redirect(url_for("tasks.mine"))
 
     return app
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start as configured; the message says what to set."""
+
+
+def _require_secrets(app: Flask) -> None:
+    """Production needs real keys; debug and testing get a random one per process when none is set."""
+    for key, variable in REQUIRED_SECRETS.items():
+        value = app.config.get(key) or ""
+        if app.debug or app.testing:
+            app.config[key] = value or secrets.token_urlsafe(48)
+        elif len(value) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"{variable} is unset or shorter than {MIN_SECRET_LENGTH} characters: set a random one, e.g. "
+                f"export {variable}=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')\" "
+                "(`make run` writes development keys to instance/development.env)")
 
 
 def _sqlite_pragmas(connection, _record) -> None:

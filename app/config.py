@@ -6,9 +6,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Config:
-    """Defaults suit `make run`: an SQLite file under instance/ and the demo secret."""
+    """Defaults suit `make run`: an SQLite file under instance/; its keys come from instance/development.env."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Signs session cookies and CSRF tokens. Outside debug and testing the app refuses to start without
+    # one of at least MIN_SECRET_LENGTH characters (create_app); `make run` generates one into instance/.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'jiefen.sqlite'}"
     )
@@ -49,3 +51,8 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("JIEFEN_SECURE_COOKIES", "0") == "1"
+
+
+# Secrets the app refuses to start without (outside debug and testing): config key → environment variable.
+REQUIRED_SECRETS = {"SECRET_KEY": "SECRET_KEY"}
+MIN_SECRET_LENGTH = 32
