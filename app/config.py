@@ -51,6 +51,16 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("JIEFEN_SECURE_COOKIES", "0") == "1"
+    # Log-in sessions live on the server (user_session): a phone on patrol stays logged in through a
+    # working day, but not past an idle spell or the end of the day's shift.
+    SESSION_IDLE_MINUTES = int(os.environ.get("JIEFEN_SESSION_IDLE_MINUTES", str(8 * 60)))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("JIEFEN_SESSION_ABSOLUTE_HOURS", "14"))
+    # Failed log-ins: this many for one user name within the window lock it for LOGIN_LOCK_MINUTES; this
+    # many from one IP address within the window refuse that address's log-ins until the window moves on.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("JIEFEN_LOGIN_MAX_FAILURES_PER_ACCOUNT", "10"))
+    LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("JIEFEN_LOGIN_MAX_FAILURES_PER_IP", "50"))
+    LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("JIEFEN_LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("JIEFEN_LOGIN_LOCK_MINUTES", "15"))
 
 
 # Secrets the app refuses to start without (outside debug and testing): config key → environment variable.

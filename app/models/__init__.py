@@ -11,6 +11,7 @@ from app.models.notification import Notification
 from app.models.party import Party
 from app.models.process_definition import ProcessDefinition
 from app.models.process_design import ProcessDraft, ProcessEvent
+from app.models.sign_in import LoginFailure, LoginLock, UserSession
 from app.models.schedule import ScheduledDay, ScheduleYear
 from app.models.task import Task
 from app.models.timer import PendingTimer
@@ -25,4 +26,5 @@ __all__ = [
     "ApiToken", "CasePush", "Handoff",
     "ProcessDraft", "ProcessEvent",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
+    "LoginFailure", "LoginLock", "UserSession",
 ]
