@@ -54,6 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
     public.init_app(app)
     cli.init_app(app)
     filters.init_app(app)
+    from app import headers
+
+    headers.init_app(app)
     _register_error_handlers(app)
 
     @app.get("/")
