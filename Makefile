@@ -35,10 +35,11 @@ extract-messages: install
 update-messages: extract-messages
 	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i build/messages.pot -d app/translations
 
-# Random development keys, once per checkout (readable by the owner only).
+# Random development keys, once per checkout (readable by the owner only); one process counts rate limits.
 $(DEV_ENV):
 	mkdir -p instance
-	umask 077 && printf 'SECRET_KEY=%s\n' "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" > $@
+	umask 077 && printf 'SECRET_KEY=%s\nJIEFEN_RATELIMIT_STORAGE_URI=memory://\n' \
+	  "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" > $@
 
 db: install translations $(DEV_ENV)
 	$(FLASK) init-db

@@ -15,7 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
-    _require_secrets(app)
+    _require_settings(app)
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -70,8 +70,9 @@ class ConfigurationError(RuntimeError):
     """The app cannot start as configured; the message says what to set."""
 
 
-def _require_secrets(app: Flask) -> None:
-    """Production needs real keys; debug and testing get a random one per process when none is set."""
+def _require_settings(app: Flask) -> None:
+    """Production needs real keys and a shared rate-limit store; debug and testing get a random key per
+    process and in-memory rate limits when none is set."""
     for key, variable in REQUIRED_SECRETS.items():
         value = app.config.get(key) or ""
         if app.debug or app.testing:
@@ -81,6 +82,12 @@ def _require_secrets(app: Flask) -> None:
                 f"{variable} is unset or shorter than {MIN_SECRET_LENGTH} characters: set a random one, e.g. "
                 f"export {variable}=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')\" "
                 "(`make run` writes development keys to instance/development.env)")
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        if not (app.debug or app.testing):
+            raise ConfigurationError(
+                "JIEFEN_RATELIMIT_STORAGE_URI is unset: name the store the workers share their rate-limit counts "
+                "in, e.g. export JIEFEN_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (memory:// for one process)")
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
 
 
 def _sqlite_pragmas(connection, _record) -> None:

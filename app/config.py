@@ -30,9 +30,12 @@ class Config:
     SMTP_PASSWORD = os.environ.get("JIEFEN_SMTP_PASSWORD", "")
     SMTP_STARTTLS = os.environ.get("JIEFEN_SMTP_STARTTLS", "0") == "1"
     MAIL_FROM = os.environ.get("JIEFEN_MAIL_FROM", "jiefen@localhost")
-    # Intake channels (API, door plates). Rate limits count in memory per worker unless a shared store
-    # is named, e.g. redis://host:6379 or memcached://host:11211 (see the `limits` package).
-    RATELIMIT_STORAGE_URI = os.environ.get("JIEFEN_RATELIMIT_STORAGE_URI", "memory://")
+    # Intake channels (API, door plates). Rate limits are counted in a store every worker and node shares,
+    # e.g. redis://127.0.0.1:6379/0 (Debian's redis-server); memory:// counts per process, so it is only
+    # right for one process, and outside debug/testing it must be chosen explicitly (create_app).
+    RATELIMIT_STORAGE_URI = os.environ.get("JIEFEN_RATELIMIT_STORAGE_URI", "")
+    # If the store cannot be reached, count per process meanwhile rather than fail the resident's page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RESIDENT_REPORT_LIMIT_PER_IP = os.environ.get("JIEFEN_RESIDENT_REPORT_LIMIT_PER_IP", "5 per hour")
     RESIDENT_REPORT_LIMIT_PER_ADDRESS = os.environ.get("JIEFEN_RESIDENT_REPORT_LIMIT_PER_ADDRESS", "10 per day")
