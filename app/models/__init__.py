@@ -11,8 +11,8 @@ from app.models.notification import Notification
 from app.models.party import Party
 from app.models.process_definition import ProcessDefinition
 from app.models.process_design import ProcessDraft, ProcessEvent
-from app.models.sign_in import LoginFailure, LoginLock, UserSession
 from app.models.schedule import ScheduledDay, ScheduleYear
+from app.models.sign_in import LoginFailure, LoginLock, UserSession
 from app.models.task import Task
 from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent

@@ -9,8 +9,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, LOCALES, ROLES, Grid, MediationRoom, PoliceGrid, Town, User
-from app.services.time_limits import clock
 from app.services.errors import InvalidInputError
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 
