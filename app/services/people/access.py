@@ -300,3 +300,14 @@ def ensure_can_print_plates(actor: User) -> None:
     """The door-plate QR sheet of the addresses in the actor's area."""
     if actor.role not in ROLES_THAT_PRINT_PLATES:
         raise AccessDeniedError(_("您的角色不能打印门牌二维码。"))
+
+
+# --- Dashboard --------------------------------------------------------------------------------
+
+# Who reads the dashboard (一屏观全域) of their area and exports its tables.
+DASHBOARD_VIEWERS = frozenset({"supervisor", "dispatcher", "admin"})
+
+
+def ensure_can_view_dashboard(actor: User) -> None:
+    if actor.role not in DASHBOARD_VIEWERS:
+        raise AccessDeniedError(_("只有督办人员、调度员和系统管理员可以查看统计分析。"))
