@@ -147,6 +147,17 @@ def get_case(actor: User, number: str) -> CaseView:
 def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> listing.Page:
     """The cases the actor may see, filtered, sorted and one page of them (all in SQL)."""
     wanted = wanted or listing.ListFilter()
+    page = listing.paginate(filtered_cases(actor, wanted), wanted.page)
+    next_due = dict(db.session.execute(
+        select(Task.case_id, func.min(Task.due_at))
+        .where(Task.case_id.in_([case.id for case in page.items]), Task.state == "ready")
+        .group_by(Task.case_id)
+    ).all())
+    return replace(page, next_due=next_due)
+
+
+def filtered_cases(actor: User, wanted: listing.ListFilter):
+    """The query of the case list: the actor's visible cases, filtered and sorted (every page)."""
     query = (
         select(DisputeCase)
         .where(access.visible_cases(actor))
@@ -156,13 +167,7 @@ def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> listing
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
             listing.due_state_condition(listing.next_due_of_case(), wanted.due_state))
-    page = listing.paginate(listing.sort_cases(query, wanted.sort), wanted.page)
-    next_due = dict(db.session.execute(
-        select(Task.case_id, func.min(Task.due_at))
-        .where(Task.case_id.in_([case.id for case in page.items]), Task.state == "ready")
-        .group_by(Task.case_id)
-    ).all())
-    return replace(page, next_due=next_due)
+    return listing.sort_cases(query, wanted.sort)
 
 
 def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:

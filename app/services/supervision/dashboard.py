@@ -221,13 +221,13 @@ def build_dashboard(actor: User, period: Period, scope: Scope = Scope()) -> Dash
     breakdowns = {
         "category": _breakdown(_("按类别"), rows, "category", "opened", _category_labels(),
                                lambda key: replace(opened_in, category_id=key or None)),
-        "source": _breakdown(_("按来源"), rows, "source", "opened", _source_labels(),
+        "source": _breakdown(_("按来源"), rows, "source", "opened", source_labels(),
                              lambda key: replace(opened_in, source=key)),
-        "tier": _breakdown(_("按层级"), rows, "tier", "opened", _tier_labels(),
+        "tier": _breakdown(_("按层级"), rows, "tier", "opened", tier_labels(),
                            lambda key: replace(opened_in, tier=key or None)),
         "grid": _breakdown(_("按网格"), rows, "grid", "opened", _grid_labels(actor),
                            lambda key: replace(opened_in, grid_id=key)),
-        "outcome": _breakdown(_("按结果"), rows, "outcome", "closed", _outcome_labels(),
+        "outcome": _breakdown(_("按结果"), rows, "outcome", "closed", outcome_labels(),
                               lambda key: replace(closed_in, outcomes=(key,))),
     }
     return Dashboard(
@@ -474,15 +474,15 @@ def _category_labels() -> dict[int, str]:
     return labels
 
 
-def _source_labels() -> dict[str, str]:
+def source_labels() -> dict[str, str]:
     return {code: str(label) for code, label in SOURCE_CHOICES if code in SOURCES}
 
 
-def _tier_labels() -> dict[int, str]:
+def tier_labels() -> dict[int, str]:
     return {UNTRIAGED: _("未分级"), 1: _("一级 现场"), 2: _("二级 调解室"), 3: _("三级 三长会商")}
 
 
-def _outcome_labels() -> dict[str, str]:
+def outcome_labels() -> dict[str, str]:
     return {"agreement": _("调解成功"), "mediation_ended": _("调解终止"), "transferred_to_police": _("移交公安"),
             "closed": _("已结案")}
 
@@ -494,3 +494,54 @@ def _grid_labels(actor: User) -> dict[int, str]:
 def today() -> date:
     """Today in the display time zone."""
     return clock.now().astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
+
+
+# --- Tables (the table view of each chart, and its CSV / XLSX export) -----------------------------
+
+def dashboard_table(board: Dashboard, name: str) -> tuple[str, list[str], list[list]]:
+    """(title, header, rows) of one dashboard table, as plain cells."""
+    if name not in TABLES:
+        raise KeyError(name)
+    now, before = _period_label(board.period), _period_label(board.previous_period)
+    title = f"{TABLES[name]} {now}"
+    if name == "summary":
+        header = [_("指标"), now, before, _("同比")]
+        rows = [[_("登记"), board.current.opened, board.previous.opened,
+                 year_on_year(board.current.opened, board.previous.opened)],
+                [_("办结"), board.current.closed, board.previous.closed,
+                 year_on_year(board.current.closed, board.previous.closed)]]
+        for label, attribute in ((_("办结率（%）"), "closure"), (_("按时办结率（%）"), "on_time"),
+                                 (_("化解率（%）"), "resolution")):
+            current, previous = getattr(board.current, attribute), getattr(board.previous, attribute)
+            rows.append([label, current.percent, previous.percent, _points(current.percent, previous.percent)])
+            rows.append([_("　分子 / 分母"), f"{current.numerator} / {current.denominator}",
+                         f"{previous.numerator} / {previous.denominator}", None])
+        return title, header, rows
+    if name in board.breakdowns:
+        measure = _("办结") if name == "outcome" else _("登记")
+        header = [str(TABLES[name]), f"{measure} {now}", f"{measure} {before}", _("同比（%）")]
+        return title, header, [[row.label, row.current, row.previous, row.change]
+                               for row in board.breakdowns[name].rows]
+    if name in ("steps", "cards"):
+        header = [_("环节") if name == "steps" else _("督办"), _("在办案件")]
+        rows = board.open_by_step if name == "steps" else board.cards
+        return str(TABLES[name]), header, [[row.label, row.current] for row in rows]
+    if name == "durations":
+        header = [_("层级"), _("办结件数"), _("中位数（天）"), _("90%分位（天）"),
+                  _("去年同期件数"), _("去年同期中位数（天）"), _("去年同期90%分位（天）")]
+        labels = tier_labels()
+        return title, header, [[labels.get(row.tier, row.tier), row.count, row.median_days, row.p90_days,
+                                row.previous_count, row.previous_median_days, row.previous_p90_days]
+                               for row in board.durations]
+    header = [_("起"), _("止"), _("登记"), _("办结"), _("去年同期登记"), _("去年同期办结")]
+    return title, header, [[point.start.isoformat(), point.end.isoformat(), point.opened, point.closed,
+                            point.previous_opened, point.previous_closed] for point in board.trend]
+
+
+def _period_label(period: Period) -> str:
+    return f"{period.start.isoformat()}–{period.end.isoformat()}"
+
+
+def _points(current: float | None, previous: float | None) -> float | None:
+    """A rate's change against a year earlier, in percentage points."""
+    return None if current is None or previous is None else round(current - previous, 2)
