@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.services.people import access
 from app.services.cases import files as case_files
-from app.services.cases import catalog
+from app.services.cases import catalog, search
 from app.services.time_limits import pauses as clocks
 from app.services.cases import registry as case_service
 from app.services.errors import InvalidInputError
@@ -25,7 +25,13 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 def index():
     wanted = ListFilter.from_args(request.args)
     return render_template("cases/index.html", page=case_service.list_cases(current_user, wanted), wanted=wanted,
-                           grids=catalog.grids_for(current_user), categories=catalog.category_id_choices())
+                           grids=catalog.grids_for(current_user), categories=catalog.category_id_choices(),
+                           phones_visible=search.phones_visible(current_user))
+
+
+@bp.app_template_filter()
+def masked_phone(phone: str) -> str:
+    return search.mask_phone(phone)
 
 
 @bp.get("/export.<fmt>")

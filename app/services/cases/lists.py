@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, case, exists, func, or_, select
 from app.extensions import db
 from app.models import Category, DisputeCase, Grid, Task
 from app.models.dispute_case import SOURCES
+from app.services.cases import search
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_SOON  # one rule for badges and filters
 
@@ -144,8 +145,7 @@ def filter_cases(query: Select, wanted: ListFilter) -> Select:
     if wanted.grid_id:
         query = query.where(DisputeCase.grid_id == wanted.grid_id)
     if wanted.text:
-        query = query.where(or_(DisputeCase.title.icontains(wanted.text, autoescape=True),
-                                DisputeCase.number.icontains(wanted.text, autoescape=True)))
+        query = query.where(DisputeCase.id.in_(search.matching_case_ids(wanted.text)))
     if wanted.community_id:
         query = query.where(DisputeCase.grid_id.in_(
             select(Grid.id).where(Grid.community_id == wanted.community_id).scalar_subquery()))

@@ -32,6 +32,7 @@ from app.services.time_limits.year_schedules import current_calendar
 from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
 from app.services.cases.mirror import record_step
+from app.services.cases.search import index_case
 
 PROCESS_KEY = "dispute_mediation"
 
@@ -117,6 +118,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
         "process": f"{definition.key} v{definition.version}",
     })
     record_step(case, workflow, result, actor=actor, now=now)
+    index_case(case.id)
     return case
 
 
@@ -161,7 +163,7 @@ def filtered_cases(actor: User, wanted: listing.ListFilter):
     query = (
         select(DisputeCase)
         .where(access.visible_cases(actor))
-        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category))
+        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category), selectinload(DisputeCase.parties))
     )
     query = listing.filter_cases(query, wanted)
     if wanted.due_state:

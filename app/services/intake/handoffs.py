@@ -16,6 +16,7 @@ from app.models import Address, CasePush, Category, DisputeCase, Grid, Handoff, 
 from app.services.people import access
 from app.services.time_limits import clock
 from app.services.cases.registry import NewCase, NewParty, start_case
+from app.services.cases.search import index_case
 from app.services.errors import InvalidInputError
 from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
@@ -68,7 +69,7 @@ def hand_off_case(actor: User, incoming: IncomingHandoff) -> HandoffResult:
         "system": incoming.system, "incident_number": incident_number,
         "reported_at": incoming.reported_at.isoformat() if incoming.reported_at else None,
     })
-    db.session.flush()
+    index_case(case.id)  # the incident number is searchable
     return HandoffResult(case=case, created=True)
 
 
