@@ -8,7 +8,8 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from tests import factories
-from tests.integration.test_dashboard import add_case, at, history  # noqa: F401  (the hand-counted fixture)
+from tests.integration.test_dashboard import history  # noqa: F401  (the hand-counted fixture)
+from tests.integration.test_i18n import CJK, ascii_world, open_ascii_case, untranslated  # noqa: F401
 
 PERIOD_ARGS = "from=2026-01-01&to=2026-06-30"
 
@@ -51,7 +52,7 @@ def test_every_dashboard_table_downloads_as_csv_and_xlsx(client, auth, world, hi
     auth.login("supervisor")
     summary = rows_of_csv(client.get(f"/supervision/dashboard/summary.csv?{PERIOD_ARGS}"))
     assert summary[0][1:] == ["2026-01-01–2026-06-30", "2025-01-01–2025-06-30", "同比"]
-    assert summary[1] == ["登记", "7", "4", "75.0"]
+    assert summary[1] == ["登记件数", "7", "4", "75.0"]
     assert summary[3][:3] == ["办结率（%）", "57.14", "75.0"]
     response = client.get(f"/supervision/dashboard/category.xlsx?{PERIOD_ARGS}")
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -108,3 +109,16 @@ def test_the_trail_of_a_case_and_of_a_period_as_csv(client, auth, world, clock):
     auth.login("outsider")
     assert client.get(f"/cases/{case.number}/trail.csv").status_code == 404
     db.session.rollback()
+
+
+def test_an_english_supervisor_reads_the_dashboard_and_its_downloads_in_english(client, auth, ascii_world, clock):
+    case = open_ascii_case(ascii_world)
+    auth.login("sue")
+    response = client.get("/supervision/dashboard")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "Closure rate" in page and "Year on year" in page
+    assert untranslated(page) == []
+    listed = client.get(f"/cases/?q={case.number}").get_data(as_text=True)
+    assert "Export with the current filters" in listed and untranslated(listed) == []
+    summary = rows_of_csv(client.get("/supervision/dashboard/summary.csv"))
+    assert summary[1][0] == "Cases opened" and not any(CJK.search(cell) for row in summary for cell in row)

@@ -506,9 +506,9 @@ def dashboard_table(board: Dashboard, name: str) -> tuple[str, list[str], list[l
     title = f"{TABLES[name]} {now}"
     if name == "summary":
         header = [_("指标"), now, before, _("同比")]
-        rows = [[_("登记"), board.current.opened, board.previous.opened,
+        rows = [[_("登记件数"), board.current.opened, board.previous.opened,
                  year_on_year(board.current.opened, board.previous.opened)],
-                [_("办结"), board.current.closed, board.previous.closed,
+                [_("办结件数"), board.current.closed, board.previous.closed,
                  year_on_year(board.current.closed, board.previous.closed)]]
         for label, attribute in ((_("办结率（%）"), "closure"), (_("按时办结率（%）"), "on_time"),
                                  (_("化解率（%）"), "resolution")):
@@ -518,7 +518,7 @@ def dashboard_table(board: Dashboard, name: str) -> tuple[str, list[str], list[l
                          f"{previous.numerator} / {previous.denominator}", None])
         return title, header, rows
     if name in board.breakdowns:
-        measure = _("办结") if name == "outcome" else _("登记")
+        measure = _("办结件数") if name == "outcome" else _("登记件数")
         header = [str(TABLES[name]), f"{measure} {now}", f"{measure} {before}", _("同比（%）")]
         return title, header, [[row.label, row.current, row.previous, row.change]
                                for row in board.breakdowns[name].rows]
@@ -533,7 +533,7 @@ def dashboard_table(board: Dashboard, name: str) -> tuple[str, list[str], list[l
         return title, header, [[labels.get(row.tier, row.tier), row.count, row.median_days, row.p90_days,
                                 row.previous_count, row.previous_median_days, row.previous_p90_days]
                                for row in board.durations]
-    header = [_("起"), _("止"), _("登记"), _("办结"), _("去年同期登记"), _("去年同期办结")]
+    header = [_("起"), _("止"), _("登记件数"), _("办结件数"), _("去年同期登记"), _("去年同期办结")]
     return title, header, [[point.start.isoformat(), point.end.isoformat(), point.opened, point.closed,
                             point.previous_opened, point.previous_closed] for point in board.trend]
 
