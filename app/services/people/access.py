@@ -311,3 +311,12 @@ def ensure_can_manage_accounts(actor: User) -> None:
     """Seeing who is logged in and where log-ins fail, ending sessions, unlocking user names."""
     if actor.role not in ACCOUNT_KEEPERS:
         raise AccessDeniedError(_("只有系统管理员可以管理登录和会话。"))
+# --- Dashboard --------------------------------------------------------------------------------
+
+# Who reads the dashboard (一屏观全域) of their area and exports its tables.
+DASHBOARD_VIEWERS = frozenset({"supervisor", "dispatcher", "admin"})
+
+
+def ensure_can_view_dashboard(actor: User) -> None:
+    if actor.role not in DASHBOARD_VIEWERS:
+        raise AccessDeniedError(_("只有督办人员、调度员和系统管理员可以查看统计分析。"))
