@@ -43,6 +43,9 @@ run: db
 	@$(FLASK) scheduler run & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# `make run` is a development setup: the trail's development key unless JIEFEN_TRAIL_KEY is set.
+db run: export JIEFEN_TRAIL_KEY ?= jiefen-development-trail-key-not-for-production
+
 test: test-sqlite test-postgres
 
 test-sqlite: install translations

@@ -6,6 +6,7 @@ from sqlalchemy import event
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.services.errors import JiefenError
+from app.services.supervision import trail
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -51,6 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     public.init_app(app)
     cli.init_app(app)
     filters.init_app(app)
+    trail.init_app(app)
     _register_error_handlers(app)
 
     @app.get("/")

@@ -18,7 +18,7 @@ from app.services.cases import catalog
 from app.services.time_limits import clock
 from app.services.cases.registry import NewCase, NewParty, start_case
 from app.services.errors import InvalidInputError, NotFoundError
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.transaction import transaction
 
 # No 0/O, 1/I/L: easy to read aloud and type from a phone screen. 12 of 31 symbols ≈ 59 bits.
@@ -83,7 +83,7 @@ def report_dispute(plate_token: str, report: ResidentReport) -> ReportReceipt:
         parties=[NewParty(report.name, "applicant", report.phone.strip())],
     ))
     case.tracking_code = _new_tracking_code()
-    append_event(case.id, "report_received", actor=None, at=clock.now(), data={
+    append_event(case.id, TrailEventType.REPORT_RECEIVED, actor=None, at=clock.now(), data={
         "channel": "door_plate", "consent": True,
     })
     db.session.flush()

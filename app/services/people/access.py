@@ -70,6 +70,8 @@ ALLOWED: dict[str, frozenset[str]] = {
 # Roles that hand out work: they may assign or hand back any ready task in their scope, not only the
 # tasks their own role does.
 ASSIGNERS = frozenset({"dispatcher", "admin"})
+# Roles warned on the case page when a case's trail does not verify (they audit trails).
+TRAIL_AUDITORS = frozenset({"supervisor", "admin"})
 # Task actions done *as a candidate* of the task (the process names the roles).
 
 
