@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(count: int) -> None:
     url = os.environ.get("JIEFEN_BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                      "DAY_COUNTING": "working"})
+                      "DAY_COUNTING": "working", "TRAIL_KEY": "bench-only-trail-key-not-a-secret-000"})
     with app.app_context(), time_machine.travel(datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc), tick=True) as clock:
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
