@@ -69,6 +69,11 @@ def test_a_deleted_newest_entry_is_found_through_the_head_on_the_case_row(case):
     assert breaks(case) == [(last, "deleted_tail")]
 
 
+def test_an_edited_head_on_the_case_row_is_named(case):
+    tamper(update(DisputeCase).where(DisputeCase.id == case.id).values(trail_head_hash="f" * 64))
+    assert breaks(case) == [(case.trail_head_seq, "head_changed")]
+
+
 def test_a_deleted_newest_entry_with_the_head_moved_back_is_found_through_the_anchor(case, runner, tmp_path):
     anchor_file = tmp_path / "anchor.txt"
     result = runner.invoke(args=["trail", "anchor", "--output", str(anchor_file)])
