@@ -117,8 +117,7 @@ def append_event(
     )
     entry.hash = entry_hash(entry, _key())
     case.trail_head_seq, case.trail_head_hash = entry.seq, entry.hash
-    db.session.add(entry)
-    db.session.flush()
+    db.session.add(entry)  # flushed with the step's other writes: the entries of one step in one batch
     return entry
 
 
