@@ -37,9 +37,10 @@ update-messages: extract-messages
 	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i build/messages.pot -d app/translations
 
 # Random development keys, once per checkout (readable by the owner only); one process counts rate limits.
-$(DEV_ENV):
+$(DEV_ENV): Makefile
 	mkdir -p instance
-	umask 077 && printf 'SECRET_KEY=%s\nJIEFEN_RATELIMIT_STORAGE_URI=memory://\n' \
+	umask 077 && printf 'SECRET_KEY=%s\nJIEFEN_TRAIL_KEY=%s\nJIEFEN_RATELIMIT_STORAGE_URI=memory://\n' \
+	  "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 	  "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" > $@
 
 db: install translations $(DEV_ENV)

@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
+from app.models.trail import TrailEventType
 from forms.handoffs import HandoffForm, PushForm
 from forms.tasks import TASK_FORMS
 
@@ -144,7 +145,7 @@ def build_document() -> dict:
             "closed_at": datetime_or_null,
             "current_tasks": {"type": "array", "items": _ref("Task")},
             "trail": {"type": "array", "items": {"type": "object", "properties": {
-                "seq": {"type": "integer"}, "event": {"type": "string"},
+                "seq": {"type": "integer"}, "event": {"type": "string", "enum": [event.value for event in TrailEventType]},
                 "occurred_at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
                 "task": {"type": "string", "nullable": True},
             }}},

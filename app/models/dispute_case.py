@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.category import Category
 from app.models.grid import Address, Grid
+from app.models.trail import GENESIS_HASH
 from app.models.types import UtcDateTime
 
 if TYPE_CHECKING:
@@ -55,6 +56,10 @@ class DisputeCase(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     on_time: Mapped[bool | None]
+    # The trail's head: its newest entry's seq and hash, moved on by each append (so appending reads no
+    # entry) and checked by `flask trail verify` (so deleting the newest entries shows).
+    trail_head_seq: Mapped[int] = mapped_column(default=0)
+    trail_head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
 
     category: Mapped[Category | None] = relationship()
     grid: Mapped[Grid] = relationship()

@@ -18,7 +18,7 @@ from app.models import Attachment, AttachmentContent, CaseComment, DisputeCase, 
 from app.models.comment import MAX_COMMENT_LENGTH
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -67,7 +67,7 @@ def add_comment(actor: User, case_number: str, body: str, task_id: int | None = 
     db.session.add(comment)
     db.session.flush()
     # The trail keeps the text's hash: the comment cannot be edited unnoticed.
-    append_event(case.id, "comment_added", actor=actor, at=now, task_id=comment.task_id, data={
+    append_event(case.id, TrailEventType.COMMENT_ADDED, actor=actor, at=now, task_id=comment.task_id, data={
         "comment_id": comment.id, "task": task.name if task else None,
         "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
     })
@@ -90,7 +90,7 @@ def add_attachment(actor: User, case_number: str, filename: str, data: bytes,
     db.session.add(attachment)
     db.session.flush()
     db.session.add(AttachmentContent(attachment_id=attachment.id, data=data))
-    append_event(case.id, "attachment_added", actor=actor, at=now, task_id=attachment.task_id, data={
+    append_event(case.id, TrailEventType.ATTACHMENT_ADDED, actor=actor, at=now, task_id=attachment.task_id, data={
         "attachment_id": attachment.id, "filename": name, "size": len(data), "sha256": digest,
         "task": task.name if task else None,
     })

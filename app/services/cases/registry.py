@@ -29,7 +29,7 @@ from app.services.cases.search import index_case
 from app.services.design.processes import latest_definition
 from app.services.errors import InvalidInputError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailBreak, TrailEventType, append_event, case_trail_breaks
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
@@ -65,6 +65,7 @@ class CaseView:
     open_tasks: list[Task]
     trail: list[TrailEvent]
     definition_version: int
+    trail_breaks: list[TrailBreak]  # shown to trail auditors only; empty for everyone else
 
 
 @transaction
@@ -113,7 +114,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     workflow = WorkflowState(case_id=case.id, definition_id=definition.id, state=result.state,
                              serializer_version=result.serializer_version)
     db.session.add(workflow)
-    append_event(case.id, "case_opened", actor=actor, at=now, data={
+    append_event(case.id, TrailEventType.CASE_OPENED, actor=actor, at=now, data={
         "number": case.number, "title": case.title, "source": case.source,
         "process": f"{definition.key} v{definition.version}",
     })
@@ -143,6 +144,7 @@ def get_case(actor: User, number: str) -> CaseView:
         open_tasks=list(open_tasks),
         trail=list(trail),
         definition_version=version,
+        trail_breaks=case_trail_breaks(case, list(trail)) if access.may(actor, access.AUDIT_TRAIL) else [],
     )
 
 

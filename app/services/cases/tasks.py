@@ -12,7 +12,7 @@ from app.services.cases import lists as listing
 from app.services.cases.mirror import lock_workflow, record_step
 from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
@@ -64,7 +64,7 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
     now = clock.now()
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.submitted_data = dict(data)
-    append_event(case.id, "task_completed", actor=actor, at=now, task_id=task.id,
+    append_event(case.id, TrailEventType.TASK_COMPLETED, actor=actor, at=now, task_id=task.id,
                  data={"task": task.name, "bpmn_id": task.bpmn_id, "form": dict(data)})
     record_step(case, workflow, result, actor=actor, now=now, completed_task=task)
     return task

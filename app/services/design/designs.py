@@ -35,7 +35,7 @@ from app.services.errors import (
     ProcessError,
 )
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
@@ -304,7 +304,7 @@ def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> Disput
     result = engine.migrate_workflow(workflow.state, target.bpmn_xml, current_calendar())
     now = clock.now()
     workflow.definition_id = target.id
-    append_event(case.id, "case_migrated", actor=actor, at=now,
+    append_event(case.id, TrailEventType.CASE_MIGRATED, actor=actor, at=now,
                  data={"process": key, "from": current.version, "to": target.version})
     record_step(case, workflow, result, actor=actor, now=now)
     _refresh_task_rows(case.id, result)

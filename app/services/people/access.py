@@ -51,8 +51,9 @@ HAND_BACK_TASK = "hand_back_task"
 ADD_COMMENT = "add_comment"
 ADD_ATTACHMENT = "add_attachment"
 DOWNLOAD_ATTACHMENT = "download_attachment"
+AUDIT_TRAIL = "audit_trail"  # be warned on the case page when its trail does not verify
 ACTIONS = (VIEW_CASE, VIEW_TASK, REGISTER_CASE, COMPLETE_TASK, CLAIM_TASK, ASSIGN_TASK, HAND_BACK_TASK,
-           ADD_COMMENT, ADD_ATTACHMENT, DOWNLOAD_ATTACHMENT)
+           ADD_COMMENT, ADD_ATTACHMENT, DOWNLOAD_ATTACHMENT, AUDIT_TRAIL)
 
 _READ = {VIEW_CASE, VIEW_TASK, DOWNLOAD_ATTACHMENT}
 _WORK = _READ | {COMPLETE_TASK, CLAIM_TASK, ASSIGN_TASK, HAND_BACK_TASK, ADD_COMMENT, ADD_ATTACHMENT}
@@ -63,9 +64,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "dispatcher": frozenset(_WORK | {REGISTER_CASE}),
     "mediator": frozenset(_WORK | {REGISTER_CASE}),
     "panel_member": frozenset(_WORK),
-    "supervisor": frozenset(_READ),  # read-only: watches time limits and audits trails
+    "supervisor": frozenset(_READ | {AUDIT_TRAIL}),  # read-only: watches time limits and audits trails
     "designer": frozenset(),
-    "admin": frozenset(_WORK | {REGISTER_CASE}),
+    "admin": frozenset(_WORK | {REGISTER_CASE, AUDIT_TRAIL}),
 }
 # Roles that hand out work: they may assign or hand back any ready task in their scope, not only the
 # tasks their own role does.

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TrailEvent, User
+from app.models.trail import TrailEventType
 from app.services.people import access
 from app.services.time_limits import clock
 
@@ -57,7 +58,7 @@ def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
         query = query.where(DisputeCase.status == "open", DisputeCase.card == "red")
     elif kind == "weekly":
         carded_this_week = exists().where(
-            TrailEvent.case_id == DisputeCase.id, TrailEvent.event == "card_raised",
+            TrailEvent.case_id == DisputeCase.id, TrailEvent.event == TrailEventType.CARD_RAISED,
             TrailEvent.occurred_at >= now - timedelta(days=7))
         query = query.where(or_((DisputeCase.status == "open") & (DisputeCase.card != "none"), carded_this_week))
     else:

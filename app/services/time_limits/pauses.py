@@ -10,7 +10,7 @@ from app.services import engine
 from app.services.cases.mirror import lock_workflow, record_step
 from app.services.errors import AccessDeniedError, InvalidInputError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -27,7 +27,7 @@ def pause_case_clock(actor: User, number: str, reason: str) -> DisputeCase:
         raise InvalidInputError(_("该案件的计时已暂停。"))
     now = clock.now()
     case.clock_paused_at, case.clock_pause_reason = now, reason.strip()[:200]
-    append_event(case.id, "clock_paused", actor=actor, at=now, data={"reason": case.clock_pause_reason})
+    append_event(case.id, TrailEventType.CLOCK_PAUSED, actor=actor, at=now, data={"reason": case.clock_pause_reason})
     return case
 
 
@@ -44,7 +44,7 @@ def resume_case_clock(actor: User, number: str) -> DisputeCase:
     if result is not None:
         record_step(case, workflow, result, actor=actor, now=now)
     case.clock_paused_at, case.clock_pause_reason = None, ""
-    append_event(case.id, "clock_resumed", actor=actor, at=now,
+    append_event(case.id, TrailEventType.CLOCK_RESUMED, actor=actor, at=now,
                  data={"paused_seconds": int(paused_for.total_seconds())})
     return case
 
@@ -66,7 +66,7 @@ def extend_mediation(actor: User, number: str, days: int, both_parties_consent: 
         raise InvalidInputError(_("该案件当前没有进行中的调解期限。"))
     now = clock.now()
     record_step(case, workflow, result, actor=actor, now=now)
-    append_event(case.id, "mediation_extended", actor=actor, at=now,
+    append_event(case.id, TrailEventType.MEDIATION_EXTENDED, actor=actor, at=now,
                  data={"days": days, "both_parties_consent": True})
     return case
 
