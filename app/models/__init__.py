@@ -2,6 +2,7 @@
 from app.models.api_token import ApiToken
 from app.models.attachment import Attachment, AttachmentContent
 from app.models.category import Category
+from app.models.client_submission import ClientSubmission
 from app.models.comment import CaseComment
 from app.models.dispute_case import CaseNumberCounter, DisputeCase
 from app.models.grid import Address, Community, Grid, PoliceGrid, Town
@@ -25,4 +26,5 @@ __all__ = [
     "ApiToken", "CasePush", "Handoff",
     "ProcessDraft", "ProcessEvent",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
+    "ClientSubmission",
 ]

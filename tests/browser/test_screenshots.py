@@ -48,7 +48,7 @@ def test_screenshots_of_the_main_pages(page, login, world, clock):
     task = f.current_task(elevator)
     task_actions.claim_task(world["grid_worker"], task.id)
     case_files.add_comment(world["grid_worker"], elevator.number, "已走访三户业主，低层住户顾虑采光和噪音。", task.id)
-    case_files.add_attachment(world["grid_worker"], elevator.number, "业主意见汇总.pdf", b"%PDF-1.4\n" + b"0" * 2000)
+    case_files.add_attachments(world["grid_worker"], elevator.number, [case_files.Upload("业主意见汇总.pdf", b"%PDF-1.4\n" + b"0" * 2000)])
 
     login("grid_worker")
     expect(page.get_by_test_id("task-row").first).to_be_visible()
