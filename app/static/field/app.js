@@ -340,8 +340,10 @@
   window.addEventListener("online", () => { markConnection(); flush(); });
   window.addEventListener("offline", markConnection);
   markConnection();
-  refreshCount();
-  renderOutbox();
-  flush();
+  if (body.dataset.csrfUrl) {  // logged in: a logged-out phone keeps nothing (see logOut)
+    refreshCount();
+    renderOutbox();
+    flush();
+  }
   window.jiefenField = { flush, outbox };
 })();
