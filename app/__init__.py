@@ -47,8 +47,9 @@ def create_app(config: dict | None = None) -> Flask:
     from app import settings
 
     app.register_blueprint(settings.bp)
-    from app import api, handoffs, public
+    from app import api, field, handoffs, public
 
+    app.register_blueprint(field.bp)
     api.init_app(app)
     app.register_blueprint(handoffs.bp)
     public.init_app(app)

@@ -1,7 +1,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import FloatField, MultipleFileField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
 
 SOURCE_CHOICES = [
     ("grid_patrol", _l("网格员排查")),
@@ -29,6 +30,15 @@ class NewCaseForm(FlaskForm):
     applicant_phone = StringField(_l("申请人电话"), validators=[Optional(), Length(max=40)])
     respondent_name = StringField(_l("被申请人姓名"), validators=[Optional(), Length(max=100)])
     respondent_phone = StringField(_l("被申请人电话"), validators=[Optional(), Length(max=40)])
+    photos = MultipleFileField(_l("现场照片"))
+    # The phone's position when "用我的位置" was used and confirmed (hidden; filled by app/static/field/app.js).
+    latitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-90, 90)])
+    longitude = FloatField(widget=HiddenInput(), validators=[Optional(), NumberRange(-180, 180)])
+
+    def position(self) -> tuple[float, float] | None:
+        if self.latitude.data is None or self.longitude.data is None:
+            return None
+        return self.latitude.data, self.longitude.data
 
     def set_choices(self, categories, grids, addresses) -> None:
         self.category_id.choices = [("", "—")] + [(category_id, label) for category_id, label in categories]

@@ -1,7 +1,7 @@
 """Forms of the tasklist actions and of the case file (comments, attachments)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -37,5 +37,7 @@ class CommentForm(FlaskForm):
 
 
 class AttachmentForm(FlaskForm):
-    file = FileField(_l("附件（pdf、jpg、png、doc、docx）"), validators=[FileRequired(message=_l("请选择文件。"))])
+    file = MultipleFileField(_l("附件或照片（pdf、jpg、png、doc、docx，可多选）"),
+                             validators=[FileRequired(message=_l("请选择文件。"))],
+                             render_kw={"accept": "image/*,.pdf,.doc,.docx"})
     task_id = HiddenField()

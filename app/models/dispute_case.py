@@ -49,6 +49,9 @@ class DisputeCase(db.Model):
     # A paused clock (e.g. a party is away): no timer fires; resuming moves due times on.
     clock_paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     clock_pause_reason: Mapped[str] = mapped_column(String(200), default="")
+    # Where the reporter stood (a phone's geolocation, confirmed by the user); None when not given.
+    reported_latitude: Mapped[float | None]
+    reported_longitude: Mapped[float | None]
     # Time-limit record, kept with each step so lists sort and dashboards count without reading timers:
     # the earliest pending due time (open task or timer), the case's closing limit, when a limit was
     # first breached (once), and at closure whether it closed within its limit (按时办结).

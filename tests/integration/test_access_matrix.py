@@ -67,7 +67,7 @@ def prepare(world, role: str, scope: str):
     task = f.current_task(case)
     colleague_role = role if role in task.roles else task.roles[0]
     colleague = f.make_user(f"colleague_{scope}", colleague_role, place)
-    attachment = case_files.add_attachment(world["admin"], case.number, "现场照片.pdf", PDF)
+    [attachment] = case_files.add_attachments(world["admin"], case.number, [case_files.Upload("现场照片.pdf", PDF)])
     return case, task, colleague, attachment, grid
 
 

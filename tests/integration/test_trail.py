@@ -23,7 +23,7 @@ def case(world, clock):
     """A case at its second step, with a comment and an attachment in its trail."""
     case = f.open_case(world)
     case_files.add_comment(world["grid_worker"], case.number, "已电话联系双方。")
-    case_files.add_attachment(world["grid_worker"], case.number, "现场照片.pdf", PDF)
+    case_files.add_attachments(world["grid_worker"], case.number, [case_files.Upload("现场照片.pdf", PDF)])
     f.step(world, case, "triage_case", f.TRIAGE_L1)
     return f.reload(case)
 
