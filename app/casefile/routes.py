@@ -4,6 +4,7 @@ from flask import Blueprint, Response, flash, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.input_guard import parse_int
 from app.services.cases import files as case_files
 from app.views import flash_form_errors, flash_outcome
 from forms.task_actions import AttachmentForm, CommentForm
@@ -53,10 +54,7 @@ def download(number: str, attachment_id: int):
 
 
 def _task_id(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return parse_int(value, minimum=1)
 
 
 def _back(number: str, task_id: int | None):

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.services.people import access
 from app.services.supervision.lists import KINDS, supervision_csv, supervision_list
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -11,6 +12,7 @@ bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 @bp.get("/")
 @login_required
 def index():
+    access.ensure_can_supervise(current_user)
     return redirect(url_for("supervision.show", kind="weekly"))
 
 

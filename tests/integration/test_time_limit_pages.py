@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import Notification, User
 from app.services.supervision.notifications import send_pending_emails
 from app.services.time_limits.timers import fire_due_timers
+from app.services.time_limits.year_schedules import year_schedule
 from tests import factories as f
 
 
@@ -151,11 +152,14 @@ def test_admins_enter_next_years_schedule_and_the_warning_goes(client, auth, wor
     assert bad.status_code == 422 and "不是日期" in bad.get_data(as_text=True)
 
 
-def test_only_admins_enter_schedules(client, auth, world):
-    auth.login("supervisor")
-    response = client.post("/admin/calendar", data={"year": "2027", "holidays": "2027-01-01", "working_days": ""},
-                           follow_redirects=True)
-    assert "只有系统管理员可以录入节假日安排" in response.get_data(as_text=True)
+@pytest.mark.parametrize("role", [role for role in f.ROLES if role != "admin"])
+def test_only_admins_see_or_enter_schedules(client, auth, world, role):
+    auth.login(role)
+    assert client.get("/admin/calendar").status_code == 403
+    response = client.post("/admin/calendar", data={"year": "2027", "holidays": "2027-01-01", "working_days": ""})
+    assert response.status_code == 403
+    assert "只有系统管理员可以管理工作日历" in response.get_data(as_text=True)
+    assert year_schedule(2027) is None
 
 
 def test_the_case_list_shows_each_cases_next_due_time_and_state(client, auth, world, clock):

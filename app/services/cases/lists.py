@@ -9,6 +9,7 @@ from math import ceil
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.extensions import db
+from app.input_guard import query_int
 from app.models import Category, DisputeCase, Task
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_SOON  # one rule for badges and filters
@@ -33,17 +34,18 @@ class ListFilter:
 
     @classmethod
     def from_args(cls, args, default_sort: str = "newest") -> "ListFilter":
-        """Read a filter from query-string arguments, dropping what does not parse."""
+        """Read a filter from query-string arguments: unknown choices are dropped; a number that is not
+        one (or beyond what the database holds) is refused with 400 (input_guard.query_int)."""
         sort = args.get("sort") if args.get("sort") in CASE_SORTS else default_sort
         return cls(
             status=args.get("status") if args.get("status") in ("open", "closed") else None,
-            tier=_int(args.get("tier")) if _int(args.get("tier")) in (1, 2, 3) else None,
-            category_id=_int(args.get("category")),
-            grid_id=_int(args.get("grid")),
+            tier=query_int(args, "tier", maximum=3),
+            category_id=query_int(args, "category"),
+            grid_id=query_int(args, "grid"),
             due_state=args.get("due") if args.get("due") in DUE_STATES else None,
             text=(args.get("q") or "").strip()[:100],
             sort=sort,
-            page=max(_int(args.get("page")) or 1, 1),
+            page=query_int(args, "page", default=1),
         )
 
     def args(self, **changes) -> dict:
@@ -125,9 +127,3 @@ def paginate(query: Select, page: int, per_page: int = PAGE_SIZE) -> Page:
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=items, page=page, total=total, per_page=per_page)
 
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
