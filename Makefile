@@ -43,7 +43,7 @@ run: db
 	@$(FLASK) scheduler run & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: test-sqlite test-postgres
+test: lint test-sqlite test-postgres
 
 test-sqlite: install translations
 	$(PYTEST)
@@ -68,7 +68,6 @@ screenshots: install translations
 clean:
 	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache app/translations/*/LC_MESSAGES/*.mo
 
-# Style checks (pyflakes, pycodestyle, import order) with ruff; not part of CI yet.
+# Style checks (pyflakes, pycodestyle, import order) with ruff (a `test` extra): the first step of `make test`.
 lint: install
-	$(VENV)/bin/pip install --quiet ruff
 	$(VENV)/bin/ruff check .

@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     filters.init_app(app)
     _register_error_handlers(app)
+    input_guard.guard_bodies(app)
 
     @app.get("/")
     def index():

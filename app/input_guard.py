@@ -109,6 +109,15 @@ def refuse_smuggled_path_and_query() -> None:
                                          for text in (key, value))])
 
 
+def refuse_smuggled_body() -> None:
+    """before_request of every blueprint, after the blueprint's own (its body-size limit, the API's
+    token check): read the form or JSON body now, so GuardedRequest checks it even where no view would."""
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        request.form  # noqa: B018 (parsing is the check)
+    elif request.is_json:
+        request.get_json(silent=True)
+
+
 def _refuse_if_smuggled(texts) -> None:
     if any(has_smuggled_characters(text) for text in texts):
         raise RefusedInputError(_smuggled_message())
@@ -130,3 +139,9 @@ def init_app(app: Flask) -> None:
     app.request_class = GuardedRequest
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(refuse_smuggled_path_and_query)
+
+
+def guard_bodies(app: Flask) -> None:
+    """Call after every blueprint is registered: each checks its request bodies after its own limits."""
+    for name in app.blueprints:
+        app.before_request_funcs.setdefault(name, []).append(refuse_smuggled_body)

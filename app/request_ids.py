@@ -3,15 +3,16 @@ every log record of the request (so a user's "出错了 (request id …)" finds 
 import logging
 import secrets
 
-from flask import Flask, g, has_request_context
+from flask import Flask, has_request_context, request
 
 HEADER = "X-Request-Id"
+_ENVIRON_KEY = "jiefen.request_id"
 
 
 def current_request_id() -> str:
-    if "request_id" not in g:
-        g.request_id = secrets.token_hex(8)
-    return g.request_id
+    """The id of the current request, made when first asked for (kept in the WSGI environ: `g` may
+    outlive a request when an app context encloses several)."""
+    return request.environ.setdefault(_ENVIRON_KEY, secrets.token_hex(8))
 
 
 class _RequestIdFilter(logging.Filter):

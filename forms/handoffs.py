@@ -19,10 +19,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from app.input_guard import MAX_INT
 from app.models.party import PARTY_ROLES
-from app.services.time_limits import clock
-from app.services.cases.registry import NewParty
 from app.services.cases.catalog import category_choices
+from app.services.cases.registry import NewParty
 from app.services.intake.handoffs import IncomingHandoff
+from app.services.time_limits import clock
 
 PARTY_ROLE_CHOICES = [("applicant", _l("申请人")), ("respondent", _l("被申请人")), ("other", _l("其他"))]
 assert tuple(code for code, _ in PARTY_ROLE_CHOICES) == PARTY_ROLES

@@ -2,9 +2,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.services.errors import InvalidInputError
 from app.services.people import access
 from app.services.time_limits import clock
-from app.services.errors import InvalidInputError
 from app.services.time_limits.year_schedules import current_calendar, enter_year_schedule
 from forms.admin import YearScheduleForm
 from forms.base import show_field_errors

@@ -3,7 +3,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.input_guard import parse_int
-
 from app.services.supervision.notifications import list_notifications, mark_notifications_read, unread_count
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")

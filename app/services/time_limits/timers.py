@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer
 from app.services import engine
-from app.services.time_limits import clock
+from app.services.cases.mirror import lock_workflow, record_step
 from app.services.errors import ConcurrentUpdateError
+from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
 
 log = logging.getLogger(__name__)
 

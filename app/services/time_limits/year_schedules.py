@@ -7,10 +7,10 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import ScheduledDay, ScheduleYear, User
-from app.services.time_limits import clock
-from app.services.time_limits.business_calendar import BusinessCalendar, YearSchedule
 from app.services.errors import InvalidInputError
 from app.services.people import access
+from app.services.time_limits import clock
+from app.services.time_limits.business_calendar import BusinessCalendar, YearSchedule
 from app.services.transaction import transaction
 
 
