@@ -162,7 +162,7 @@ def migrate(key: str, version: int):
                 results.append((case.number, None))
     to_version, candidates = designs.list_migration_candidates(current_user, key, version)
     return render_template("designer/migrate.html", key=key, version=version, to_version=to_version,
-                           candidates=candidates, results=results)
+                           candidates=candidates, steps=designs.migration_steps(candidates), results=results)
 
 
 @bp.get("/cases/<number>/diagram")

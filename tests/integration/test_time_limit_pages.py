@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Notification, User
+from app.models import Notification, TrailEvent, User
 from app.services.supervision.notifications import send_pending_emails
 from app.services.time_limits.timers import fire_due_timers
 from app.services.time_limits.year_schedules import year_schedule
@@ -173,3 +173,27 @@ def test_the_case_list_shows_each_cases_next_due_time_and_state(client, auth, wo
     calm_row = page[page.index(calm.number):].split("</tr>")[0]
     assert 'data-state="overdue"' in risk_row and "2026-11-25 09:00" in risk_row
     assert 'data-state="on_time"' in calm_row
+
+
+# Who keeps a case's clock (access.ALLOWED: pause_clock, extend_mediation): those who run the mediation.
+CLOCK_KEEPERS = {"dispatcher", "mediator", "panel_member", "admin"}
+
+
+@pytest.mark.parametrize("role", f.ROLES)
+def test_only_the_mediation_side_pauses_resumes_and_extends_supervisors_read(client, auth, world, clock, role):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L3 if role == "panel_member" else f.TRIAGE_L2)
+    auth.login(role)
+    page = client.get(f"/cases/{case.number}")
+    expected = 302 if role in CLOCK_KEEPERS else 404 if role == "designer" else 403
+    for action, data in (("clock/pause", {"reason": "当事人住院"}), ("clock/resume", {}),
+                         ("mediation/extend", {"days": "10", "both_parties_consent": "y"})):
+        assert client.post(f"/cases/{case.number}/{action}", data=data).status_code == expected, action
+    events = set(db.session.scalars(select(TrailEvent.event).where(TrailEvent.case_id == case.id)))
+    kept = {"clock_paused", "clock_resumed"} | ({"mediation_extended"} if role != "panel_member" else set())
+    if role in CLOCK_KEEPERS:
+        assert kept <= events
+        assert 'data-testid="pause-clock"' in page.text and 'data-testid="extend-mediation"' in page.text
+    else:
+        assert not kept & events
+        assert "pause-clock" not in page.text and "extend-mediation" not in page.text
