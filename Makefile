@@ -38,7 +38,9 @@ db: install translations
 	$(FLASK) deploy-processes
 	$(FLASK) seed-demo
 
-# The web server and, beside it, the scheduler that fires timers (stopped together).
+# The web server and, beside it, the scheduler that fires timers (stopped together). Door plates and API
+# links are built on JIEFEN_PUBLIC_BASE_URL: the development server's own address unless set.
+run: export JIEFEN_PUBLIC_BASE_URL ?= http://127.0.0.1:5000
 run: db
 	@$(FLASK) scheduler run & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000

@@ -12,6 +12,7 @@ from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
 from app.api.openapi import build_document
 from app.input_guard import RefusedInputError, query_int
+from app.links import external_url
 from app.services.cases import registry as case_service
 from app.services.cases import tasks as task_service
 from app.services.cases.lists import ListFilter
@@ -105,8 +106,8 @@ def create_handoff():
         "case_number": case.number,
         "created": result.created,
         "status": case.status,
-        "url": url_for("api.show_case", number=case.number, _external=True),
-        "page_url": url_for("cases.show", number=case.number, _external=True),
+        "url": external_url("api.show_case", number=case.number),
+        "page_url": external_url("cases.show", number=case.number),
     }), 201 if result.created else 200
 
 
@@ -163,7 +164,7 @@ def complete_task(task_id: int):
     form = _form_from_json(form_class)
     done = task_service.submit_task(actor, task.id, form.to_data())
     return jsonify({"task": _task_json(done),
-                    "case_url": url_for("api.show_case", number=done.case.number, _external=True)})
+                    "case_url": external_url("api.show_case", number=done.case.number)})
 
 
 def _form_from_json(form_class):
@@ -212,7 +213,7 @@ def _task_json(task) -> dict:
         "id": task.id, "name": task.name, "bpmn_id": task.bpmn_id, "form_key": task.form_key,
         "roles": task.roles, "tier": task.tier, "state": task.state, "case_number": task.case.number,
         "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
-        "complete_url": url_for("api.complete_task", task_id=task.id, _external=True),
+        "complete_url": external_url("api.complete_task", task_id=task.id),
     }
 
 
