@@ -100,11 +100,12 @@ def _register_error_handlers(app: Flask) -> None:
     def other_http_error(error: HTTPException):
         """Every other refusal (400 bad input, 405…) on our own page, in the user's language."""
         from app.input_guard import RefusedInputError
+        if request.path.startswith("/api/"):  # outside the API's routes (no blueprint): the API's answer
+            from app.api.routes import http_error
+            return http_error(error)
         message = error.description if isinstance(error, RefusedInputError) else _("请求有误，无法处理。")
-        if request.path.startswith("/api/"):
-            from app.api.routes import error_response
-            return error_response(error.code or 400, message)
-        return render_template("error.html", message=message), error.code
+        return render_template("error.html", message=message), error.code, dict(error.get_headers()) | {
+            "Content-Type": "text/html; charset=utf-8"}
 
     @app.errorhandler(500)
     def server_error(error):

@@ -6,7 +6,7 @@ Errors are JSON `{"error": code, "message": 中文说明, "fields": {field: [mes
 """
 from datetime import datetime
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
@@ -88,7 +88,10 @@ def http_error(error: HTTPException):
                 415: _("请求体须为 JSON（Content-Type: application/json）。"), 429: _("请求过于频繁，请稍后再试。")}
     if isinstance(error, RefusedInputError):
         return error_response(400, error.description)
-    return error_response(error.code or 500, messages.get(error.code, _("请求有误。")))
+    response = error_response(error.code or 500, messages.get(error.code, _("请求有误。")))
+    if "Allow" in dict(error.get_headers()):  # 405 names the methods the route takes
+        response.headers["Allow"] = dict(error.get_headers())["Allow"]
+    return response
 
 
 @bp.get("/openapi.json")
