@@ -1,13 +1,16 @@
-"""Template filters: times shown in the display time zone, codes shown as Chinese labels."""
+"""Template filters: times shown in the display time zone, codes shown as Chinese labels; and `can`,
+what the current user may do (from access.py), for navigation and buttons."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from app.models import ROLE_LABELS
 from app.models.party import PARTY_ROLE_LABELS
 from app.models.trail import TrailEventType
+from app.services.people import access
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state
 from forms.cases import SOURCE_CHOICES
@@ -53,9 +56,15 @@ def case_due_state(case, next_due=None) -> str:
     return due_state(next_due, case.card, clock.now(), paused=case.clock_paused_at is not None)
 
 
+def can(action: str, case=None) -> bool:
+    """`{% if can('register_case') %}`: asks app/services/people/access.py for the current user."""
+    return access.can(current_user, action, case)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(label)
     app.add_template_filter(task_due_state)
     app.add_template_filter(case_due_state)
     app.add_template_global(TrailEventType)
+    app.add_template_global(can)

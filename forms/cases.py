@@ -4,6 +4,8 @@ from wtforms import FloatField, MultipleFileField, SelectField, StringField, Tex
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from forms.base import optional_id
+
 SOURCE_CHOICES = [
     ("grid_patrol", _l("网格员排查")),
     ("police_handoff", _l("公安移交（非警务警情）")),
@@ -12,19 +14,15 @@ SOURCE_CHOICES = [
 ]
 
 
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class NewCaseForm(FlaskForm):
     """Registration (受理登记): the dispute, where it is, and who is in it."""
 
     title = StringField(_l("纠纷标题"), validators=[DataRequired(message=_l("请填写纠纷标题。")), Length(max=200)])
     description = TextAreaField(_l("基本情况"), validators=[Optional(), Length(max=4000)])
-    category_id = SelectField(_l("纠纷类别"), coerce=_optional_int, validators=[Optional()])
+    category_id = SelectField(_l("纠纷类别"), coerce=optional_id, validators=[Optional()])
     source = SelectField(_l("案件来源"), choices=SOURCE_CHOICES, validators=[InputRequired()])
-    address_id = SelectField(_l("标准地址"), coerce=_optional_int, validators=[Optional()])
-    grid_id = SelectField(_l("所属网格（无标准地址时）"), coerce=_optional_int, validators=[Optional()])
+    address_id = SelectField(_l("标准地址"), coerce=optional_id, validators=[Optional()])
+    grid_id = SelectField(_l("所属网格（无标准地址时）"), coerce=optional_id, validators=[Optional()])
     address_text = StringField(_l("地址说明"), validators=[Optional(), Length(max=200)])
     applicant_name = StringField(_l("申请人姓名"), validators=[DataRequired(message=_l("请填写申请人姓名。")), Length(max=100)])
     applicant_phone = StringField(_l("申请人电话"), validators=[Optional(), Length(max=40)])

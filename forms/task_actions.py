@@ -6,10 +6,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.models.comment import MAX_COMMENT_LENGTH
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+from forms.base import optional_id
 
 
 class ClaimForm(FlaskForm):
@@ -17,7 +14,7 @@ class ClaimForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assignee_id = SelectField(_l("转派给"), coerce=_optional_int, validators=[DataRequired(message=_l("请选择同事。"))])
+    assignee_id = SelectField(_l("转派给"), coerce=optional_id, validators=[DataRequired(message=_l("请选择同事。"))])
     # The holder the page showed, so a change of hands meanwhile is noticed ("" = unclaimed).
     seen_assignee_id = HiddenField()
 

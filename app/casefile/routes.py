@@ -4,6 +4,7 @@ from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.input_guard import parse_int
 from app.services.cases import files as case_files
 from app.services.errors import InvalidInputError
 from app.views import (
@@ -74,10 +75,7 @@ def download(number: str, attachment_id: int):
 
 
 def _task_id(value) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return parse_int(value, minimum=1)
 
 
 def _back_url(number: str, task_id: int | None) -> str:

@@ -105,7 +105,6 @@ def show(number: str):
     return render_template("cases/show.html", view=view,
                            case_file=case_files.get_case_file(current_user, view.case.id), case_number=number,
                            comment_form=CommentForm(formdata=None), attachment_form=AttachmentForm(formdata=None),
-                           can_manage_clock=clocks.can_manage_clock(current_user),
                            pause_form=PauseClockForm(), extend_form=ExtendMediationForm())
 
 

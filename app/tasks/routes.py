@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.input_guard import parse_int
 from app.services.cases import catalog, task_actions
 from app.services.cases import files as case_files
 from app.services.cases import tasks as task_service
@@ -114,7 +115,8 @@ def assign(task_id: int):
         flash_form_errors(form)
     else:
         seen = form.seen_assignee_id.data
-        seen_assignee = int(seen) if seen and seen.isdigit() else (None if seen == "" else task_actions.ANY)
+        seen_id = parse_int(seen)
+        seen_assignee = seen_id if seen_id is not None else (None if seen == "" else task_actions.ANY)
         task = flash_outcome(
             lambda: task_actions.assign_task(current_user, task_id, form.assignee_id.data, seen_assignee), None, RACES)
         if task is not None:

@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import DisputeCase, User
 from app.services import engine
 from app.services.cases.mirror import lock_workflow, record_step
-from app.services.errors import AccessDeniedError, InvalidInputError
+from app.services.errors import InvalidInputError
 from app.services.people import access
 from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
@@ -20,7 +20,7 @@ MAX_EXTENSION_DAYS = 90
 @transaction
 def pause_case_clock(actor: User, number: str, reason: str) -> DisputeCase:
     """Stop the case's clock with a recorded reason (e.g. waiting for a party who is away)."""
-    case = _case_for_clock(actor, number)
+    case = _case_for_clock(actor, number, access.PAUSE_CLOCK)
     if not reason.strip():
         raise InvalidInputError(_("请填写暂停计时的原因。"), {"reason": [_("请填写暂停计时的原因。")]})
     if case.clock_paused_at is not None:
@@ -34,7 +34,7 @@ def pause_case_clock(actor: User, number: str, reason: str) -> DisputeCase:
 @transaction
 def resume_case_clock(actor: User, number: str) -> DisputeCase:
     """Restart the clock: every pending time limit moves on by the time it stood still."""
-    case = _case_for_clock(actor, number)
+    case = _case_for_clock(actor, number, access.PAUSE_CLOCK)
     if case.clock_paused_at is None:
         raise InvalidInputError(_("该案件的计时没有暂停。"))
     now = clock.now()
@@ -52,7 +52,7 @@ def resume_case_clock(actor: User, number: str) -> DisputeCase:
 @transaction
 def extend_mediation(actor: User, number: str, days: int, both_parties_consent: bool) -> DisputeCase:
     """Extend the 30-day mediation limit (People's Mediation Law): only with both parties' consent."""
-    case = _case_for_clock(actor, number)
+    case = _case_for_clock(actor, number, access.EXTEND_MEDIATION)
     errors = {}
     if not both_parties_consent:
         errors["both_parties_consent"] = [_("延长调解期限须经双方当事人同意。")]
@@ -71,18 +71,10 @@ def extend_mediation(actor: User, number: str, days: int, both_parties_consent: 
     return case
 
 
-def can_manage_clock(actor: User) -> bool:
-    try:
-        access.ensure_can_manage_clock(actor)
-    except AccessDeniedError:
-        return False
-    return True
-
-
-def _case_for_clock(actor: User, number: str) -> DisputeCase:
+def _case_for_clock(actor: User, number: str, action: str) -> DisputeCase:
     case = db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first()
     access.ensure_case_visible(actor, case)
-    access.ensure_can_manage_clock(actor)
+    access.ensure_can_manage_clock(actor, action)
     if case.status != "open":
         raise InvalidInputError(_("已结案的案件没有计时。"))
     return case
