@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.models import ROLE_LABELS
 from app.services.time_limits import clock
-from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state
+from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state, is_provisional, legal_clocks
 from forms.cases import SOURCE_CHOICES
 
 LABELS = {
@@ -32,6 +32,7 @@ LABELS = {
         "mediation_extended": _l("延长调解期限"),
         "case_migrated": _l("迁移流程版本"),
         "handoff_received": _l("公安移交"), "case_pushed": _l("推送公安"), "report_received": _l("群众扫码自报"),
+        "limit_breached": _l("超过时限"), "due_time_recomputed": _l("时限重算"),
     },
 }
 
@@ -60,7 +61,17 @@ def case_due_state(case, next_due=None) -> str:
     return due_state(next_due, case.card, clock.now(), paused=case.clock_paused_at is not None)
 
 
+def provisional_due(due_at: datetime | None) -> bool:
+    return is_provisional(due_at, clock.now())
+
+
+def case_legal_clocks(case) -> list:
+    return legal_clocks(case.id)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_filter(provisional_due)
+    app.add_template_filter(case_legal_clocks, "legal_clocks")
     app.add_template_filter(local_time)
     app.add_template_filter(label)
     app.add_template_filter(task_due_state)

@@ -75,6 +75,9 @@ class WaitingTimer:
     name: str
     signal: str
     due_at: datetime
+    statutory: bool = False  # `calendar=natural`: a legal clock, counted in calendar days and never paused
+    closing: bool = False  # `closing_limit=true`: the case's closing limit (按时办结)
+    reminder: bool = False  # `reminder=true`: a reminder before a limit, not the limit of its task
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,7 @@ class CalendarDurationTimer(DurationTimerEventDefinition):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            natural = (getattr(my_task.task_spec, "extensions", None) or {}).get("calendar") == "natural"
+            natural = _extensions(my_task).get("calendar") == "natural"
             try:
                 due = _STEP_CALENDAR.get().add(datetime.now(timezone.utc), str(value), natural=natural)
             except CalendarError as error:
@@ -150,7 +153,8 @@ def timer_expression_problem(text: str | None) -> str | None:
     text = (text or "").strip()
     if not text:
         return _("计时器没有设置时长或时间")
-    literal = text.strip("\"'") if text[:1] in "\"'" and text[-1:] == text[:1] else text
+    quoted = len(text) > 1 and text[:1] in "\"'" and text[-1:] == text[:1] and text[:1] not in text[1:-1]
+    literal = text[1:-1] if quoted else text
     if literal.upper().startswith("P"):
         try:
             parse_duration(literal)
@@ -283,10 +287,42 @@ def complete_task(state: str, engine_task_id: str, data: Mapping[str, Any],
     return _advance(workflow, run_task, calendar)
 
 
-def fire_due_timers(state: str, calendar: BusinessCalendar | None = None) -> EngineResult:
-    """Fire the timers that are due by now (the engine reads the clock) and run on."""
+def fire_due_timers(state: str, calendar: BusinessCalendar | None = None,
+                    statutory_only: bool = False) -> EngineResult:
+    """Fire the timers that are due by now (the engine reads the clock) and run on.
+
+    `statutory_only`: fire only the legal clocks (a paused case's other clocks stand still).
+    """
     workflow = _load(state)
-    return _advance(workflow, workflow.refresh_timers, calendar)
+    if not statutory_only:
+        return _advance(workflow, workflow.refresh_timers, calendar)
+
+    def refresh_statutory_timers():
+        for task in _waiting_timer_tasks(workflow):
+            if _extensions(task).get("calendar") == "natural":
+                task.task_spec._update(task)
+
+    return _advance(workflow, refresh_statutory_timers, calendar)
+
+
+def reschedule_timers(state: str, calendar: BusinessCalendar,
+                      new_due: Callable[[WaitingTimer, str], datetime | None]) -> EngineResult | None:
+    """Give waiting timers new due times: `new_due(timer, unit)` returns one, or None to leave it.
+
+    `unit` is how the timer's limit counts: "working" (days on working time), "clock" (clock time),
+    or "statutory" (a legal clock in calendar days). None when no due time changed.
+    """
+    workflow = _load(state)
+    moved = False
+    for task in _waiting_timer_tasks(workflow):
+        timer = _waiting_timer(task)
+        if timer is None:
+            continue
+        due = new_due(timer, _timer_unit(task, calendar))
+        if due is not None and due != timer.due_at:
+            task._set_internal_data(event_value=due.isoformat())
+            moved = True
+    return _result(workflow, fired=()) if moved else None
 
 
 def shift_timers(state: str, delta: timedelta, only: set[str] | None = None) -> EngineResult | None:
@@ -461,7 +497,7 @@ def _ready_task(task) -> ReadyTask:
         for sibling in (task.parent.children if task.parent else [])
         if sibling is not task and _is_waiting_timer(sibling)
     ]
-    due_times = [timer.due_at for timer in attached if timer is not None]
+    due_times = [timer.due_at for timer in attached if timer is not None and not timer.reminder]
     return ReadyTask(
         engine_task_id=str(task.id),
         bpmn_id=spec.bpmn_id,
@@ -482,10 +518,28 @@ def _is_waiting_timer(task) -> bool:
     return task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition)
 
 
+def _extensions(task) -> dict:
+    return getattr(task.task_spec, "extensions", None) or {}
+
+
 def _timer_identity(task) -> FiredTimer:
     spec = task.task_spec
-    signal = (getattr(spec, "extensions", None) or {}).get("signal", "")
-    return FiredTimer(bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, signal=signal)
+    return FiredTimer(bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+                      signal=_extensions(task).get("signal", ""))
+
+
+def _timer_unit(task, calendar: BusinessCalendar) -> str:
+    """How a waiting timer's limit counts: "statutory", "working" or "clock" (see reschedule_timers)."""
+    if _extensions(task).get("calendar") == "natural":
+        return "statutory"
+    definition = task.task_spec.event_definition
+    if not isinstance(definition, CalendarDurationTimer):
+        return "clock"
+    try:
+        duration = parse_duration(str(task.workflow.script_engine.evaluate(task, definition.expression)))
+    except (CalendarError, ProcessError, SpiffWorkflowException):
+        return "clock"
+    return "working" if calendar.counts_working_days(duration) else "clock"
 
 
 def _waiting_timer(task) -> WaitingTimer | None:
@@ -496,5 +550,8 @@ def _waiting_timer(task) -> WaitingTimer | None:
         due_at = TimerEventDefinition.get_datetime(value)
     except (TypeError, ValueError):
         return None
-    identity = _timer_identity(task)
-    return WaitingTimer(bpmn_id=identity.bpmn_id, name=identity.name, signal=identity.signal, due_at=due_at)
+    identity, extensions = _timer_identity(task), _extensions(task)
+    return WaitingTimer(bpmn_id=identity.bpmn_id, name=identity.name, signal=identity.signal, due_at=due_at,
+                        statutory=extensions.get("calendar") == "natural",
+                        closing=extensions.get("closing_limit") == "true",
+                        reminder=extensions.get("reminder") == "true")
