@@ -118,6 +118,8 @@ class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
 # The calendar that turns timer durations into due times during one engine step.
 _STEP_CALENDAR: ContextVar[BusinessCalendar] = ContextVar("step_calendar", default=BusinessCalendar("calendar"))
+# During a step of a case whose clock is paused: only the legal clocks (calendar=natural) may fire.
+_STEP_PAUSED: ContextVar[bool] = ContextVar("step_paused", default=False)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+([+-]\d{2}:?\d{2}|Z)?)?$")
 
 
@@ -139,7 +141,8 @@ class CalendarDurationTimer(DurationTimerEventDefinition):
                 raise ProcessError(_("计时器 “%(timer)s” 的时长无效：%(reason)s", timer=self.name, reason=error)) from None
             event_value = due.isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.get_datetime(event_value) <= datetime.now(timezone.utc):
+        held = _STEP_PAUSED.get() and _extensions(my_task).get("calendar") != "natural"
+        if not held and TimerEventDefinition.get_datetime(event_value) <= datetime.now(timezone.utc):
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 
@@ -274,8 +277,9 @@ def start_workflow(bpmn_xml: str, data: Mapping[str, Any], calendar: BusinessCal
 
 
 def complete_task(state: str, engine_task_id: str, data: Mapping[str, Any],
-                  calendar: BusinessCalendar | None = None) -> EngineResult:
-    """Complete a ready user task with already validated form data and run on."""
+                  calendar: BusinessCalendar | None = None, paused: bool = False) -> EngineResult:
+    """Complete a ready user task with already validated form data and run on (`paused`: the case's
+    clock is paused, so only the legal clocks may fire on the way)."""
     _check_data_keys(data)
     workflow = _load(state)
     task = _ready_user_task(workflow, engine_task_id)
@@ -284,25 +288,16 @@ def complete_task(state: str, engine_task_id: str, data: Mapping[str, Any],
         task.data.update(data)
         task.run()
 
-    return _advance(workflow, run_task, calendar)
+    return _advance(workflow, run_task, calendar, paused)
 
 
-def fire_due_timers(state: str, calendar: BusinessCalendar | None = None,
-                    statutory_only: bool = False) -> EngineResult:
+def fire_due_timers(state: str, calendar: BusinessCalendar | None = None, paused: bool = False) -> EngineResult:
     """Fire the timers that are due by now (the engine reads the clock) and run on.
 
-    `statutory_only`: fire only the legal clocks (a paused case's other clocks stand still).
+    `paused`: the case's clock is paused: only the legal clocks fire, the others stand still.
     """
     workflow = _load(state)
-    if not statutory_only:
-        return _advance(workflow, workflow.refresh_timers, calendar)
-
-    def refresh_statutory_timers():
-        for task in _waiting_timer_tasks(workflow):
-            if _extensions(task).get("calendar") == "natural":
-                task.task_spec._update(task)
-
-    return _advance(workflow, refresh_statutory_timers, calendar)
+    return _advance(workflow, workflow.refresh_timers, calendar, paused)
 
 
 def reschedule_timers(state: str, calendar: BusinessCalendar,
@@ -419,18 +414,27 @@ def _ready_user_task(workflow: BpmnWorkflow, engine_task_id: str):
     return task
 
 
-def _advance(workflow: BpmnWorkflow, step: Callable[[], None], calendar: BusinessCalendar | None) -> EngineResult:
+def _advance(workflow: BpmnWorkflow, step: Callable[[], None], calendar: BusinessCalendar | None,
+             paused: bool = False) -> EngineResult:
     waiting_before = {task.id: task for task in _waiting_timer_tasks(workflow)}
     token = _STEP_CALENDAR.set(calendar or BusinessCalendar("calendar"))
+    paused_token = _STEP_PAUSED.set(paused)
     try:
         step()
         workflow.do_engine_steps()
+        # do_engine_steps ends by refreshing timers: a timer found due there is ready but not yet run.
+        # Run it now, so it is recorded with this step instead of vanishing from the pending timers.
+        for _round in range(10):
+            if not any(not task.task_spec.manual for task in workflow.get_tasks(state=TaskState.READY)):
+                break
+            workflow.do_engine_steps()
     except ProcessError:
         raise
     except SpiffWorkflowException as error:
         raise ProcessError(_describe_engine_error(error)) from None
     finally:
         _STEP_CALENDAR.reset(token)
+        _STEP_PAUSED.reset(paused_token)
     fired = tuple(
         _timer_identity(task)
         for task in waiting_before.values()

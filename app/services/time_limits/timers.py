@@ -96,6 +96,6 @@ def _fire_case_timers(case_id: int, now: datetime) -> int:
         still_due = still_due.where(PendingTimer.statutory.is_(True))
     if db.session.scalar(still_due.limit(1)) is None:  # fired by another sweep, or paused since
         return 0
-    result = engine.fire_due_timers(workflow.state, current_calendar(), statutory_only=paused)
+    result = engine.fire_due_timers(workflow.state, current_calendar(), paused=paused)
     record_step(case, workflow, result, actor=None, now=now)
     return len(result.fired_timers)
