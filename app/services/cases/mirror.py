@@ -32,7 +32,7 @@ SIGNAL_MESSAGES = {
     "mediation_overdue": _l("案件 {number}「{title}」调解已满30日；如需延长，须经双方当事人同意并记录。"),
     "confirmation_window_closing": _l("案件 {number}「{title}」的调解协议申请司法确认期限（30日）即将届满。"),
     "confirmation_window_closed": _l("案件 {number}「{title}」的调解协议申请司法确认期限（30日）已届满。"),
-    "step_overdue": _l("案件 {number}「{title}」的“{timer}”已到，该环节尚未办结。"),
+    "step_overdue": _l("案件 {number}「{title}」有环节已超过时限，尚未办结。"),
 }
 
 
