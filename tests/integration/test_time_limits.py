@@ -352,3 +352,14 @@ def test_police_matters_count_clock_hours_on_calendar_days_too(world, clock):
     case = f.open_case(world)
     f.step(world, case, "triage_case", f.TRIAGE_RISK)
     assert f.current_task(case).due_at == local(2026, 10, 1, 20, 0)
+
+
+def test_the_calendar_is_kept_per_process_until_an_admin_changes_a_schedule(world):
+    from app.services.time_limits.year_schedules import current_calendar
+
+    calendar = current_calendar()
+    assert current_calendar() is calendar and 2027 not in calendar.schedules
+    enter_year_schedule(world["admin"], 2027, holidays=[date(2027, 1, 1)], working_days=[])
+    fresh = current_calendar()
+    assert fresh is not calendar and fresh.schedules[2027].holidays == {date(2027, 1, 1)}
+    assert current_calendar() is fresh
