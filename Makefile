@@ -27,6 +27,7 @@ app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messa
 
 # After adding or changing a wrapped string: extract, merge into every catalogue, translate, compile.
 extract-messages: install
+	mkdir -p build
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o build/messages.pot .
 
 update-messages: extract-messages

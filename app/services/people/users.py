@@ -5,8 +5,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, LOCALES, ROLES, Grid, MediationRoom, PoliceGrid, Town, User
-from app.services.time_limits import clock
 from app.services.errors import InvalidInputError
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer
 from app.services import engine
-from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.mirror import claim_workflow, record_step
 from app.services.errors import ConcurrentUpdateError
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
@@ -86,7 +86,7 @@ def _due_cases(now: datetime, skipped: set[int]):
 
 @transaction
 def _fire_case_timers(case_id: int, now: datetime) -> int:
-    workflow = lock_workflow(case_id, skip_locked=True)
+    workflow = claim_workflow(case_id)
     if workflow is None:  # another sweep holds this case
         return 0
     case = db.session.get(DisputeCase, case_id, populate_existing=True)
