@@ -2,13 +2,14 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 
 from app.models import ROLE_LABELS
 from app.models.party import PARTY_ROLE_LABELS
 from app.services.time_limits import clock
-from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state, is_provisional, legal_clocks
+from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state, legal_clocks
+from app.services.time_limits.year_schedules import current_calendar
 from forms.cases import SOURCE_CHOICES
 
 LABELS = {
@@ -64,7 +65,15 @@ def case_due_state(case, next_due=None) -> str:
 
 
 def provisional_due(due_at: datetime | None) -> bool:
-    return is_provisional(due_at, clock.now())
+    """Whether a due time counts across a year whose official schedule is not entered yet (may move)."""
+    if due_at is None:
+        return False
+    if not has_request_context():
+        return current_calendar().is_provisional(due_at, clock.now())
+    # Once per request, however many due times a list shows.
+    if "jiefen.business_calendar" not in request.environ:
+        request.environ["jiefen.business_calendar"] = current_calendar()
+    return request.environ["jiefen.business_calendar"].is_provisional(due_at, clock.now())
 
 
 def case_legal_clocks(case) -> list:

@@ -128,7 +128,8 @@ class CalendarDurationTimer(DurationTimerEventDefinition):
     """A duration timer whose due time comes from the business calendar (working days, holidays).
 
     The due time is computed once, when the timer starts waiting, and kept with the timer's task:
-    `shift_timers` moves it when a clock is paused, and a migration carries it over.
+    `reschedule_timers` moves it when a paused clock resumes or a year's schedule is entered, and a
+    migration carries it over.
     """
 
     def has_fired(self, my_task):
@@ -324,8 +325,8 @@ def reschedule_timers(state: str, calendar: BusinessCalendar,
 def shift_timers(state: str, delta: timedelta, only: set[str] | None = None) -> EngineResult | None:
     """Move waiting timers' due times by `delta` (all, or those whose bpmn id is in `only`).
 
-    A paused clock resumes this way, and an agreed extension moves the mediation limit; nothing
-    fires here. None when there was no such timer to move.
+    An agreed extension moves the mediation limit this way; nothing fires here. None when there was
+    no such timer to move.
     """
     workflow = _load(state)
     moved = False

@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PendingTimer
-from app.services.time_limits.year_schedules import current_calendar
 
 DUE_SOON = timedelta(hours=24)
 DUE_STATE_LABELS = {
@@ -36,9 +35,3 @@ def legal_clocks(case_id: int) -> list[PendingTimer]:
     """The case's running legal clocks (calendar days, not stopped by a pause), soonest first."""
     return list(db.session.scalars(select(PendingTimer).where(
         PendingTimer.case_id == case_id, PendingTimer.statutory.is_(True)).order_by(PendingTimer.due_at)))
-
-
-def is_provisional(due_at: datetime | None, now: datetime) -> bool:
-    """Whether a due time counts working days across a year whose official schedule nobody entered
-    yet (computed from the statutory holidays by rule): it may move when an admin enters the year."""
-    return due_at is not None and current_calendar().is_provisional(due_at, now)
