@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from app.services import engine
 from app.services.design.processes import deploy_processes
 from forms.tasks import TASK_FORMS
 from tests import factories
@@ -73,6 +74,7 @@ def _clean_database(request):
             else:
                 for table in tables:
                     connection.execute(table.delete())
+        engine.forget_specs()  # process version ids are used again by the next test
 
 
 @pytest.fixture

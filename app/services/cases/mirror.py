@@ -11,7 +11,8 @@ from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
 from app.models.dispute_case import CARDS
 from app.services.cases.catalog import category_id_for
-from app.services.engine import EngineResult
+from app.services.design.processes import StoredSpecs, keep_specs
+from app.services.engine import EngineResult, SavedState
 from app.services.errors import NotFoundError
 from app.services.supervision.notifications import notify_case_people
 from app.services.supervision.trail import append_event
@@ -52,6 +53,11 @@ def lock_workflow(case_id: int, skip_locked: bool = False) -> WorkflowState | No
     return state
 
 
+def saved_state(workflow: WorkflowState) -> SavedState:
+    """A case's stored workflow as the engine loads it: the state, its format, its process version's specs."""
+    return SavedState(workflow.state, workflow.serializer_version, StoredSpecs(workflow.definition_id))
+
+
 def record_step(
     case: DisputeCase,
     workflow: WorkflowState,
@@ -64,6 +70,8 @@ def record_step(
     """Mirror an engine result: save the state, sync tasks and timers, update the case, trail it."""
     workflow.state = result.state
     workflow.serializer_version = result.serializer_version
+    if result.new_specs is not None:
+        keep_specs(workflow.definition_id, result.new_specs)
     _sync_tasks(case, result, actor=actor, now=now, completed_task=completed_task)
     _sync_timers(case, result)
     for timer in result.fired_timers:

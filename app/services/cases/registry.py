@@ -27,7 +27,7 @@ from app.services.people import access
 from app.services.time_limits import clock
 from app.services.cases import lists as listing
 from app.services.errors import InvalidInputError
-from app.services.design.processes import latest_definition
+from app.services.design.processes import StoredSpecs, latest_definition
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
@@ -99,7 +99,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     db.session.add(case)
     db.session.flush()
     definition = latest_definition(PROCESS_KEY)
-    result = engine.start_workflow(definition.bpmn_xml, {
+    result = engine.start_workflow(StoredSpecs(definition.id), {
         "case_number": case.number,
         "title": case.title,
         "category": category.code if category else "",

@@ -15,7 +15,7 @@ from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.mirror import lock_workflow, record_step, saved_state
 
 
 def get_task(actor: User, task_id: int) -> Task:
@@ -60,7 +60,7 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
         raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
     access.ensure_can_do_task(actor, task)
     case = db.session.get(DisputeCase, task.case_id)
-    result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar())
+    result = engine.complete_task(saved_state(workflow), task.engine_task_id, data, current_calendar())
     now = clock.now()
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.submitted_data = dict(data)

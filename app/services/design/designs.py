@@ -34,11 +34,11 @@ from app.services.errors import (
     NotFoundError,
     ProcessError,
 )
-from app.services.design.processes import Deployment, add_version, newest_definition
+from app.services.design.processes import Deployment, StoredSpecs, add_version, newest_definition
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.mirror import lock_workflow, record_step, saved_state
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 MAX_DRAFT_BYTES = engine.MAX_BPMN_BYTES
@@ -190,7 +190,7 @@ def list_migration_candidates(actor: User, key: str, from_version: int) -> tuple
     access.ensure_can_design(actor)
     source, target = _definition(key, from_version), _definition(key, from_version + 1)
     rows = db.session.execute(
-        select(DisputeCase.id, DisputeCase.number, DisputeCase.title, WorkflowState.state)
+        select(DisputeCase.id, DisputeCase.number, DisputeCase.title, WorkflowState)
         .join(WorkflowState, WorkflowState.case_id == DisputeCase.id)
         .where(WorkflowState.definition_id == source.id, DisputeCase.status != "closed")
         .order_by(DisputeCase.id)
@@ -202,7 +202,7 @@ def list_migration_candidates(actor: User, key: str, from_version: int) -> tuple
         task_names.setdefault(case_id, []).append(name)
     return target.version, [
         MigrationCandidate(case_id=row.id, number=row.number, title=row.title, tasks=task_names.get(row.id, []),
-                           problem=engine.migration_problem(row.state, target.bpmn_xml))
+                           problem=engine.migration_problem(saved_state(row.WorkflowState), StoredSpecs(target.id)))
         for row in rows
     ]
 
@@ -238,13 +238,13 @@ def get_case_diagram(actor: User, number: str) -> CaseDiagram:
     case = db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first()
     access.ensure_case_visible(actor, case)
     row = db.session.execute(
-        select(WorkflowState.state, ProcessDefinition.bpmn_xml, ProcessDefinition.version)
+        select(WorkflowState, ProcessDefinition.bpmn_xml, ProcessDefinition.version)
         .join(ProcessDefinition, ProcessDefinition.id == WorkflowState.definition_id)
         .where(WorkflowState.case_id == case.id)
     ).first()
     if row is None:
         raise NotFoundError(_("该案件没有流程实例。"))
-    position = engine.diagram_position(row.state)
+    position = engine.diagram_position(saved_state(row.WorkflowState))
     return CaseDiagram(bpmn_xml=row.bpmn_xml, version=row.version, completed=list(position.completed),
                        current=list(position.ready), timers=list(position.timers))
 
@@ -301,7 +301,7 @@ def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> Disput
         raise ProcessError(_("案件 %(number)s 已在 v%(version)s，不能迁移到 v%(version2)s。", number=case.number, version=current.version, version2=target.version))
     if case.status == "closed":
         raise ProcessError(_("案件 %(number)s 已结案。", number=case.number))
-    result = engine.migrate_workflow(workflow.state, target.bpmn_xml, current_calendar())
+    result = engine.migrate_workflow(saved_state(workflow), StoredSpecs(target.id), current_calendar())
     now = clock.now()
     workflow.definition_id = target.id
     append_event(case.id, "case_migrated", actor=actor, at=now,

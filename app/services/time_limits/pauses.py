@@ -12,7 +12,7 @@ from app.services.time_limits import clock
 from app.services.errors import AccessDeniedError, InvalidInputError
 from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.mirror import lock_workflow, record_step, saved_state
 
 MAX_EXTENSION_DAYS = 90
 
@@ -40,7 +40,7 @@ def resume_case_clock(actor: User, number: str) -> DisputeCase:
     now = clock.now()
     paused_for = now - case.clock_paused_at
     workflow = lock_workflow(case.id)
-    result = engine.shift_timers(workflow.state, paused_for)
+    result = engine.shift_timers(saved_state(workflow), paused_for)
     if result is not None:
         record_step(case, workflow, result, actor=actor, now=now)
     case.clock_paused_at, case.clock_pause_reason = None, ""
@@ -61,7 +61,7 @@ def extend_mediation(actor: User, number: str, days: int, both_parties_consent: 
     if errors:
         raise InvalidInputError(_("无法延长调解期限。"), errors)
     workflow = lock_workflow(case.id)
-    result = engine.shift_timers(workflow.state, timedelta(days=days), only={"mediation_limit"})
+    result = engine.shift_timers(saved_state(workflow), timedelta(days=days), only={"mediation_limit"})
     if result is None:
         raise InvalidInputError(_("该案件当前没有进行中的调解期限。"))
     now = clock.now()

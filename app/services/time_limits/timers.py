@@ -12,7 +12,7 @@ from app.services.time_limits import clock
 from app.services.errors import ConcurrentUpdateError
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.mirror import lock_workflow, record_step, saved_state
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,6 @@ def _fire_case_timers(case_id: int, now: datetime) -> int:
     )
     if still_due is None or case.clock_paused_at is not None:  # fired by another sweep, or paused
         return 0
-    result = engine.fire_due_timers(workflow.state, current_calendar())
+    result = engine.fire_due_timers(saved_state(workflow), current_calendar())
     record_step(case, workflow, result, actor=None, now=now)
     return len(result.fired_timers)
