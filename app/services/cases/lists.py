@@ -9,7 +9,7 @@ from math import ceil
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.extensions import db
-from app.models import Category, DisputeCase, Task
+from app.models import Category, DisputeCase
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_SOON  # one rule for badges and filters
 
@@ -69,16 +69,6 @@ class Page:
         return max(ceil(self.total / self.per_page), 1)
 
 
-def next_due_of_case():
-    """The earliest due time among a case's ready tasks (a correlated scalar subquery)."""
-    return (
-        select(func.min(Task.due_at))
-        .where(Task.case_id == DisputeCase.id, Task.state == "ready")
-        .correlate(DisputeCase)
-        .scalar_subquery()
-    )
-
-
 def due_state_condition(due_column, state: str):
     """SQL for a due state over a due-time column, with the boundaries of services/due_states.py."""
     now = clock.now()
@@ -107,15 +97,19 @@ def filter_cases(query: Select, wanted: ListFilter) -> Select:
     return query
 
 
+# The sort orders of the case list, each read in the order of an index of dispute_case (models/dispute_case.py):
+# the next due time kept on the case row, not a subquery over tasks sorted in a temporary B-tree.
+CARD_RANK = case((DisputeCase.card == "red", 0), (DisputeCase.card == "yellow", 1), else_=2)
+CASE_ORDERS = {
+    "due": (DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id),
+    "urgency": (DisputeCase.violence_risk.desc(), CARD_RANK, DisputeCase.next_due_at.is_(None),
+                DisputeCase.next_due_at, DisputeCase.id),
+    "newest": (DisputeCase.opened_at.desc(), DisputeCase.id.desc()),
+}
+
+
 def sort_cases(query: Select, sort: str) -> Select:
-    next_due = next_due_of_case()
-    if sort == "due":
-        return query.order_by(next_due.is_(None), next_due, DisputeCase.opened_at.desc(), DisputeCase.id.desc())
-    if sort == "urgency":
-        card_rank = case((DisputeCase.card == "red", 0), (DisputeCase.card == "yellow", 1), else_=2)
-        return query.order_by(DisputeCase.violence_risk.desc(), card_rank, next_due.is_(None), next_due,
-                              DisputeCase.id.desc())
-    return query.order_by(DisputeCase.opened_at.desc(), DisputeCase.id.desc())
+    return query.order_by(*CASE_ORDERS.get(sort, CASE_ORDERS["newest"]))
 
 
 def paginate(query: Select, page: int, per_page: int = PAGE_SIZE) -> Page:

@@ -5,7 +5,7 @@ Helpers for the public service functions, which own the transaction: these only 
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
@@ -50,6 +50,19 @@ def lock_workflow(case_id: int, skip_locked: bool = False) -> WorkflowState | No
     ).first()
     if state is None and not skip_locked:
         raise NotFoundError(str(_l("该案件没有流程实例。")))
+    return state
+
+
+def lock_task_workflow(task_id: int) -> WorkflowState:
+    """`lock_workflow` for the case of a task, found in the same statement; NotFoundError without one."""
+    state = db.session.scalars(
+        select(WorkflowState)
+        .where(WorkflowState.case_id == select(Task.case_id).where(Task.id == task_id).scalar_subquery())
+        .with_for_update(of=WorkflowState)
+        .execution_options(populate_existing=True)
+    ).first()
+    if state is None:
+        raise NotFoundError(str(_l("没有找到该任务。")))
     return state
 
 
@@ -117,10 +130,16 @@ def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
 
 
 def _sync_timers(case, result) -> None:
-    db.session.execute(delete(PendingTimer).where(PendingTimer.case_id == case.id))
-    for timer in result.timers:
-        db.session.add(PendingTimer(case_id=case.id, bpmn_id=timer.bpmn_id, name=timer.name,
-                                    signal=timer.signal, due_at=timer.due_at))
+    """Update the timer mirror by difference: most steps leave the waiting timers as they were."""
+    wanted = [(timer.bpmn_id, timer.name, timer.signal, timer.due_at) for timer in result.timers]
+    for row in db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id)):
+        key = (row.bpmn_id, row.name, row.signal, row.due_at)
+        if key in wanted:
+            wanted.remove(key)
+        else:
+            db.session.delete(row)
+    for bpmn_id, name, signal, due_at in wanted:
+        db.session.add(PendingTimer(case_id=case.id, bpmn_id=bpmn_id, name=name, signal=signal, due_at=due_at))
 
 
 def _record_fired_timer(case, timer, now) -> None:
@@ -149,6 +168,10 @@ def _update_case(case, result, *, actor, now) -> None:
     if tiers and max(tiers) != case.tier:
         append_event(case.id, "tier_changed", actor=actor, at=now, data={"from": case.tier, "to": max(tiers)})
         case.tier = max(tiers)
+    # The earliest pending due time, which list sorts and due filters read by index (the time-limits
+    # work owns this record; kept here until it lands).
+    due_times = [task.due_at for task in result.ready_tasks if task.due_at] + [t.due_at for t in result.timers]
+    case.next_due_at = None if result.completed else min(due_times, default=None)
     if result.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         case.outcome = OUTCOMES.get(data.get("result"), "closed")

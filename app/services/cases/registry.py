@@ -155,7 +155,7 @@ def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> listing
     query = listing.filter_cases(query, wanted)
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
-            listing.due_state_condition(listing.next_due_of_case(), wanted.due_state))
+            listing.due_state_condition(DisputeCase.next_due_at, wanted.due_state))
     page = listing.paginate(listing.sort_cases(query, wanted.sort), wanted.page)
     next_due = dict(db.session.execute(
         select(Task.case_id, func.min(Task.due_at))
