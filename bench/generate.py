@@ -4,7 +4,7 @@
 
 The database (default: bench/bench.sqlite; or a PostgreSQL URL — its public schema is emptied) gets
 the migrated schema, the shipped process, ~1,700 grids in 8 towns with their communities, police grids,
-mediation rooms and one grid worker each, one user per town-wide role, an API token for a police system
+mediation rooms, grid workers on a few grids per town, one user per town-wide role, an API token for a police system
 (printed), and N cases: representative cases of every stage and outcome are built through the services
 (real workflow states, tasks, timers, trails), then replicated in bulk with SQL — each copy with its own
 category, source, grid, fresh engine task ids, its dates moved back (open cases up to 20 days, closed ones
@@ -22,7 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from flask_migrate import upgrade
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,6 +48,8 @@ GRIDS_PER_TOWN = 212  # 1,696 grids
 GRIDS_PER_COMMUNITY = 10
 GRIDS_PER_POLICE_GRID = 8
 ROOMS_PER_TOWN = 4
+GRID_WORKERS_PER_TOWN = 4  # users cost a transaction each; the lists' scopes need only a few
+POLICE_PER_TOWN = 2
 PASSWORD = "bench-pass"
 BATCH = 1000
 DEFAULT_URL = f"sqlite:///{ROOT / 'bench' / 'bench.sqlite'}"
@@ -72,8 +74,10 @@ CLOSED_STAGES = {
                              ("follow_up_visit", f.FOLLOW_UP)],
     "closed_police": [("triage_case", f.TRIAGE_RISK), ("handle_violence_risk", f.POLICE_TAKEN_OVER)],
 }
+# What differs between copies of a workflow state: its engine task ids and its date-times.
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-ISO_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?\+00:00")
+VARIABLE_PATTERN = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                              r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?\+00:00)")
 
 
 def town_name(t: int) -> str:
@@ -140,9 +144,9 @@ def _places_and_people() -> str:
                         mediation_room=f"{town_name(t)}调解室{r + 1}")
         for role in ("dispatcher", "panel_member", "supervisor"):
             create_user(f"{role}_{t + 1}", role, role, PASSWORD, [], town=town_name(t))
-        for g in range(GRIDS_PER_TOWN):
+        for g in range(GRID_WORKERS_PER_TOWN):
             create_user(f"gw_{grid_code(t, g)}", "网格员", "grid_worker", PASSWORD, [grid_code(t, g)])
-        for p in range(GRIDS_PER_TOWN // GRIDS_PER_POLICE_GRID + 1):
+        for p in range(POLICE_PER_TOWN):
             create_user(f"police_{t + 1}_{p + 1}", "民警", "police_officer", PASSWORD, [], police_grid=f"{t + 1}-{p + 1}警格")
     create_user("admin", "管理员", "admin", PASSWORD, [])
     return create_token("bench", "1-1警格").token
@@ -180,8 +184,11 @@ def _row(obj) -> dict:
 
 def _rows_of(case_id: int, closed: bool) -> dict:
     db.session.expire_all()
+    state = db.session.get(WorkflowState, case_id).state
     return {
         "closed": closed,
+        # The state cut once around what each copy changes: plain text at even places, ids and times at odd.
+        "state_parts": VARIABLE_PATTERN.split(state),
         "case": _row(db.session.get(DisputeCase, case_id)),
         "parties": [_row(p) for p in db.session.scalars(select(Party).where(Party.case_id == case_id))],
         "workflow": _row(db.session.get(WorkflowState, case_id)),
@@ -211,7 +218,7 @@ def _replicate(templates: list[dict], count: int, open_share: float) -> None:
             _copy(template, index, back, random.choice(grids), random.choice(categories), ids, rows)
         for model in (DisputeCase, Party, WorkflowState, Task, PendingTimer, TrailEvent):
             if rows[model]:
-                db.session.execute(insert(model), rows[model])
+                db.session.execute(model.__table__.insert(), rows[model])
         db.session.commit()
         done = min(start + BATCH, count)
         if done % (BATCH * 10) == 0 or done == count:
@@ -232,9 +239,17 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category_id
     for party in template["parties"]:
         rows[Party].append({**party, "id": ids[Party], "case_id": case_id})
         ids[Party] += 1
-    engine_ids = {old: str(uuid.uuid4()) for old in set(UUID_PATTERN.findall(template["workflow"]["state"]))}
-    state = UUID_PATTERN.sub(lambda match: engine_ids[match.group(0)], template["workflow"]["state"])
-    state = ISO_PATTERN.sub(lambda match: moved(datetime.fromisoformat(match.group(0))).isoformat(), state)
+    parts = list(template["state_parts"])
+    engine_ids: dict[str, str] = {}
+    for at in range(1, len(parts), 2):
+        token = parts[at]
+        if UUID_PATTERN.fullmatch(token):
+            if token not in engine_ids:
+                engine_ids[token] = str(uuid.uuid4())
+            parts[at] = engine_ids[token]
+        else:
+            parts[at] = moved(datetime.fromisoformat(token)).isoformat()
+    state = "".join(parts)
     rows[WorkflowState].append({**template["workflow"], "case_id": case_id, "state": state, "version": 1})
     task_ids = {}
     for task in template["tasks"]:

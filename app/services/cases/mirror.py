@@ -147,7 +147,7 @@ def _record_fired_timer(case, timer, now) -> None:
                  data={"timer": timer.name, "bpmn_id": timer.bpmn_id, "signal": timer.signal})
     card = CARD_SIGNALS.get(timer.signal)
     if card and CARDS.index(card) > CARDS.index(case.card):
-        case.card = card
+        case.card, case.card_raised_at = card, now
         append_event(case.id, "card_raised", actor=None, at=now, data={"card": card})
     template = SIGNAL_MESSAGES.get(timer.signal, _l("案件 {number}「{title}」的时限“{timer}”已到期。"))
     # Rendered once per recipient, in their language (notify_case_people).

@@ -11,6 +11,7 @@ its assignee.
 """
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import (
@@ -109,7 +110,10 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
         return false()
     condition = in_area(actor, DisputeCase.grid_id)
     if actor.role in ROUTED_ONLY:
-        routed = exists().where(Task.case_id == DisputeCase.id, _has_candidate(actor.role))
+        # Its own alias of task, so that a query of tasks (team tasks) does not correlate it away.
+        routed_task = aliased(Task)
+        routed = exists().where(routed_task.case_id == DisputeCase.id,
+                                routed_task.candidate_roles.contains(f",{actor.role},"))
         condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
 
