@@ -94,6 +94,8 @@ def main() -> None:
     parser.add_argument("--url", default=os.environ.get("JIEFEN_BENCH_DATABASE_URL", DEFAULT_URL))
     parser.add_argument("--open-share", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--towns", type=int, default=TOWNS)
+    parser.add_argument("--grids-per-town", type=int, default=GRIDS_PER_TOWN)
     args = parser.parse_args()
     random.seed(args.seed)
     began = time.perf_counter()
@@ -102,7 +104,7 @@ def main() -> None:
         _empty(args.url)
         upgrade(directory=str(app.config["MIGRATIONS_DIR"]))
         deploy_processes(ROOT / "processes", TASK_FORMS)
-        token = _places_and_people()
+        token = _places_and_people(args.towns, args.grids_per_town)
         print(f"places and people: {time.perf_counter() - began:.0f} s", flush=True)
         templates = _templates()
         print(f"places, people and {len(templates)} representative cases: {time.perf_counter() - began:.0f} s")
@@ -130,15 +132,15 @@ def _empty(url: str) -> None:
             connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
 
 
-def _places_and_people() -> str:
-    for t in range(TOWNS):
+def _places_and_people(towns: int, grids_per_town: int) -> str:
+    for t in range(towns):
         specs = [GridSpec(grid_code(t, g), f"{town_name(t)}{g + 1}网格", f"{town_name(t)}{g // GRIDS_PER_COMMUNITY + 1}社区",
                           f"{t + 1}-{g // GRIDS_PER_POLICE_GRID + 1}警格", (f"{town_name(t)}{g + 1}号",))
-                 for g in range(GRIDS_PER_TOWN)]
+                 for g in range(grids_per_town)]
         create_places(town_name(t), specs)
-        per_room = GRIDS_PER_TOWN // ROOMS_PER_TOWN + 1
+        per_room = grids_per_town // ROOMS_PER_TOWN + 1
         for r in range(ROOMS_PER_TOWN):
-            codes = [grid_code(t, g) for g in range(r * per_room, min((r + 1) * per_room, GRIDS_PER_TOWN))]
+            codes = [grid_code(t, g) for g in range(r * per_room, min((r + 1) * per_room, grids_per_town))]
             create_mediation_room(f"{town_name(t)}调解室{r + 1}", town_name(t), codes)
             create_user(f"mediator_{t + 1}_{r + 1}", "调解员", "mediator", PASSWORD, [],
                         mediation_room=f"{town_name(t)}调解室{r + 1}")
