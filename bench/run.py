@@ -45,7 +45,7 @@ from app.services.supervision import lists as supervision  # noqa: E402
 from app.services.time_limits import clock  # noqa: E402
 from app.services.time_limits.timers import fire_due_timers  # noqa: E402
 from app.services.time_limits.year_schedules import current_calendar  # noqa: E402
-from bench.generate import DEFAULT_URL, grid_code  # noqa: E402
+from bench.generate import BENCH_CONFIG, DEFAULT_URL, grid_code  # noqa: E402
 from tests import factories as f  # noqa: E402
 
 POLICE_DONE = {"police_action": "出警处置", "result": "returned_to_mediation", "tier": 2}
@@ -67,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.repeats, args.completions = 2, 4
-    app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": args.url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **BENCH_CONFIG})
     with app.app_context():
         total = db.session.scalar(select(func.count(DisputeCase.id)))
         opened = db.session.scalar(select(func.count(DisputeCase.id)).where(DisputeCase.status == "open"))
@@ -269,7 +269,8 @@ def _free_port() -> int:
 
 def _gunicorn(url: str, workers: int):
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": BENCH_CONFIG["SECRET_KEY"],
+           "JIEFEN_RATELIMIT_STORAGE_URI": BENCH_CONFIG["RATELIMIT_STORAGE_URI"], "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
          "wsgi:app"], cwd=ROOT, env=env, start_new_session=True)

@@ -74,6 +74,7 @@ def _clean_database(request):
             else:
                 for table in tables:
                     connection.execute(table.delete())
+                connection.execute(text("DELETE FROM case_search"))  # the search index, not in the models
         engine.forget_specs()  # process version ids are used again by the next test
 
 

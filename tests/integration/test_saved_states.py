@@ -31,6 +31,7 @@ SAVED = sorted((Path(__file__).resolve().parents[1] / "data" / "saved_states").g
 STATES = [entry for path in SAVED for entry in json.loads(gzip.decompress(path.read_bytes()))]
 CALENDAR = BusinessCalendar("calendar")
 BEFORE_SPECS_WERE_KEPT_APART = "0009_time_limit_record"
+SPECS_KEPT_APART = "performance_process_specs"
 
 
 def ids(entry) -> str:
@@ -91,7 +92,7 @@ def test_the_migration_converts_stored_cases_both_ways_and_they_close(tmp_path):
         upgrade(directory=migrations, revision=BEFORE_SPECS_WERE_KEPT_APART)
         with db.engine.begin() as connection:
             _insert_old_rows(connection)
-        upgrade(directory=migrations)
+        upgrade(directory=migrations, revision=SPECS_KEPT_APART)
         rows = {row.case_id: row for row in db.session.scalars(select(WorkflowState))}
         assert {row.serializer_version for row in rows.values()} == {"spiff-1.5/instance"}
         assert db.session.scalar(sa.text("SELECT count(*) FROM process_spec")) == 1
@@ -106,7 +107,6 @@ def test_the_migration_converts_stored_cases_both_ways_and_they_close(tmp_path):
         for (case_id, version, state), entry in zip(restored, STATES, strict=True):
             assert version == entry["serializer_version"]
             assert json.loads(state) == json.loads(entry["state"])
-        upgrade(directory=migrations)
         db.session.remove()
     engine.forget_specs()
 
