@@ -68,6 +68,7 @@ def list_calls(world) -> dict:
             "due=overdue": ListFilter(due_state="overdue"), "due=due_soon": ListFilter(due_state="due_soon"),
             "category=family": ListFilter(category_id=family), "tier=2": ListFilter(tier=2),
             "grid": ListFilter(grid_id=world.grid.id), "page=2000": ListFilter(page=2000),
+            "text search": ListFilter(text="噪音"),
         }.items():
             calls[f"cases {name} ({role})"] = lambda a=actor, w=wanted: cases.list_cases(a, w)
     for kind in supervision.KINDS:
@@ -105,6 +106,5 @@ def test_the_lists_find_what_they_should(cases_of_every_kind):
 
 
 def test_the_check_sees_a_full_scan(cases_of_every_kind):
-    """Text search (LIKE '%…%') still reads every case: the search work gives it an index of its own."""
-    search = statements_of(lambda: cases.list_cases(cases_of_every_kind["admin"], ListFilter(text="噪音")))
-    assert any(full_scans_of_the_case_table(statement, parameters) for statement, parameters in search)
+    """A filter no index serves (a substring of the description) is reported."""
+    assert full_scans_of_the_case_table("SELECT id FROM dispute_case WHERE description LIKE '%噪音%'", ())
