@@ -17,7 +17,7 @@ import re
 import sys
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -30,11 +30,17 @@ sys.path.insert(0, str(ROOT))
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
-    Category, DisputeCase, Grid, Party, PendingTimer, Task, TrailEvent, User, WorkflowState,
+    Category,
+    DisputeCase,
+    Grid,
+    Party,
+    PendingTimer,
+    Task,
+    TrailEvent,
+    User,
+    WorkflowState,
 )
 from app.models.dispute_case import SOURCES  # noqa: E402
-from app.services.cases import registry as cases  # noqa: E402
-from app.services.cases import tasks  # noqa: E402
 from app.services.design.processes import deploy_processes  # noqa: E402
 from app.services.intake.api_tokens import create_token  # noqa: E402
 from app.services.intake.places import GridSpec, create_mediation_room, create_places  # noqa: E402
@@ -54,7 +60,8 @@ PASSWORD = "bench-pass"
 BATCH = 1000
 DEFAULT_URL = f"sqlite:///{ROOT / 'bench' / 'bench.sqlite'}"
 # A production configuration (not TESTING) needs these; one process counts its own rate limits.
-BENCH_CONFIG = {"SECRET_KEY": "bench-only-" + "x" * 40, "RATELIMIT_STORAGE_URI": "memory://"}
+BENCH_CONFIG = {"SECRET_KEY": "bench-only-" + "x" * 40, "TRAIL_KEY": "bench-trail-" + "y" * 40,
+                "RATELIMIT_STORAGE_URI": "memory://"}
 
 # Representative cases: the steps each one has been through (then it waits, or is closed).
 OPEN_STAGES = {
@@ -264,13 +271,15 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category_id
     for timer in template["timers"]:
         rows[PendingTimer].append({**timer, "id": ids[PendingTimer], "case_id": case_id, "due_at": moved(timer["due_at"])})
         ids[PendingTimer] += 1
-    previous = "0" * 64
+    previous, key = "0" * 64, BENCH_CONFIG["TRAIL_KEY"].encode("utf-8")
     for event in template["trail"]:
         entry = {**event, "id": ids[TrailEvent], "case_id": case_id, "occurred_at": moved(event["occurred_at"]),
                  "task_id": task_ids.get(event["task_id"]), "prev_hash": previous}
-        entry["hash"] = previous = entry_hash(SimpleNamespace(**entry))
+        entry["hash"] = previous = entry_hash(SimpleNamespace(**entry), key)
         rows[TrailEvent].append(entry)
         ids[TrailEvent] += 1
+    if "trail_head_hash" in case:  # the trail's head kept on the case row
+        case.update(trail_head_seq=len(template["trail"]), trail_head_hash=previous)
 
 
 def _advance_sequences() -> None:

@@ -278,6 +278,7 @@ def _free_port() -> int:
 def _gunicorn(url: str, workers: int):
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": BENCH_CONFIG["SECRET_KEY"],
+           "JIEFEN_TRAIL_KEY": BENCH_CONFIG["TRAIL_KEY"],
            "JIEFEN_RATELIMIT_STORAGE_URI": BENCH_CONFIG["RATELIMIT_STORAGE_URI"], "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",

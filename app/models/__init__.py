@@ -2,6 +2,7 @@
 from app.models.api_token import ApiToken
 from app.models.attachment import Attachment, AttachmentContent
 from app.models.category import Category
+from app.models.client_submission import ClientSubmission
 from app.models.comment import CaseComment
 from app.models.dispute_case import CaseNumberCounter, DisputeCase
 from app.models.grid import Address, Community, Grid, PoliceGrid, Town
@@ -28,4 +29,5 @@ __all__ = [
     "ProcessSpec",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
     "LoginFailure", "LoginLock", "UserSession",
+    "ClientSubmission",
 ]

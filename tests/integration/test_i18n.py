@@ -22,8 +22,8 @@ from app.services.people.users import create_user
 from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 from tests.designer_samples import diagram
-from tests.unit.test_engine import Diagram, saved
 from tests.integration.test_designer_http import FIVE_DAYS_ON_SITE, SHIPPED_ON_SITE_LIMIT
+from tests.unit.test_engine import Diagram, saved
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"

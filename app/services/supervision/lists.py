@@ -1,6 +1,4 @@
 """Supervision lists (督办清单): the weekly list, reminder slips and supervised-handling slips."""
-import csv
-import io
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -13,6 +11,7 @@ from app.extensions import db
 from app.models import ROLE_LABELS, DisputeCase, Grid, Task, User
 from app.services.cases import lists as listing
 from app.services.people import access
+from app.services.supervision.exports import csv_text
 from app.services.time_limits import clock
 
 KINDS = {
@@ -95,19 +94,15 @@ def _row(row, now: datetime) -> SupervisionRow:
 
 
 def supervision_csv(actor: User, kind: str, display_zone) -> str:
-    """The list as CSV text (with a BOM, so spreadsheet programs read the Chinese correctly)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("清单"), _("案件编号"), _("标题"), _("网格"), _("督办"), _("状态"), _("当前环节"), _("办理人"), _("时限"), _("登记时间"), _("已登记天数")])
-    for row in supervision_list(actor, kind):
-        writer.writerow([
-            KINDS[kind], row.number, row.title, row.grid, {"yellow": _("黄牌"), "red": _("红牌")}.get(row.card, ""),
-            _("办理中") if row.status == "open" else _("已结案"), row.step, row.handler,
-            row.due_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M") if row.due_at else "",
-            row.opened_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M"), row.days_open,
-        ])
-    return out.getvalue()
+    """The list as CSV text, through the one export writer (formula-safe cells, a BOM for the Chinese)."""
+    header = [_("清单"), _("案件编号"), _("标题"), _("网格"), _("督办"), _("状态"), _("当前环节"), _("办理人"), _("时限"), _("登记时间"), _("已登记天数")]
+    rows = [[
+        str(KINDS[kind]), row.number, row.title, row.grid, {"yellow": _("黄牌"), "red": _("红牌")}.get(row.card, ""),
+        _("办理中") if row.status == "open" else _("已结案"), row.step, row.handler,
+        row.due_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M") if row.due_at else "",
+        row.opened_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M"), row.days_open,
+    ] for row in supervision_list(actor, kind)]
+    return csv_text(header, rows)
 
 
 def _roles_label(candidate_roles: str | None) -> str:
