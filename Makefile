@@ -8,7 +8,7 @@ FLASK := $(VENV)/bin/flask --app wsgi --env-file $(DEV_ENV)
 PYTEST := $(PY) -m pytest
 HAS_POSTGRES := $(shell ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -n 1)
 
-.PHONY: lint install db run test test-sqlite test-postgres clean screenshots translations extract-messages update-messages
+.PHONY: lint install db run test test-sqlite test-postgres clean screenshots translations extract-messages update-messages bench
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	python3 -m venv $(VENV)
@@ -77,6 +77,16 @@ endif
 # PNGs of the main pages, in Chinese, from the browser tests' setup (tests/browser/test_screenshots.py).
 screenshots: install translations
 	JIEFEN_SCREENSHOTS=1 $(PYTEST) -m screenshots tests/browser/test_screenshots.py
+
+# The benchmarks of bench/RESULTS.md (run by hand, never in CI): BENCH_CASES cases on SQLite (bench/bench.sqlite),
+# then on a throwaway PostgreSQL (.ci/with-postgres). Each run generates afresh; gunicorn comes with the `bench` extra.
+BENCH_CASES ?= 100000
+bench: install translations
+	$(PY) -m pip install --quiet -e '.[test,postgres,bench]'
+	PYTHONPATH=. $(PY) bench/generate.py $(BENCH_CASES)
+	PYTHONPATH=. $(PY) bench/run.py
+	bash .ci/with-postgres sh -c 'PYTHONPATH=. $(PY) bench/generate.py $(BENCH_CASES) --url "$$JIEFEN_TEST_DATABASE_URL" \
+	  && PYTHONPATH=. $(PY) bench/run.py --url "$$JIEFEN_TEST_DATABASE_URL"'
 
 clean:
 	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache app/translations/*/LC_MESSAGES/*.mo

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
+from app.services import engine
 from app.services.design.processes import deploy_processes
 from forms.tasks import TASK_FORMS
 from tests import factories
@@ -75,6 +76,7 @@ def _clean_database(request):
                 for table in tables:
                     connection.execute(table.delete())
                 connection.execute(text("DELETE FROM case_search"))  # the search index, not in the models
+        engine.forget_specs()  # process version ids are used again by the next test
 
 
 @pytest.fixture

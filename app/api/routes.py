@@ -7,6 +7,7 @@ Errors are JSON `{"error": code, "message": 中文说明, "fields": {field: [mes
 from datetime import datetime
 
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
@@ -96,7 +97,13 @@ def http_error(error: HTTPException):
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(build_document())
+    """Built once per language in each worker: it changes only with the code (the forms) and the
+    categories, which migrations seed."""
+    documents = current_app.extensions.setdefault("jiefen_openapi", {})
+    locale = str(get_locale())
+    if locale not in documents:
+        documents[locale] = current_app.json.dumps(build_document())
+    return current_app.response_class(documents[locale], mimetype="application/json")
 
 
 @bp.post("/handoffs")

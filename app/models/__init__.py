@@ -10,7 +10,7 @@ from app.models.handoff import CasePush, Handoff
 from app.models.mediation_room import MediationRoom, mediation_room_grid
 from app.models.notification import Notification
 from app.models.party import Party
-from app.models.process_definition import ProcessDefinition
+from app.models.process_definition import ProcessDefinition, ProcessSpec
 from app.models.process_design import ProcessDraft, ProcessEvent
 from app.models.schedule import ScheduledDay, ScheduleYear
 from app.models.sign_in import LoginFailure, LoginLock, UserSession
@@ -26,6 +26,7 @@ __all__ = [
     "User", "WorkflowState", "user_grid",
     "ApiToken", "CasePush", "Handoff",
     "ProcessDraft", "ProcessEvent",
+    "ProcessSpec",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
     "LoginFailure", "LoginLock", "UserSession",
     "ClientSubmission",

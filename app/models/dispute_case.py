@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -25,6 +25,14 @@ class DisputeCase(db.Model):
         Index("ix_dispute_case_tier", "tier"),
         Index("ix_dispute_case_grid_opened", "grid_id", "opened_at"),
         Index("ix_dispute_case_status_next_due", "status", "next_due_at"),
+        # The case list's orders (services/cases/lists.py CASE_ORDERS), read in index order, and the
+        # supervision lists' filters.
+        Index("ix_dispute_case_due_order", text("(next_due_at IS NULL)"), "next_due_at", "id"),
+        Index("ix_dispute_case_urgency_order", text("violence_risk DESC"),
+              text("(CASE WHEN card = 'red' THEN 0 WHEN card = 'yellow' THEN 1 ELSE 2 END)"),
+              text("(next_due_at IS NULL)"), "next_due_at", "id"),
+        Index("ix_dispute_case_status_card", "status", "card"),
+        Index("ix_dispute_case_card_raised_at", "card_raised_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +67,8 @@ class DisputeCase(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     on_time: Mapped[bool | None]
+    # When a yellow or red card was last raised: the weekly supervision list reads it, not the trail.
+    card_raised_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The trail's head: its newest entry's seq and hash, moved on by each append (so appending reads no
     # entry) and checked by `flask trail verify` (so deleting the newest entries shows).
     trail_head_seq: Mapped[int] = mapped_column(default=0)

@@ -15,7 +15,19 @@ class ProcessDefinition(db.Model):
     key: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(200))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Read only where a diagram is shown or parsed, not with every case opened on the version.
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     checksum: Mapped[str] = mapped_column(String(64))
     deployed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ProcessSpec(db.Model):
+    """A version's process and subprocess specs, serialized once (per serializer version) instead of in
+    every case's workflow state, which holds only the instance (app/services/engine/runtime.py)."""
+
+    definition_id: Mapped[int] = mapped_column(
+        ForeignKey("process_definition.id", ondelete="CASCADE"), primary_key=True
+    )
+    serializer_version: Mapped[str] = mapped_column(String(20), primary_key=True)
+    specs: Mapped[str] = mapped_column(Text)

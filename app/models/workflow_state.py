@@ -1,4 +1,8 @@
-"""The serialized SpiffWorkflow state of a case, versioned for optimistic locking."""
+"""The serialized SpiffWorkflow state of a case, versioned for optimistic locking.
+
+`state` is the workflow instance only (its specs are stored once per process version, ProcessSpec);
+`serializer_version` says in which format it was written, and is read on load (engine.SavedState).
+"""
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -10,7 +14,7 @@ class WorkflowState(db.Model):
         ForeignKey("dispute_case.id", ondelete="CASCADE"), primary_key=True
     )
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
-    serializer_version: Mapped[str] = mapped_column(String(20))
+    serializer_version: Mapped[str] = mapped_column(String(30))
     state: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -1,11 +1,11 @@
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.services.people import access
 from app.services.supervision.exports import CSV_MIMETYPE
-from app.services.supervision.lists import KINDS, supervision_csv, supervision_list
+from app.services.supervision.lists import KINDS, ListPage, supervision_csv, supervision_page
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 
@@ -22,8 +22,9 @@ def index():
 def show(kind: str):
     if kind not in KINDS:
         abort(404)
-    return render_template("supervision/index.html", kind=kind, kinds=KINDS,
-                           rows=supervision_list(current_user, kind))
+    wanted = ListPage(kind, request.args.get("page", 1, type=int) or 1)
+    return render_template("supervision/index.html", kind=kind, kinds=KINDS, wanted=wanted,
+                           page=supervision_page(current_user, kind, wanted.page))
 
 
 @bp.get("/<kind>.csv")

@@ -23,6 +23,7 @@ from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 from tests.designer_samples import diagram
 from tests.integration.test_designer_http import FIVE_DAYS_ON_SITE, SHIPPED_ON_SITE_LIMIT
+from tests.unit.test_engine import Diagram, saved
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
@@ -295,18 +296,19 @@ def test_a_failed_deploys_problems_are_english_for_an_english_designer(client, e
 
 def test_engine_errors_while_running_a_case_follow_the_readers_language(app):
     """The engine's messages are made in the language of the request (or the CLI's, the scheduler's: Chinese)."""
-    state = engine.start_workflow(diagram(condition="no_such_field == 1"), {})
+    definition = diagram(condition="no_such_field == 1")
+    state = engine.start_workflow(Diagram(definition), {})
     task_id = state.ready_tasks[0].engine_task_id
     with app.test_request_context(headers={"Accept-Language": "en"}):
         refresh()  # as every request does (app/i18n.py): the tests' app context has cached Chinese
         with pytest.raises(ProcessError) as english:
-            engine.complete_task(state.state, task_id, {})
+            engine.complete_task(saved(state, definition), task_id, {})
         assert english.value.message.startswith("The process cannot go on (step 是否履行): Expression")
         assert engine.timer_expression_problem("") == "The timer has no duration or time set"
     with app.test_request_context():
         refresh()
         with pytest.raises(ProcessError) as chinese:
-            engine.complete_task(state.state, task_id, {})
+            engine.complete_task(saved(state, definition), task_id, {})
         assert chinese.value.message.startswith("流程无法继续（环节 是否履行）：表达式")
 
 

@@ -1,4 +1,5 @@
 """The engine wrapper over SpiffWorkflow, driven with the real mediation process and a frozen clock."""
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -34,18 +35,38 @@ def flow(source: str, target: str, condition: str = "") -> str:
 FILL_IN = '<bpmn:userTask id="fill_in" camunda:formKey="fill_in" camunda:candidateGroups="clerk" />'
 
 
+@dataclass(frozen=True)
+class Diagram:
+    """A process known by its diagram alone, no specs stored (engine.ProcessSpecs without a database):
+    the engine parses the diagram each time."""
+
+    text: str
+    version_id: int = 0
+
+    def read(self, serializer_version: str) -> None:
+        return None
+
+    def bpmn_xml(self) -> str:
+        return self.text
+
+
+def saved(result, definition: str = "") -> engine.SavedState:
+    """A result's state as it would be stored, on its diagram (the mediation process unless given)."""
+    return engine.SavedState(result.state, result.serializer_version, Diagram(definition or MEDIATION))
+
+
 def ready_ids(result) -> list[str]:
     return [task.bpmn_id for task in result.ready_tasks]
 
 
 @pytest.fixture
 def started(clock):
-    return engine.start_workflow(MEDIATION, {"case_no": "A-1", "source": "grid_patrol"})
+    return engine.start_workflow(Diagram(MEDIATION), {"case_no": "A-1", "source": "grid_patrol"})
 
 
 @pytest.fixture
 def on_site(started):
-    return engine.complete_task(started.state, started.ready_tasks[0].engine_task_id, TRIAGE_L1)
+    return engine.complete_task(saved(started), started.ready_tasks[0].engine_task_id, TRIAGE_L1)
 
 
 def test_inspect_definition_reads_the_process_key():
@@ -77,27 +98,27 @@ def test_triage_tier_one_goes_to_on_site_mediation(on_site):
 
 def test_completing_a_task_twice_is_refused(started, on_site):
     with pytest.raises(TaskNotReadyError):
-        engine.complete_task(on_site.state, started.ready_tasks[0].engine_task_id, TRIAGE_L1)
+        engine.complete_task(saved(on_site), started.ready_tasks[0].engine_task_id, TRIAGE_L1)
 
 
 @pytest.mark.parametrize("task_id", [str(uuid4()), "not-a-uuid", ""])
 def test_unknown_or_malformed_task_id_is_refused(started, task_id):
     with pytest.raises(TaskNotReadyError):
-        engine.complete_task(started.state, task_id, TRIAGE_L1)
+        engine.complete_task(saved(started), task_id, TRIAGE_L1)
 
 
 @pytest.mark.parametrize("key", ["_private", "__builtins__", "not an identifier", "1st", "a-b", 7])
 def test_bad_data_keys_are_refused(started, key):
     task_id = started.ready_tasks[0].engine_task_id
     with pytest.raises(InvalidInputError):
-        engine.complete_task(started.state, task_id, {**TRIAGE_L1, key: "x"})
+        engine.complete_task(saved(started), task_id, {**TRIAGE_L1, key: "x"})
     with pytest.raises(InvalidInputError):
-        engine.start_workflow(MEDIATION, {key: "x"})
+        engine.start_workflow(Diagram(MEDIATION), {key: "x"})
 
 
 def test_due_timers_escalate_on_site_mediation(clock, on_site):
     clock.shift(timedelta(days=3, minutes=1))
-    result = engine.fire_due_timers(on_site.state)
+    result = engine.fire_due_timers(saved(on_site))
     assert {timer.signal for timer in result.fired_timers} == {"escalated", "yellow_card"}
     assert ready_ids(result) == ["assess_four_accounts"]
     assert {timer.bpmn_id for timer in result.timers} == {"mediation_limit", "red_card", "four_accounts_deadline"}
@@ -105,13 +126,13 @@ def test_due_timers_escalate_on_site_mediation(clock, on_site):
 
 def test_timers_not_yet_due_do_not_fire(clock, on_site):
     clock.shift(timedelta(days=2, hours=23))
-    result = engine.fire_due_timers(on_site.state)
+    result = engine.fire_due_timers(saved(on_site))
     assert result.fired_timers == ()
     assert ready_ids(result) == ["mediate_on_site"]
 
 
 def test_saved_state_describes_the_same_ready_tasks(on_site):
-    described = engine.describe(on_site.state)
+    described = engine.describe(saved(on_site))
     assert described.ready_tasks == on_site.ready_tasks
     assert described.timers == on_site.timers
     assert described.data == on_site.data
@@ -122,10 +143,10 @@ def test_undefined_name_in_a_gateway_condition_is_a_process_error():
         FILL_IN + '<bpmn:exclusiveGateway id="decide" />'
         + flow("start", "fill_in") + flow("fill_in", "decide") + flow("decide", "end", "missing_name == 1")
     )
-    started = engine.start_workflow(definition, {})
+    started = engine.start_workflow(Diagram(definition), {})
     assert ready_ids(started) == ["fill_in"]
     with pytest.raises(ProcessError, match="'missing_name' is not defined"):
-        engine.complete_task(started.state, started.ready_tasks[0].engine_task_id, {"answer": 1})
+        engine.complete_task(saved(started, definition), started.ready_tasks[0].engine_task_id, {"answer": 1})
 
 
 def test_script_tasks_are_refused_and_not_run(tmp_path):
@@ -138,7 +159,7 @@ def test_script_tasks_are_refused_and_not_run(tmp_path):
     )
     engine.inspect_definition(definition)
     with pytest.raises(ProcessError, match="run_script"):
-        engine.start_workflow(definition, {})
+        engine.start_workflow(Diagram(definition), {})
     assert not target.exists()
 
 
@@ -157,14 +178,14 @@ def test_code_in_conditions_and_timers_is_refused_and_not_run(tmp_path):
     )
     for definition in (gateway, timer):
         with pytest.raises(ProcessError):
-            engine.start_workflow(definition, {})
+            engine.start_workflow(Diagram(definition), {})
     assert not target.exists()
 
 
 def test_a_well_formed_tiny_process_runs_to_completion():
     definition = bpmn(FILL_IN + flow("start", "fill_in") + flow("fill_in", "end"))
-    started = engine.start_workflow(definition, {})
-    done = engine.complete_task(started.state, started.ready_tasks[0].engine_task_id, {"answer": 42})
+    started = engine.start_workflow(Diagram(definition), {})
+    done = engine.complete_task(saved(started, definition), started.ready_tasks[0].engine_task_id, {"answer": 42})
     assert done.completed and done.ready_tasks == () and done.data["answer"] == 42
 
 
@@ -193,4 +214,4 @@ def test_bad_definitions_are_refused(definition, message):
     with pytest.raises(DefinitionError, match=message):
         engine.inspect_definition(definition)
     with pytest.raises(DefinitionError):
-        engine.start_workflow(definition, {})
+        engine.start_workflow(Diagram(definition), {})

@@ -6,7 +6,7 @@ import pytest
 from app.services import engine
 from app.services.errors import ProcessError
 from app.services.time_limits.business_calendar import BusinessCalendar
-from tests.unit.test_engine import FILL_IN, bpmn, flow
+from tests.unit.test_engine import FILL_IN, Diagram, bpmn, flow
 
 WORKING = BusinessCalendar("working")
 
@@ -37,30 +37,30 @@ def friday_evening():
 
 
 def test_a_bare_duration_counts_working_days(friday_evening):
-    result = engine.start_workflow(with_timer("<bpmn:timeDuration>P1D</bpmn:timeDuration>"), {}, WORKING)
+    result = engine.start_workflow(Diagram(with_timer("<bpmn:timeDuration>P1D</bpmn:timeDuration>")), {}, WORKING)
     assert due(result) == datetime(2026, 11, 23, 9, 30, tzinfo=timezone.utc)  # Monday 17:30
 
 
 def test_a_natural_timer_counts_calendar_days(friday_evening):
     definition = with_timer("<bpmn:timeDuration>P1D</bpmn:timeDuration>",
                             '<camunda:property name="calendar" value="natural" />')
-    assert due(engine.start_workflow(definition, {}, WORKING)) == datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
+    assert due(engine.start_workflow(Diagram(definition), {}, WORKING)) == datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
 
 
 def test_a_date_written_bare(friday_evening):
     definition = with_timer("<bpmn:timeDate>2026-12-01T10:00:00+08:00</bpmn:timeDate>")
-    assert due(engine.start_workflow(definition, {}, WORKING)) == datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
+    assert due(engine.start_workflow(Diagram(definition), {}, WORKING)) == datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
 
 
 def test_a_data_field_holding_the_due_time(friday_evening):
     definition = with_timer("<bpmn:timeDate>visit_due_at</bpmn:timeDate>")
-    result = engine.start_workflow(definition, {"visit_due_at": "2026-11-30T08:00:00+00:00"}, WORKING)
+    result = engine.start_workflow(Diagram(definition), {"visit_due_at": "2026-11-30T08:00:00+00:00"}, WORKING)
     assert due(result) == datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc)
 
 
 def test_an_invalid_duration_stops_the_step_with_a_clear_error(friday_evening):
     with pytest.raises(ProcessError, match="时长无效"):
-        engine.start_workflow(with_timer("<bpmn:timeDuration>P1X</bpmn:timeDuration>"), {}, WORKING)
+        engine.start_workflow(Diagram(with_timer("<bpmn:timeDuration>P1X</bpmn:timeDuration>")), {}, WORKING)
 
 
 @pytest.mark.parametrize("text, problem", [

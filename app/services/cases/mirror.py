@@ -5,13 +5,14 @@ Helpers for the public service functions, which own the transaction: these only 
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
 from app.models.dispute_case import CARDS
 from app.services.cases.catalog import category_id_for
-from app.services.engine import EngineResult
+from app.services.design.processes import StoredSpecs, keep_specs
+from app.services.engine import EngineResult, SavedState
 from app.services.errors import NotFoundError
 from app.services.supervision.notifications import notify_case_people
 from app.services.supervision.trail import TrailEventType, append_event
@@ -58,6 +59,24 @@ def _workflow_row(case_id: int, skip_locked: bool = False):
             .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
 
 
+def lock_task_workflow(task_id: int) -> WorkflowState:
+    """`lock_workflow` for the case of a task, found in the same statement; NotFoundError without one."""
+    state = db.session.scalars(
+        select(WorkflowState)
+        .where(WorkflowState.case_id == select(Task.case_id).where(Task.id == task_id).scalar_subquery())
+        .with_for_update(of=WorkflowState)
+        .execution_options(populate_existing=True)
+    ).first()
+    if state is None:
+        raise NotFoundError(str(_l("没有找到该任务。")))
+    return state
+
+
+def saved_state(workflow: WorkflowState) -> SavedState:
+    """A case's stored workflow as the engine loads it: the state, its format, its process version's specs."""
+    return SavedState(workflow.state, workflow.serializer_version, StoredSpecs(workflow.definition_id))
+
+
 def record_step(
     case: DisputeCase,
     workflow: WorkflowState,
@@ -71,6 +90,8 @@ def record_step(
     workflow.state = result.state
     workflow.serializer_version = result.serializer_version
     _record_task_breaches(case, now, completed_task)
+    if result.new_specs is not None:
+        keep_specs(workflow.definition_id, result.new_specs)
     _sync_tasks(case, result, actor=actor, now=now, completed_task=completed_task)
     _record_closing_limit(case, result, now)
     _sync_timers(case, result)
@@ -154,11 +175,18 @@ def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
 
 
 def _sync_timers(case, result) -> None:
-    db.session.execute(delete(PendingTimer).where(PendingTimer.case_id == case.id))
-    for timer in result.timers:
-        db.session.add(PendingTimer(case_id=case.id, bpmn_id=timer.bpmn_id, name=timer.name,
-                                    signal=timer.signal, due_at=timer.due_at, statutory=timer.statutory,
-                                    closing=timer.closing))
+    """Update the timer mirror by difference: most steps leave the waiting timers as they were."""
+    wanted = [(timer.bpmn_id, timer.name, timer.signal, timer.due_at, timer.statutory, timer.closing)
+              for timer in result.timers]
+    for row in db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id)):
+        key = (row.bpmn_id, row.name, row.signal, row.due_at, row.statutory, row.closing)
+        if key in wanted:
+            wanted.remove(key)
+        else:
+            db.session.delete(row)
+    for bpmn_id, name, signal, due_at, statutory, closing in wanted:
+        db.session.add(PendingTimer(case_id=case.id, bpmn_id=bpmn_id, name=name, signal=signal, due_at=due_at,
+                                    statutory=statutory, closing=closing))
 
 
 def _record_fired_timer(case, timer, now) -> None:
@@ -166,7 +194,7 @@ def _record_fired_timer(case, timer, now) -> None:
                  data={"timer": timer.name, "bpmn_id": timer.bpmn_id, "signal": timer.signal})
     card = CARD_SIGNALS.get(timer.signal)
     if card and CARDS.index(card) > CARDS.index(case.card):
-        case.card = card
+        case.card, case.card_raised_at = card, now
         append_event(case.id, TrailEventType.CARD_RAISED, actor=None, at=now, data={"card": card})
     template = SIGNAL_MESSAGES.get(timer.signal, _l("案件 {number}「{title}」的时限“{timer}”已到期。"))
     # Rendered once per recipient, in their language (notify_case_people).
@@ -187,6 +215,10 @@ def _update_case(case, result, *, actor, now) -> None:
     if tiers and max(tiers) != case.tier:
         append_event(case.id, TrailEventType.TIER_CHANGED, actor=actor, at=now, data={"from": case.tier, "to": max(tiers)})
         case.tier = max(tiers)
+    # The earliest pending due time, which list sorts and due filters read by index (the time-limits
+    # work owns this record; kept here until it lands).
+    due_times = [task.due_at for task in result.ready_tasks if task.due_at] + [t.due_at for t in result.timers]
+    case.next_due_at = None if result.completed else min(due_times, default=None)
     if result.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         case.outcome = OUTCOMES.get(data.get("result"), "closed")

@@ -28,7 +28,7 @@ from app.services.cases.files import Upload, store_attachment
 from app.services.cases.mirror import record_step
 from app.services.cases.search import index_case
 from app.services.cases.submissions import record_submission
-from app.services.design.processes import latest_definition
+from app.services.design.processes import StoredSpecs, latest_definition
 from app.services.errors import InvalidInputError
 from app.services.people import access
 from app.services.supervision.trail import TrailBreak, TrailEventType, append_event, case_trail_breaks
@@ -120,7 +120,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     db.session.add(case)
     db.session.flush()
     definition = latest_definition(PROCESS_KEY)
-    result = engine.start_workflow(definition.bpmn_xml, {
+    result = engine.start_workflow(StoredSpecs(definition.id), {
         "case_number": case.number,
         "title": case.title,
         "category": category.code if category else "",
@@ -189,7 +189,7 @@ def filtered_cases(actor: User, wanted: listing.ListFilter):
     query = listing.filter_cases(query, wanted)
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
-            listing.due_state_condition(listing.next_due_of_case(), wanted.due_state))
+            listing.due_state_condition(DisputeCase.next_due_at, wanted.due_state))
     return listing.sort_cases(query, wanted.sort)
 
 

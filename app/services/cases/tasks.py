@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import DisputeCase, Task, User
 from app.services import engine
 from app.services.cases import lists as listing
-from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.mirror import lock_task_workflow, record_step, saved_state
 from app.services.cases.submissions import record_submission
 from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
 from app.services.people import access
@@ -51,17 +51,17 @@ def list_team_tasks(actor: User, wanted: listing.ListFilter | None = None) -> li
 def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str | None = None) -> Task:
     """Complete a ready task with validated form data, run the process on and mirror the result.
 
-    The workflow row is locked before the task is re-read, so a double or concurrent submission
-    finds the task no longer ready and changes nothing.
+    The workflow row is locked (found through the task, in one statement) before the task is read,
+    so a double or concurrent submission finds the task no longer ready and changes nothing.
     """
-    task = get_task(actor, task_id)
-    workflow = lock_workflow(task.case_id)
-    db.session.refresh(task)
+    workflow = lock_task_workflow(task_id)
+    task = db.session.get(Task, task_id, populate_existing=True)  # read under the lock
+    case = access.ensure_case_visible(actor, db.session.get(DisputeCase, task.case_id))
     if task.state != "ready":
         raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
     access.ensure_can_do_task(actor, task)
     case = db.session.get(DisputeCase, task.case_id)
-    result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar(),
+    result = engine.complete_task(saved_state(workflow), task.engine_task_id, data, current_calendar(),
                                   paused=case.clock_paused_at is not None)
     now = clock.now()
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id

@@ -26,8 +26,8 @@ from app.models import (
     WorkflowState,
 )
 from app.services import engine
-from app.services.cases.mirror import lock_workflow, record_step
-from app.services.design.processes import Deployment, add_version, newest_definition
+from app.services.cases.mirror import lock_workflow, record_step, saved_state
+from app.services.design.processes import Deployment, StoredSpecs, add_version, newest_definition
 from app.services.errors import (
     DefinitionInvalidError,
     InvalidInputError,
@@ -202,7 +202,7 @@ def list_migration_candidates(actor: User, key: str, from_version: int) -> tuple
     source, target = _definition(key, from_version), _definition(key, from_version + 1)
     visible_title = sql_case((access.visible_cases(actor), DisputeCase.title), else_=None).label("title")
     rows = db.session.execute(
-        select(DisputeCase.id, DisputeCase.number, visible_title, WorkflowState.state)
+        select(DisputeCase.id, DisputeCase.number, visible_title, WorkflowState)
         .join(WorkflowState, WorkflowState.case_id == DisputeCase.id)
         .where(WorkflowState.definition_id == source.id, DisputeCase.status != "closed")
         .order_by(DisputeCase.id)
@@ -214,7 +214,7 @@ def list_migration_candidates(actor: User, key: str, from_version: int) -> tuple
         task_names.setdefault(case_id, []).append(name)
     return target.version, [
         MigrationCandidate(case_id=row.id, number=row.number, title=row.title, tasks=task_names.get(row.id, []),
-                           problem=engine.migration_problem(row.state, target.bpmn_xml))
+                           problem=engine.migration_problem(saved_state(row.WorkflowState), StoredSpecs(target.id)))
         for row in rows
     ]
 
@@ -259,13 +259,13 @@ def get_case_diagram(actor: User, number: str) -> CaseDiagram:
     case = db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first()
     access.ensure_case_visible(actor, case)
     row = db.session.execute(
-        select(WorkflowState.state, ProcessDefinition.bpmn_xml, ProcessDefinition.version)
+        select(WorkflowState, ProcessDefinition.bpmn_xml, ProcessDefinition.version)
         .join(ProcessDefinition, ProcessDefinition.id == WorkflowState.definition_id)
         .where(WorkflowState.case_id == case.id)
     ).first()
     if row is None:
         raise NotFoundError(_("该案件没有流程实例。"))
-    position = engine.diagram_position(row.state)
+    position = engine.diagram_position(saved_state(row.WorkflowState))
     return CaseDiagram(bpmn_xml=row.bpmn_xml, version=row.version, completed=list(position.completed),
                        current=list(position.ready), timers=list(position.timers))
 
@@ -322,7 +322,7 @@ def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> Disput
         raise ProcessError(_("案件 %(number)s 已在 v%(version)s，不能迁移到 v%(version2)s。", number=case.number, version=current.version, version2=target.version))
     if case.status == "closed":
         raise ProcessError(_("案件 %(number)s 已结案。", number=case.number))
-    result = engine.migrate_workflow(workflow.state, target.bpmn_xml, current_calendar())
+    result = engine.migrate_workflow(saved_state(workflow), StoredSpecs(target.id), current_calendar())
     now = clock.now()
     workflow.definition_id = target.id
     append_event(case.id, TrailEventType.CASE_MIGRATED, actor=actor, at=now,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ROLES, ProcessDefinition, User
+from app.models import ROLES, ProcessDefinition, ProcessSpec, User
 from app.services import engine
 from app.services.errors import DefinitionError, DefinitionInvalidError, NotFoundError
 from app.services.time_limits import clock
@@ -79,4 +79,26 @@ def add_version(bpmn_xml: str, actor: User | None) -> Deployment:
     )
     db.session.add(definition)
     db.session.flush()
+    keep_specs(definition.id, engine.serialize_specs(bpmn_xml))
     return Deployment(key=definition.key, version=definition.version, created=True)
+
+
+@dataclass(frozen=True)
+class StoredSpecs:
+    """A deployed version's serialized specs as the engine reads them (engine.ProcessSpecs): one query,
+    and only when this worker has not cached them yet."""
+
+    version_id: int
+
+    def read(self, serializer_version: str) -> str | None:
+        return db.session.scalar(select(ProcessSpec.specs).where(
+            ProcessSpec.definition_id == self.version_id, ProcessSpec.serializer_version == serializer_version))
+
+    def bpmn_xml(self) -> str:
+        return db.session.scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == self.version_id))
+
+
+def keep_specs(definition_id: int, specs: str) -> None:
+    """Store a version's specs in the engine's current serializer version (a helper: adds and flushes)."""
+    db.session.add(ProcessSpec(definition_id=definition_id, serializer_version=engine.SPEC_VERSION, specs=specs))
+    db.session.flush()

@@ -21,16 +21,18 @@ from app.services.engine.runtime import (
     _SCRIPT_ENGINE,
     _SERIALIZER,
     EngineResult,
+    ProcessSpecs,
+    SavedState,
     WaitingTimer,
     _advance,
     _bpmn,
     _executable_processes,
     _load,
     _local,
-    _parse,
     _Parser,
     _result,
     _safe_root,
+    _specs,
     _waiting_timer,
     _waiting_timer_tasks,
     timer_expression_problem,
@@ -334,30 +336,30 @@ def diff_definitions(old_xml: str, new_xml: str) -> DefinitionDiff:
     )
 
 
-def migration_problem(state: str, new_bpmn_xml: str) -> str | None:
+def migration_problem(saved: SavedState, target: ProcessSpecs) -> str | None:
     """Why a saved workflow cannot move to another version of its diagram, or None if it can."""
     try:
-        _migrated(state, new_bpmn_xml, None)
+        _migrated(saved, target, None)
     except (ProcessError, DefinitionError) as error:
         return error.message
     return None
 
 
-def migrate_workflow(state: str, new_bpmn_xml: str, calendar: BusinessCalendar | None = None) -> EngineResult:
+def migrate_workflow(saved: SavedState, target: ProcessSpecs, calendar: BusinessCalendar | None = None) -> EngineResult:
     """Move a saved workflow onto another version of its diagram; raise ProcessError if it cannot move.
 
     Every ready user task must exist (by BPMN id) in the new version. Waiting timers keep their due
     time (SpiffWorkflow resets waiting branches, which would restart their clocks).
     """
-    return _migrated(state, new_bpmn_xml, calendar)
+    return _migrated(saved, target, calendar)
 
 
-def _migrated(state: str, new_bpmn_xml: str, calendar: BusinessCalendar | None) -> EngineResult:
+def _migrated(saved: SavedState, target: ProcessSpecs, calendar: BusinessCalendar | None) -> EngineResult:
 
-    parsed = _parse(new_bpmn_xml)
-    workflow = _load(state)
-    new_ids = {spec.bpmn_id for spec in parsed.spec.task_specs.values() if getattr(spec, "bpmn_id", None)}
-    for sub in parsed.subprocess_specs.values():
+    (new_spec, new_subprocess_specs), new_specs = _specs(target)
+    workflow, _old_specs = _load(saved)
+    new_ids = {spec.bpmn_id for spec in new_spec.task_specs.values() if getattr(spec, "bpmn_id", None)}
+    for sub in new_subprocess_specs.values():
         new_ids |= {spec.bpmn_id for spec in sub.task_specs.values() if getattr(spec, "bpmn_id", None)}
     missing = [task.task_spec.bpmn_name or task.task_spec.bpmn_id
                for task in workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -369,7 +371,7 @@ def _migrated(state: str, new_bpmn_xml: str, calendar: BusinessCalendar | None) 
         for task in _waiting_timer_tasks(workflow)
         if task._get_internal_data("event_value") is not None
     }
-    top_diff, sub_diffs = diff_workflow(_SERIALIZER.registry, workflow, parsed.spec, parsed.subprocess_specs)
+    top_diff, sub_diffs = diff_workflow(_SERIALIZER.registry, workflow, new_spec, new_subprocess_specs)
     removed = [task for task in top_diff.removed]
     for sub_diff in sub_diffs.values():
         if sub_diff is None:
@@ -388,19 +390,19 @@ def _migrated(state: str, new_bpmn_xml: str, calendar: BusinessCalendar | None) 
                 task._set_internal_data(event_value=value)
 
     def migrate():
-        spiff_migrate(top_diff, workflow, parsed.spec)
+        spiff_migrate(top_diff, workflow, new_spec)
         for sub_id, sub_diff in sub_diffs.items():
             sub = workflow.subprocesses[sub_id]
-            spiff_migrate(sub_diff, sub, parsed.subprocess_specs[sub.spec.name])
-        workflow.subprocess_specs = parsed.subprocess_specs
+            spiff_migrate(sub_diff, sub, new_subprocess_specs[sub.spec.name])
+        workflow.subprocess_specs = new_subprocess_specs
         carry_due_times()
 
-    result = _advance(workflow, migrate, calendar)
+    result = _advance(workflow, migrate, calendar, new_specs)
     # Branches that became waiting again during the engine steps get their old due time back too.
     carry_due_times()
-    result = _result(workflow, result.fired_timers)
+    result = _result(workflow, result.fired_timers, new_specs)
     try:
-        _load(result.state)
+        _load(SavedState(result.state, result.serializer_version, target))
     except Exception as error:  # a state that cannot be read back must never be saved
         raise ProcessError(_("迁移后的流程状态无法读取：%(reason)s", reason=error)) from None
     return result
@@ -415,8 +417,8 @@ class DiagramPosition:
     timers: tuple[WaitingTimer, ...]
 
 
-def diagram_position(state: str) -> DiagramPosition:
-    workflow = _load(state)
+def diagram_position(saved: SavedState) -> DiagramPosition:
+    workflow, _new_specs = _load(saved)
     completed = dict.fromkeys(
         task.task_spec.bpmn_id for task in workflow.get_tasks(state=TaskState.COMPLETED)
         if getattr(task.task_spec, "bpmn_id", None)

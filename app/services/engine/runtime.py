@@ -2,18 +2,27 @@
 
 It speaks Jiefen's terms: it takes BPMN text, serialized state and plain data, and returns
 frozen dataclasses. SpiffWorkflow's exceptions become our errors here, expressions in diagrams
-run through the restricted evaluator (never `eval`/`exec`), and the serializer version is
-returned beside every saved state so that a later library upgrade can migrate it.
+run through the restricted evaluator (never `eval`/`exec`).
+
+What is stored: a case's state holds only the instance (tasks, data, subprocess instances); the
+process and subprocess specs are serialized once per deployed version (`ProcessSpecs`, kept by the
+services in `process_spec`) and cached deserialized per version in the worker. Every saved state
+goes with its serializer version (`SERIALIZER_VERSION`), which is read on load: a state in an older
+format (the whole workflow with its specs, as stored before, or an older library's instance) is
+upgraded with SpiffWorkflow's own migrations and saved in the current format at its next step.
 """
 import hashlib
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 from xml.etree.ElementTree import ParseError
 
@@ -27,6 +36,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import BoundaryEvent, CallActivity, IntermediateCatchEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition,
@@ -88,9 +98,38 @@ class FiredTimer:
     signal: str
 
 
+class ProcessSpecs(Protocol):
+    """Where the engine finds a deployed version's serialized specs (the services keep them in the database).
+
+    `version_id` names the deployed version: this worker caches the deserialized specs under it.
+    """
+
+    version_id: int
+
+    def read(self, serializer_version: str) -> str | None:
+        """The specs serialized in that serializer version, or None if none are stored."""
+
+    def bpmn_xml(self) -> str:
+        """The version's diagram, parsed when no specs of the current serializer version are stored."""
+
+
+@dataclass(frozen=True)
+class SavedState:
+    """A case's stored workflow: the state, the serializer version it was written in, its process version."""
+
+    state: str
+    serializer_version: str
+    process: ProcessSpecs
+
+
 @dataclass(frozen=True)
 class EngineResult:
-    """Where a workflow stands after a step, and the state to save."""
+    """Where a workflow stands after a step, and the state to save.
+
+    `new_specs`: the process's specs in the current serializer version (`SPEC_VERSION`), to store once
+    with the process version, when none were stored yet (a version deployed before the specs were kept
+    apart, or an upgrade of the library); None otherwise.
+    """
 
     state: str
     serializer_version: str
@@ -99,6 +138,7 @@ class EngineResult:
     fired_timers: tuple[FiredTimer, ...]
     completed: bool
     data: dict[str, Any]
+    new_specs: str | None = None
 
 
 class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -187,9 +227,26 @@ def _timer_value_expression(text: str) -> str:
     return text
 
 
+class _InstanceConverter(BpmnWorkflowConverter):
+    """A workflow without its specs: what each case stores. Restoring takes the specs (`specs=`) from
+    the per-version cache; a state in the older whole-workflow layout still carries its own."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct, specs=None):
+        if specs is not None:
+            dct = {**dct, "spec": specs[0], "subprocess_specs": specs[1]}  # restored as they are
+        return super().from_dict(dct)
+
+
 def _serializer() -> BpmnWorkflowSerializer:
     registry = BpmnWorkflowSerializer.configure(
-        {**CAMUNDA_CONFIG, CalendarDurationTimer: TimerConditionalEventDefinitionConverter}
+        {**CAMUNDA_CONFIG, CalendarDurationTimer: TimerConditionalEventDefinitionConverter,
+         BpmnWorkflow: _InstanceConverter}
     )
     registry.register(
         datetime, lambda value: {"value": value.isoformat()}, lambda dct: datetime.fromisoformat(dct["value"])
@@ -255,8 +312,17 @@ class _Parser(CamundaParser):
 
 
 _SERIALIZER = _serializer()
-SERIALIZER_VERSION = f"spiff-{_SERIALIZER.VERSION}"
+# Stored serializer versions: "spiff-<v>" is the whole workflow with its specs (how states were stored
+# before the specs were kept per version, still read); "spiff-<v>/instance" is the instance only, its
+# specs stored once per process version under "spiff-<v>" (SPEC_VERSION).
+SPEC_VERSION = f"spiff-{_SERIALIZER.VERSION}"
+_INSTANCE_LAYOUT = "instance"
+SERIALIZER_VERSION = f"{SPEC_VERSION}/{_INSTANCE_LAYOUT}"
 _SCRIPT_ENGINE = PythonScriptEngine(environment=_RestrictedEnvironment())
+# Deserialized specs per process version, in this worker; a few versions are ever live at once.
+_SPEC_CACHE_SIZE = 32
+_spec_cache: OrderedDict[int, tuple[Any, dict]] = OrderedDict()
+_spec_cache_lock = threading.Lock()
 
 
 def checksum(bpmn_xml: str) -> str:
@@ -269,47 +335,55 @@ def inspect_definition(bpmn_xml: str) -> ProcessInfo:
     return ProcessInfo(key=parsed.key, name=parsed.name, checksum=checksum(bpmn_xml))
 
 
-def start_workflow(bpmn_xml: str, data: Mapping[str, Any], calendar: BusinessCalendar | None = None) -> EngineResult:
-    """Create a workflow from a definition, seed its data and run it to the first waits."""
+def serialize_specs(bpmn_xml: str) -> str:
+    """A definition's process and subprocess specs, serialized in SPEC_VERSION, to store once per version."""
     parsed = _parse(bpmn_xml)
+    return _specs_json(parsed.spec, parsed.subprocess_specs)
+
+
+def start_workflow(process: ProcessSpecs, data: Mapping[str, Any],
+                   calendar: BusinessCalendar | None = None) -> EngineResult:
+    """Create a workflow of a deployed version, seed its data and run it to the first waits."""
     _check_data_keys(data)
-    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=_SCRIPT_ENGINE)
+    (spec, subprocess_specs), new_specs = _specs(process)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
     workflow.task_tree.data.update(data)
-    return _advance(workflow, lambda: None, calendar)
+    return _advance(workflow, lambda: None, calendar, new_specs)
 
 
-def complete_task(state: str, engine_task_id: str, data: Mapping[str, Any],
+def complete_task(saved: SavedState, engine_task_id: str, data: Mapping[str, Any],
                   calendar: BusinessCalendar | None = None, paused: bool = False) -> EngineResult:
     """Complete a ready user task with already validated form data and run on (`paused`: the case's
     clock is paused, so only the legal clocks may fire on the way)."""
     _check_data_keys(data)
-    workflow = _load(state)
+    workflow, new_specs = _load(saved)
     task = _ready_user_task(workflow, engine_task_id)
 
     def run_task():
         task.data.update(data)
         task.run()
 
-    return _advance(workflow, run_task, calendar, paused)
+    return _advance(workflow, run_task, calendar, new_specs, paused)
 
 
-def fire_due_timers(state: str, calendar: BusinessCalendar | None = None, paused: bool = False) -> EngineResult:
+def fire_due_timers(saved: SavedState, calendar: BusinessCalendar | None = None,
+                    paused: bool = False) -> EngineResult:
     """Fire the timers that are due by now (the engine reads the clock) and run on.
 
     `paused`: the case's clock is paused: only the legal clocks fire, the others stand still.
     """
-    workflow = _load(state)
-    return _advance(workflow, workflow.refresh_timers, calendar, paused)
+    workflow, new_specs = _load(saved)
+    return _advance(workflow, workflow.refresh_timers, calendar, new_specs, paused)
 
 
-def reschedule_timers(state: str, calendar: BusinessCalendar,
+def reschedule_timers(saved: SavedState, calendar: BusinessCalendar,
                       new_due: Callable[[WaitingTimer, str], datetime | None]) -> EngineResult | None:
     """Give waiting timers new due times: `new_due(timer, unit)` returns one, or None to leave it.
 
     `unit` is how the timer's limit counts: "working" (days on working time), "clock" (clock time),
     or "statutory" (a legal clock in calendar days). None when no due time changed.
     """
-    workflow = _load(state)
+    workflow, new_specs = _load(saved)
     moved = False
     for task in _waiting_timer_tasks(workflow):
         timer = _waiting_timer(task)
@@ -319,28 +393,29 @@ def reschedule_timers(state: str, calendar: BusinessCalendar,
         if due is not None and due != timer.due_at:
             task._set_internal_data(event_value=due.isoformat())
             moved = True
-    return _result(workflow, fired=()) if moved else None
+    return _result(workflow, fired=(), new_specs=new_specs) if moved else None
 
 
-def shift_timers(state: str, delta: timedelta, only: set[str] | None = None) -> EngineResult | None:
+def shift_timers(saved: SavedState, delta: timedelta, only: set[str] | None = None) -> EngineResult | None:
     """Move waiting timers' due times by `delta` (all, or those whose bpmn id is in `only`).
 
     An agreed extension moves the mediation limit this way; nothing fires here. None when there was
     no such timer to move.
     """
-    workflow = _load(state)
+    workflow, new_specs = _load(saved)
     moved = False
     for task in _waiting_timer_tasks(workflow):
         due = _waiting_timer(task)
         if due is not None and (only is None or due.bpmn_id in only):
             task._set_internal_data(event_value=(due.due_at + delta).isoformat())
             moved = True
-    return _result(workflow, fired=()) if moved else None
+    return _result(workflow, fired=(), new_specs=new_specs) if moved else None
 
 
-def describe(state: str) -> EngineResult:
+def describe(saved: SavedState) -> EngineResult:
     """Where a saved workflow stands, without changing it."""
-    return _result(_load(state), fired=())
+    workflow, new_specs = _load(saved)
+    return _result(workflow, fired=(), new_specs=new_specs)
 
 
 _BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -394,10 +469,84 @@ def _parse(bpmn_xml: str) -> _ParsedProcess:
     return _ParsedProcess(key=key, name=name, spec=spec, subprocess_specs=subprocess_specs)
 
 
-def _load(state: str) -> BpmnWorkflow:
-    workflow = _SERIALIZER.deserialize_json(state)
+def forget_specs() -> None:
+    """Empty this worker's spec cache. Process versions are never deleted, so their ids name the same
+    specs for the life of a database; only something that empties the database (the tests) calls this."""
+    with _spec_cache_lock:
+        _spec_cache.clear()
+
+
+def _to_json(convert: Callable[[], Any]) -> str:
+    """JSON of what `convert` builds with the serializer's registry, as `serialize_json` writes it
+    (its encoder mode and encoder class are SpiffWorkflow internals)."""
+    registry = _SERIALIZER.registry
+    registry._encoder_mode = True
+    try:
+        return json.dumps(convert(), cls=_SERIALIZER._encoder_cls)
+    finally:
+        registry._encoder_mode = False
+
+
+def _specs_json(spec, subprocess_specs: dict) -> str:
+    registry = _SERIALIZER.registry
+    return _to_json(lambda: {"spec": registry.convert(spec),
+                             "subprocess_specs": {name: registry.convert(sub) for name, sub in subprocess_specs.items()}})
+
+
+def _restore_specs(text: str) -> tuple[Any, dict]:
+    registry = _SERIALIZER.registry
+    dct = json.loads(text)
+    return registry.restore(dct["spec"]), {name: registry.restore(sub) for name, sub in dct["subprocess_specs"].items()}
+
+
+def _specs(process: ProcessSpecs) -> tuple[tuple[Any, dict], str | None]:
+    """A process version's deserialized specs, from this worker's cache, the stored specs, or (none
+    stored in SPEC_VERSION) parsed from its diagram — then also returned serialized, to be stored."""
+    with _spec_cache_lock:
+        cached = _spec_cache.get(process.version_id)
+        if cached is not None:
+            _spec_cache.move_to_end(process.version_id)
+            return cached, None
+    stored = process.read(SPEC_VERSION)
+    if stored is None:
+        parsed = _parse(process.bpmn_xml())
+        return (parsed.spec, parsed.subprocess_specs), _specs_json(parsed.spec, parsed.subprocess_specs)
+    specs = _restore_specs(stored)
+    with _spec_cache_lock:
+        _spec_cache[process.version_id] = specs
+        while len(_spec_cache) > _SPEC_CACHE_SIZE:
+            _spec_cache.popitem(last=False)
+    return specs, None
+
+
+def _load(saved: SavedState) -> tuple[BpmnWorkflow, str | None]:
+    """The workflow of a saved state, and the specs to store if none are stored in SPEC_VERSION."""
+    dct = json.loads(saved.state)
+    if saved.serializer_version == SERIALIZER_VERSION:
+        specs, new_specs = _specs(saved.process)
+        workflow = _SERIALIZER.registry.restore(dct, specs=specs)
+    else:
+        workflow, new_specs = _upgrade(dct, saved)
     workflow.script_engine = _SCRIPT_ENGINE
-    return workflow
+    return workflow, new_specs
+
+
+def _upgrade(dct: dict, saved: SavedState) -> tuple[BpmnWorkflow, str | None]:
+    """A state stored in an older format: joined with its specs if it is an instance of an older
+    library version, brought up to date by SpiffWorkflow's migrations, restored with its own specs."""
+    library_version, _slash, layout = saved.serializer_version.partition("/")
+    if not library_version.startswith("spiff-") or layout not in ("", _INSTANCE_LAYOUT):
+        raise ProcessError(_("无法读取该案件的流程状态（未知的存储格式 %(version)s）。", version=saved.serializer_version))
+    if layout == _INSTANCE_LAYOUT:
+        stored = saved.process.read(library_version)
+        if stored is None:
+            raise ProcessError(_("无法读取该案件的流程状态（缺少 %(version)s 格式的流程定义）。", version=library_version))
+        dct.update(json.loads(stored))
+    dct[_SERIALIZER.VERSION_KEY] = library_version.removeprefix("spiff-")
+    _SERIALIZER.migrate(dct)
+    workflow = _SERIALIZER.registry.restore(dct)
+    _current, new_specs = _specs(saved.process)
+    return workflow, new_specs and _specs_json(workflow.spec, workflow.subprocess_specs)
 
 
 def _check_data_keys(data: Mapping[str, Any]) -> None:
@@ -417,7 +566,7 @@ def _ready_user_task(workflow: BpmnWorkflow, engine_task_id: str):
 
 
 def _advance(workflow: BpmnWorkflow, step: Callable[[], None], calendar: BusinessCalendar | None,
-             paused: bool = False) -> EngineResult:
+             new_specs: str | None, paused: bool = False) -> EngineResult:
     waiting_before = {task.id: task for task in _waiting_timer_tasks(workflow)}
     token = _STEP_CALENDAR.set(calendar or BusinessCalendar("calendar"))
     paused_token = _STEP_PAUSED.set(paused)
@@ -442,7 +591,7 @@ def _advance(workflow: BpmnWorkflow, step: Callable[[], None], calendar: Busines
         for task in waiting_before.values()
         if task.state == TaskState.COMPLETED
     )
-    return _result(workflow, fired)
+    return _result(workflow, fired, new_specs)
 
 
 def _describe_engine_error(error: SpiffWorkflowException) -> str:
@@ -466,20 +615,21 @@ def _innermost_process_error(error: BaseException) -> ProcessError | None:
     return None
 
 
-def _result(workflow: BpmnWorkflow, fired: tuple[FiredTimer, ...]) -> EngineResult:
+def _result(workflow: BpmnWorkflow, fired: tuple[FiredTimer, ...], new_specs: str | None = None) -> EngineResult:
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     timers = tuple(
         timer for timer in (_waiting_timer(task) for task in _waiting_timer_tasks(workflow)) if timer is not None
     )
     completed = workflow.is_completed()
     return EngineResult(
-        state=_SERIALIZER.serialize_json(workflow),
+        state=_to_json(lambda: _SERIALIZER.registry.convert(workflow)),
         serializer_version=SERIALIZER_VERSION,
         ready_tasks=tuple(_ready_task(task) for task in ready),
         timers=timers,
         fired_timers=fired,
         completed=completed,
         data=_current_data(workflow, ready, completed),
+        new_specs=new_specs,
     )
 
 

@@ -169,7 +169,21 @@ def _has_candidate(role: str, task=Task) -> ColumnElement[bool]:
 # --- Checks ------------------------------------------------------------------------------------
 
 def can_see_case(actor: User, case_id: int) -> bool:
-    return bool(db.session.scalar(select(exists().where(DisputeCase.id == case_id, visible_cases(actor)))))
+    """Asked once per transaction for an actor and a case, however many checks of a request need it."""
+    known = _transaction_memo()
+    if (actor.id, case_id) not in known:
+        known[(actor.id, case_id)] = bool(db.session.scalar(
+            select(exists().where(DisputeCase.id == case_id, visible_cases(actor)))))
+    return known[(actor.id, case_id)]
+
+
+def _transaction_memo() -> dict:
+    """Answers kept for the session's current transaction only: a new transaction starts afresh."""
+    current = db.session().get_transaction()
+    held = db.session.info.get("access_memo")
+    if held is None or held[0] is not current:
+        held = db.session.info["access_memo"] = (current, {})
+    return held[1]
 
 
 def ensure_case_visible(actor: User, case: DisputeCase | None) -> DisputeCase:

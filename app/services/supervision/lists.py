@@ -1,15 +1,15 @@
 """Supervision lists (督办清单): the weekly list, reminder slips and supervised-handling slips."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TrailEvent, User
-from app.models.trail import TrailEventType
+from app.models import ROLE_LABELS, DisputeCase, Grid, Task, User
+from app.services.cases import lists as listing
 from app.services.people import access
 from app.services.supervision.exports import csv_text
 from app.services.time_limits import clock
@@ -35,14 +35,35 @@ class SupervisionRow:
     days_open: int
 
 
-def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
-    """Cases on a list, one row per case and current step, ordered by grid and handler.
+@dataclass(frozen=True)
+class ListPage:
+    """What a list page links to: its kind and page number (for the pager of _lists.html)."""
 
-    reminder: open cases with a yellow card; supervised: open cases with a red card; weekly: open
-    carded cases plus any case carded in the last seven days.
-    """
+    kind: str
+    page: int = 1
+
+    def args(self, page: int) -> dict:
+        return {"kind": self.kind, **({"page": page} if page > 1 else {})}
+
+
+def supervision_page(actor: User, kind: str, page: int = 1) -> listing.Page:
+    """One page of a list (SupervisionRow items), in the order of `supervision_list`."""
     access.ensure_can_supervise(actor)
     now = clock.now()
+    found = listing.paginate(_list_query(actor, kind, now), page, whole_rows=True)
+    return replace(found, items=[_row(row, now) for row in found.items])
+
+
+def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
+    """Cases on a list, one row per case and current step, ordered by grid and handler (the whole list)."""
+    access.ensure_can_supervise(actor)
+    now = clock.now()
+    return [_row(row, now) for row in db.session.execute(_list_query(actor, kind, now)).all()]
+
+
+def _list_query(actor: User, kind: str, now: datetime):
+    """reminder: open cases with a yellow card; supervised: open cases with a red card; weekly: open
+    carded cases plus any case carded in the last seven days — read from the case row, not the trail."""
     assignee = aliased(User)
     query = (
         select(DisputeCase, Grid.name, Task.name, Task.candidate_roles, Task.due_at, assignee.display_name)
@@ -56,21 +77,20 @@ def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
     elif kind == "supervised":
         query = query.where(DisputeCase.status == "open", DisputeCase.card == "red")
     elif kind == "weekly":
-        carded_this_week = exists().where(
-            TrailEvent.case_id == DisputeCase.id, TrailEvent.event == TrailEventType.CARD_RAISED,
-            TrailEvent.occurred_at >= now - timedelta(days=7))
-        query = query.where(or_((DisputeCase.status == "open") & (DisputeCase.card != "none"), carded_this_week))
+        query = query.where(or_(and_(DisputeCase.status == "open", DisputeCase.card.in_(("yellow", "red"))),
+                                DisputeCase.card_raised_at >= now - timedelta(days=7)))
     else:
         raise ValueError(f"unknown supervision list {kind!r}")
-    rows = db.session.execute(query.order_by(Grid.code, assignee.display_name, DisputeCase.opened_at)).all()
-    return [
-        SupervisionRow(
-            number=case.number, title=case.title, grid=grid_name, card=case.card, status=case.status,
-            step=step or "—", handler=handler or _roles_label(roles), due_at=due_at,
-            opened_at=case.opened_at, days_open=(now - case.opened_at).days,
-        )
-        for case, grid_name, step, roles, due_at, handler in rows
-    ]
+    return query.order_by(Grid.code, assignee.display_name, DisputeCase.opened_at, DisputeCase.id, Task.id)
+
+
+def _row(row, now: datetime) -> SupervisionRow:
+    case, grid_name, step, roles, due_at, handler = row
+    return SupervisionRow(
+        number=case.number, title=case.title, grid=grid_name, card=case.card, status=case.status,
+        step=step or "—", handler=handler or _roles_label(roles), due_at=due_at,
+        opened_at=case.opened_at, days_open=(now - case.opened_at).days,
+    )
 
 
 def supervision_csv(actor: User, kind: str, display_zone) -> str:

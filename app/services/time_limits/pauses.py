@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import DisputeCase, User
 from app.services import engine
-from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.mirror import lock_workflow, record_step, saved_state
 from app.services.errors import InvalidInputError
 from app.services.people import access
 from app.services.supervision.trail import TrailEventType, append_event
@@ -53,7 +53,7 @@ def resume_case_clock(actor: User, number: str) -> DisputeCase:
 
     workflow = lock_workflow(case.id)
     case.clock_paused_at, case.clock_pause_reason = None, ""
-    result = engine.reschedule_timers(workflow.state, calendar, new_due)
+    result = engine.reschedule_timers(saved_state(workflow), calendar, new_due)
     if result is not None:
         record_step(case, workflow, result, actor=actor, now=now)
     append_event(case.id, TrailEventType.CLOCK_RESUMED, actor=actor, at=now,
@@ -73,7 +73,7 @@ def extend_mediation(actor: User, number: str, days: int, both_parties_consent: 
     if errors:
         raise InvalidInputError(_("无法延长调解期限。"), errors)
     workflow = lock_workflow(case.id)
-    result = engine.shift_timers(workflow.state, timedelta(days=days), only={"mediation_limit"})
+    result = engine.shift_timers(saved_state(workflow), timedelta(days=days), only={"mediation_limit"})
     if result is None:
         raise InvalidInputError(_("该案件当前没有进行中的调解期限。"))
     now = clock.now()

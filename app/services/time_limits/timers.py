@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer
 from app.services import engine
-from app.services.cases.mirror import claim_workflow, record_step
+from app.services.cases.mirror import claim_workflow, record_step, saved_state
 from app.services.errors import ConcurrentUpdateError
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
@@ -96,6 +96,6 @@ def _fire_case_timers(case_id: int, now: datetime) -> int:
         still_due = still_due.where(PendingTimer.statutory.is_(True))
     if db.session.scalar(still_due.limit(1)) is None:  # fired by another sweep, or paused since
         return 0
-    result = engine.fire_due_timers(workflow.state, current_calendar(), paused=paused)
+    result = engine.fire_due_timers(saved_state(workflow), current_calendar(), paused=paused)
     record_step(case, workflow, result, actor=None, now=now)
     return len(result.fired_timers)

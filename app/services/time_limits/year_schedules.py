@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, ScheduledDay, ScheduleYear, User
 from app.services import engine
-from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.mirror import lock_workflow, record_step, saved_state
 from app.services.errors import InvalidInputError
 from app.services.people import access
 from app.services.supervision.notifications import notify_case_people
@@ -118,7 +118,7 @@ def _recompute_running_clocks(actor: User, year: int, before: BusinessCalendar, 
                 moved.append((timer.name, timer.due_at, due))
             return due
 
-        result = engine.reschedule_timers(workflow.state, after, new_due)
+        result = engine.reschedule_timers(saved_state(workflow), after, new_due)
         if result is None:
             continue
         record_step(case, workflow, result, actor=actor, now=now)

@@ -1,0 +1,31 @@
+"""The benchmark scripts run (bench/): a 10-case database and every measure made from a handful of
+operations. Nothing is timed here; the figures are read by people, in bench/RESULTS.md."""
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_generate_and_every_measure_run_on_ten_cases(tmp_path):
+    url = f"sqlite:///{tmp_path / 'bench.sqlite'}"
+    generated = run("bench/generate.py", "10", "--url", url, "--towns", "1", "--grids-per-town", "16",
+                    "--open-share", "0.5")
+    assert "10 cases in" in generated
+    http = [] if importlib.util.find_spec("gunicorn") else ["--skip-http"]  # gunicorn: the `bench` extra
+    measured = run("bench/run.py", "--url", url, "--smoke", *http)
+    for measure in ("durable completion, service layer", "list: cases sort=due (admin)", "due-timer query",
+                    "sweep of", "stored bytes per case", "SQL statements per completion"):
+        assert f"| {measure}" in measured
+    if not http:
+        assert "| completion over HTTP (API), gunicorn 2 workers" in measured
+        assert "| worker RSS after" in measured
