@@ -32,6 +32,7 @@ from app.services.time_limits.year_schedules import current_calendar
 from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
 from app.services.cases.mirror import record_step
+from app.services.cases.start_data import workflow_start_data
 
 PROCESS_KEY = "dispute_mediation"
 
@@ -99,16 +100,8 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     db.session.add(case)
     db.session.flush()
     definition = latest_definition(PROCESS_KEY)
-    result = engine.start_workflow(definition.bpmn_xml, {
-        "case_number": case.number,
-        "title": case.title,
-        "category": category.code if category else "",
-        "source": case.source,
-        "violence_risk": False,
-        "tier": 1,
-        "result": "",
-        "judicial_confirmation": False,
-    }, current_calendar())
+    result = engine.start_workflow(definition.bpmn_xml, workflow_start_data(
+        case.number, case.title, category.code if category else "", case.source), current_calendar())
     workflow = WorkflowState(case_id=case.id, definition_id=definition.id, state=result.state,
                              serializer_version=result.serializer_version)
     db.session.add(workflow)

@@ -10,14 +10,17 @@ from app.services.engine.design import (
     DefinitionDiff,
     DefinitionProblem,
     DiagramPosition,
+    DroppedWork,
     ElementChange,
     diagram_position,
     diff_definitions,
+    dropped_work,
     migrate_workflow,
     migration_problem,
     process_key_of,
     validate_definition,
 )
+from app.services.engine.dry_run import dry_run
 from app.services.engine.runtime import (
     MAX_BPMN_BYTES,
     SERIALIZER_VERSION,
@@ -38,8 +41,8 @@ from app.services.engine.runtime import (
 
 __all__ = [
     "MAX_BPMN_BYTES", "SERIALIZER_VERSION", "DefinitionDiff", "DefinitionProblem", "DiagramPosition",
-    "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer", "checksum",
-    "complete_task", "describe", "diagram_position", "diff_definitions", "fire_due_timers", "inspect_definition",
+    "DroppedWork", "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer", "checksum",
+    "complete_task", "describe", "diagram_position", "diff_definitions", "dropped_work", "dry_run", "fire_due_timers", "inspect_definition",
     "migrate_workflow", "migration_problem", "process_key_of", "shift_timers", "start_workflow",
     "timer_expression_problem", "validate_definition",
 ]
