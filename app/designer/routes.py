@@ -86,6 +86,16 @@ def save_draft(key: str):
     return jsonify({"saved_at": draft.saved_at.isoformat()})
 
 
+@bp.post("/designer/<key>/import")
+@login_required
+def import_file(key: str):
+    try:
+        draft = designs.import_draft(current_user, key, _posted_xml())
+    except JiefenError as error:
+        return _error_json(error)
+    return jsonify({"saved_at": draft.saved_at.isoformat(), "xml": draft.bpmn_xml})
+
+
 @bp.post("/designer/<key>/deploy")
 @login_required
 def deploy(key: str):

@@ -261,6 +261,10 @@ def save_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
     access.ensure_can_design(actor)
     check_key(key)
     _check_size(bpmn_xml)
+    return _keep_draft(actor, key, bpmn_xml)
+
+
+def _keep_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
     draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.key == key)).first()
     if draft is None:
         draft = ProcessDraft(key=key, bpmn_xml=bpmn_xml, saved_at=clock.now(), saved_by_id=actor.id)
@@ -269,6 +273,17 @@ def save_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
         draft.bpmn_xml, draft.saved_at, draft.saved_by_id = bpmn_xml, clock.now(), actor.id
     db.session.flush()
     return draft
+
+
+@transaction
+def import_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
+    """Take a .bpmn file drawn in another tool as the process's draft, after the size and XML safety
+    checks a deploy makes; the designer then fixes it in the modeler and deploys it."""
+    access.ensure_can_design(actor)
+    check_key(key)
+    _check_size(bpmn_xml)
+    engine.check_diagram_file(bpmn_xml)
+    return _keep_draft(actor, key, bpmn_xml)
 
 
 @transaction

@@ -12,6 +12,7 @@ from app.services.engine.design import (
     DiagramPosition,
     DroppedWork,
     ElementChange,
+    check_diagram_file,
     diagram_position,
     diff_definitions,
     dropped_work,
@@ -41,7 +42,7 @@ from app.services.engine.runtime import (
 
 __all__ = [
     "MAX_BPMN_BYTES", "SERIALIZER_VERSION", "DefinitionDiff", "DefinitionProblem", "DiagramPosition",
-    "DroppedWork", "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer", "checksum",
+    "DroppedWork", "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer", "check_diagram_file", "checksum",
     "complete_task", "describe", "diagram_position", "diff_definitions", "dropped_work", "dry_run", "fire_due_timers", "inspect_definition",
     "migrate_workflow", "migration_problem", "process_key_of", "shift_timers", "start_workflow",
     "timer_expression_problem", "validate_definition",

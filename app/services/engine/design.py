@@ -122,6 +122,14 @@ def process_key_of(bpmn_xml: str) -> str | None:
     return processes[0].get("id") if len(processes) == 1 else None
 
 
+def check_diagram_file(bpmn_xml: str) -> None:
+    """Raise DefinitionError unless the text is a BPMN file of acceptable size and safe XML."""
+    root = _safe_root(bpmn_xml)
+    if root.tag != _bpmn("definitions"):
+        raise DefinitionError(_("这不是 BPMN 文件：最外层元素应是 bpmn:definitions，而不是 %(tag)s。",
+                                tag=plain_text(root.tag)))
+
+
 def plain_text(text: Any) -> str:
     """One line for a person: no line breaks, no `{namespace}` or `<Element … at 0x…>` from the parser."""
     text = re.sub(r"<Element '?\{?([^'>\s]*?)'? at 0x[0-9a-f]+>", r"\1", str(text))
