@@ -73,7 +73,7 @@ def new():
 def edit(key: str):
     design = designs.open_design(current_user, key, request.args.get("version", type=int))
     return render_template("designer/edit.html", design=design, form_keys=sorted(TASK_FORMS),
-                           roles=ROLE_LABELS)
+                           roles=ROLE_LABELS, max_bytes=designs.MAX_DRAFT_BYTES)
 
 
 @bp.post("/designer/<key>/draft")
