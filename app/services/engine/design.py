@@ -249,8 +249,7 @@ def _timer_problems(definition, event) -> list[DefinitionProblem]:
                          (values[0].text or "").strip())]
     message = timer_expression_problem(values[0].text if values else None)
     if message:
-        return [_problem(event, _("计时器无效：%(reason)s。请填写时长（如 P3D、PT24H）、日期时间或保存到期时间的字段名。",
-                                  reason=message.rstrip("。")))]
+        return [_problem(event, _("计时器无效：%(reason)s。请在右侧“计时器”中改正它的值。", reason=message.rstrip("。")))]
     return []
 
 
