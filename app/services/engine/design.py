@@ -247,10 +247,18 @@ def _timer_problems(definition, event) -> list[DefinitionProblem]:
     if values and _local(values[0].tag) == "timeCycle":
         return [_problem(event, _("循环定时器暂不支持：请改为一次性的时长（如 P3D）或日期时间。"),
                          (values[0].text or "").strip())]
-    message = timer_expression_problem(values[0].text if values else None)
-    if message:
-        return [_problem(event, _("计时器无效：%(reason)s。请在右侧“计时器”中改正它的值。", reason=message.rstrip("。")))]
-    return []
+    text = (values[0].text or "").strip() if values else ""
+    message = timer_expression_problem(text)
+    if not message:
+        return []
+    try:
+        expressions.check_expression(text)
+    except expressions.ExpressionError as error:
+        if text and not text.strip("\"'").upper().startswith("P") and not text[:1].isdigit():
+            return [_problem(event, _("计时器的值 “%(value)s” 不是时长、日期时间，也不是允许的字段名：请在右侧“计时器”中"
+                                      "改为 P3D 这样的时长、日期时间或保存到期时间的字段名。", value=" ".join(text.split())[:80]),
+                             plain_text(error))]
+    return [_problem(event, _("计时器无效：%(reason)s。请在右侧“计时器”中改正它的值。", reason=message.rstrip("。")))]
 
 
 def _parents(process) -> dict:
