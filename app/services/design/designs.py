@@ -24,14 +24,7 @@ from app.models import (
     WorkflowState,
 )
 from app.services import engine
-from app.services.people import access
-from app.services.time_limits import clock
-from app.services.errors import (
-    ConfirmationRequiredError,
-    InvalidInputError,
-    NotFoundError,
-    ProcessError,
-)
+from app.services.cases.mirror import lock_workflow, record_step
 from app.services.design.processes import (
     Deployment,
     add_version,
@@ -40,10 +33,17 @@ from app.services.design.processes import (
     newest_definition,
     replacement_of,
 )
-from app.services.time_limits.year_schedules import current_calendar
+from app.services.errors import (
+    ConfirmationRequiredError,
+    InvalidInputError,
+    NotFoundError,
+    ProcessError,
+)
+from app.services.people import access
 from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
+from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
 
 MAX_DRAFT_BYTES = engine.MAX_BPMN_BYTES
 
