@@ -110,11 +110,12 @@ def test_a_replayed_handoff_returns_the_same_case_with_200_and_creates_nothing(c
     assert count(DisputeCase) == 1 and count(Handoff) == 1 and count(TrailEvent) == events
 
 
-def test_the_same_incident_number_from_another_system_is_another_handoff(client, world, clock, token):
+def test_the_same_incident_number_from_another_system_is_the_same_case(client, world, clock, token):
     other = create_token("police-122", "第一警格").token
-    assert hand_off(client, token).status_code == 201
-    assert hand_off(client, other).status_code == 201
-    assert count(DisputeCase) == 2
+    first = hand_off(client, token)
+    again = hand_off(client, other)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json["case_number"] == first.json["case_number"] and count(DisputeCase) == 1
 
 
 def test_a_grid_code_places_a_handoff_whose_address_is_not_standard(client, world, clock, token):
@@ -271,3 +272,19 @@ def test_the_api_is_exempt_from_csrf_while_pages_are_not(app, client, world, clo
         assert hand_off(client, token).status_code == 201
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_api_links_are_built_on_the_public_base_url_not_on_a_forged_host(app, client, clock, token):
+    response = call(client, "POST", "/handoffs", token, HANDOFF, headers={"Host": "evil.example"})
+    number = response.json["case_number"]
+    assert response.json["url"] == f"https://jiefen.example.gov.cn/api/v1/cases/{number}"
+    assert response.json["page_url"] == f"https://jiefen.example.gov.cn/cases/{number}"
+    tasks = call(client, "GET", "/tasks", token, headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "evil.example" not in tasks
+    configured = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = ""
+    try:  # without a public address: paths, relative to the server the caller reached
+        again = call(client, "POST", "/handoffs", token, HANDOFF, headers={"Host": "evil.example"})
+        assert again.json["url"] == f"/api/v1/cases/{number}"
+    finally:
+        app.config["PUBLIC_BASE_URL"] = configured
