@@ -94,9 +94,8 @@ def field_context() -> dict:
     """What every page gives field/app.js and the phone's tab bar."""
     context = {"new_client_id": lambda: uuid.uuid4().hex, "field_texts": _field_texts()}
     if current_user.is_authenticated:
-        context["may_register_case"] = access.may(current_user, access.REGISTER_CASE)
         context["field_pages"] = [url_for("tasks.mine"), url_for("field.outbox")] + (
-            [url_for("cases.new")] if context["may_register_case"] else [])
+            [url_for("cases.new")] if access.can(current_user, access.REGISTER_CASE) else [])
     return context
 
 

@@ -147,6 +147,10 @@ PAGES = {
     "/supervision/supervised": only("supervisor", "admin"),
     "/supervision/weekly.csv": only("supervisor", "admin"),
     "/admin/calendar": only("admin"),
+    "/admin/sign-ins": only("admin"),
+    "/supervision/dashboard": only("supervisor", "dispatcher", "admin"),
+    "/menu": EVERYONE,
+    "/outbox": EVERYONE,
     "/designer/": only("designer", "admin"),
     "/designer/dispute_mediation/": only("designer", "supervisor", "admin"),
     "/designer/dispute_mediation/heatmap.json": only("designer", "supervisor", "admin"),
@@ -173,15 +177,16 @@ COMMON_NAV = {"/tasks/", "/tasks/team", "/cases/", "/notifications/", "/settings
 NAV = {
     "grid_worker": COMMON_NAV | {"/cases/new", "/plates"},
     "police_officer": COMMON_NAV | {"/cases/new", "/handoffs/new"},
-    "dispatcher": COMMON_NAV | {"/cases/new", "/plates"},
+    "dispatcher": COMMON_NAV | {"/cases/new", "/plates", "/supervision/dashboard"},
     "mediator": COMMON_NAV | {"/cases/new"},
     "panel_member": COMMON_NAV,
-    "supervisor": COMMON_NAV | {"/supervision/", "/designer/dispute_mediation/"},
+    "supervisor": COMMON_NAV | {"/supervision/", "/supervision/dashboard", "/designer/dispute_mediation/"},
     "designer": COMMON_NAV | {"/designer/"},
-    "admin": COMMON_NAV | {"/cases/new", "/handoffs/new", "/plates", "/supervision/", "/admin/calendar", "/designer/"},
+    "admin": COMMON_NAV | {"/cases/new", "/handoffs/new", "/plates", "/supervision/", "/supervision/dashboard",
+                           "/admin/calendar", "/admin/sign-ins", "/designer/"},
 }
 # Pages reached from another page rather than from the bar.
-REACHED_INSIDE = {"/supervision/weekly", "/supervision/reminder", "/supervision/supervised", "/supervision/weekly.csv",
+REACHED_INSIDE = {"/menu", "/outbox", "/supervision/weekly", "/supervision/reminder", "/supervision/supervised", "/supervision/weekly.csv",
                   "/designer/dispute_mediation/", "/designer/dispute_mediation/heatmap.json"}
 
 

@@ -35,6 +35,7 @@ from app.services.engine.runtime import (
     describe,
     fire_due_timers,
     inspect_definition,
+    reschedule_timers,
     shift_timers,
     start_workflow,
     timer_expression_problem,
@@ -42,8 +43,9 @@ from app.services.engine.runtime import (
 
 __all__ = [
     "MAX_BPMN_BYTES", "SERIALIZER_VERSION", "DefinitionDiff", "DefinitionProblem", "DiagramPosition",
-    "DroppedWork", "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer", "check_diagram_file", "checksum",
-    "complete_task", "describe", "diagram_position", "diff_definitions", "dropped_work", "dry_run", "fire_due_timers", "inspect_definition",
-    "migrate_workflow", "migration_problem", "process_key_of", "shift_timers", "start_workflow",
+    "DroppedWork", "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer",
+    "check_diagram_file", "checksum", "complete_task", "describe", "diagram_position", "diff_definitions",
+    "dropped_work", "dry_run", "fire_due_timers", "inspect_definition", "migrate_workflow", "migration_problem",
+    "process_key_of", "reschedule_timers", "shift_timers", "start_workflow",
     "timer_expression_problem", "validate_definition",
 ]
