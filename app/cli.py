@@ -6,7 +6,7 @@ from flask_migrate import upgrade
 from app import demo
 from app.models import DEFAULT_LOCALE, LOCALES
 from app.services.design.processes import deploy_processes
-from app.services.errors import JiefenError
+from app.services.errors import ConfirmationRequiredError, JiefenError
 from app.services.intake.api_tokens import create_token, revoke_tokens
 from app.services.people.users import create_user
 from app.services.supervision.trail import anchor_heads, verify_trails
@@ -52,18 +52,40 @@ def init_db_command():
 
 
 @click.command("deploy-processes")
-def deploy_processes_command():
+@click.option("--yes", is_flag=True, help="confirm replacing a live version that drops user tasks, forms or roles")
+def deploy_processes_command(yes):
     """Deploy processes/*.bpmn; a changed file becomes a new version."""
     try:
-        deployments = deploy_processes(current_app.config["PROCESSES_DIR"], TASK_FORMS)
+        deployments = deploy_processes(current_app.config["PROCESSES_DIR"], TASK_FORMS, confirmed=yes)
+    except ConfirmationRequiredError as error:
+        raise click.ClickException("\n  ".join(
+            [error.message, *_replacement_lines(error.subject), "Run again with --yes to deploy it."])) from None
     except JiefenError as error:
         # A failed validation lists each problem on a line of its own, after the element it concerns.
-        problems = [f"{p.element_name} [{p.element_id}]: {p.message}".strip() if p.element_id else p.message
-                    for p in getattr(error, "problems", ())]
-        raise click.ClickException("\n  ".join([error.message, *problems])) from None
+        raise click.ClickException("\n  ".join(
+            [error.message, *(_problem_line(p) for p in getattr(error, "problems", ()))])) from None
     for deployment in deployments:
         state = "deployed" if deployment.created else "unchanged"
         click.echo(f"{deployment.key} v{deployment.version} {state}")
+
+
+def _one_line(text) -> str:
+    return " ".join(str(text).split())
+
+
+def _problem_line(problem) -> str:
+    where = f"{_one_line(problem.element_name)} [{problem.element_id}]: ".lstrip() if problem.element_id else ""
+    details = f" ({_one_line(problem.details)})" if problem.details else ""
+    return where + _one_line(problem.message) + details
+
+
+def _replacement_lines(replacement) -> list[str]:
+    diff = replacement.diff
+    lines = [_one_line(line) for line in replacement.consequences]
+    lines += [f"+ {_one_line(c.name)} [{c.element_id}]" for c in diff.added]
+    lines += [f"- {_one_line(c.name)} [{c.element_id}]" for c in diff.removed]
+    lines += [f"~ {_one_line(c.name)} [{c.element_id}]: {_one_line('; '.join(c.changes))}" for c in diff.changed]
+    return lines
 
 
 @click.command("seed-demo")

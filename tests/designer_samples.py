@@ -36,3 +36,34 @@ def diagram(*, form_key="follow_up", groups="mediator", default=' default="f_lat
     {extra}
   </bpmn:process>
 </bpmn:definitions>"""
+
+
+def cycle_timer(value: str) -> str:
+    return diagram(timer=f'<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">{value}</bpmn:timeCycle>')
+
+
+def timer_start() -> str:
+    return diagram().replace(
+        '<bpmn:startEvent id="start" name="开始"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>',
+        '<bpmn:startEvent id="start" name="开始"><bpmn:outgoing>f1</bpmn:outgoing><bpmn:timerEventDefinition>'
+        '<bpmn:timeDuration>PT1S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent>')
+
+
+def receive_task() -> str:
+    """A message wait before the visit: SpiffWorkflow cannot save the state it leaves."""
+    return diagram().replace(
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="visit" />',
+        '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait" />'
+        '<bpmn:receiveTask id="wait" name="等待回函" messageRef="reply"><bpmn:incoming>f1</bpmn:incoming>'
+        '<bpmn:outgoing>f0</bpmn:outgoing></bpmn:receiveTask><bpmn:sequenceFlow id="f0" sourceRef="wait" targetRef="visit" />'
+    ).replace("</bpmn:definitions>", '<bpmn:message id="reply" name="回函" /></bpmn:definitions>')
+
+
+def start_to_end(process_id: str = "tiny") -> str:
+    return HEAD + f"""
+  <bpmn:process id="{process_id}" name="直接结束" isExecutable="true">
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="done" />
+    <bpmn:endEvent id="done"><bpmn:incoming>f1</bpmn:incoming></bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>"""

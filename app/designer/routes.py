@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from app.input_guard import parse_int, query_int
 from app.models import ROLE_LABELS
 from app.services.design import designs
-from app.services.errors import DefinitionInvalidError, JiefenError, ProcessError
+from app.services.errors import ConfirmationRequiredError, DefinitionInvalidError, JiefenError, ProcessError
 from app.services.people import access
 from forms.base import join_messages
 from forms.tasks import TASK_FORMS
@@ -22,16 +22,28 @@ def _error_json(error: JiefenError):
     body = {"message": error.message}
     if isinstance(error, DefinitionInvalidError):
         body["problems"] = [asdict(problem) for problem in error.problems]
+    if isinstance(error, ConfirmationRequiredError):
+        replacement = error.subject
+        body["confirmation"] = {
+            "from_version": replacement.from_version,
+            "checksum": replacement.checksum,
+            "consequences": list(replacement.consequences),
+            **asdict(replacement.diff),
+        }
     return jsonify(body), error.status_code
 
 
-def _posted_xml() -> str:
+def _posted() -> dict:
     if request.content_length is None or request.content_length > MAX_POST_BYTES:
         abort(413)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("xml"), str):
         abort(400)
-    return body["xml"]
+    return body
+
+
+def _posted_xml() -> str:
+    return _posted()["xml"]
 
 
 def _ids(texts: list[str]) -> list[int]:
@@ -67,7 +79,7 @@ def new():
 def edit(key: str):
     design = designs.open_design(current_user, key, query_int(request.args, "version"))
     return render_template("designer/edit.html", design=design, form_keys=sorted(TASK_FORMS),
-                           roles=ROLE_LABELS)
+                           roles=ROLE_LABELS, max_bytes=designs.MAX_DRAFT_BYTES)
 
 
 @bp.post("/designer/<key>/draft")
@@ -80,11 +92,23 @@ def save_draft(key: str):
     return jsonify({"saved_at": draft.saved_at.isoformat()})
 
 
+@bp.post("/designer/<key>/import")
+@login_required
+def import_file(key: str):
+    try:
+        draft = designs.import_draft(current_user, key, _posted_xml())
+    except JiefenError as error:
+        return _error_json(error)
+    return jsonify({"saved_at": draft.saved_at.isoformat(), "xml": draft.bpmn_xml})
+
+
 @bp.post("/designer/<key>/deploy")
 @login_required
 def deploy(key: str):
+    body = _posted()
+    confirmed = body.get("confirm") if isinstance(body.get("confirm"), str) else None
     try:
-        outcome = designs.deploy_design(current_user, key, _posted_xml(), TASK_FORMS)
+        outcome = designs.deploy_design(current_user, key, body["xml"], TASK_FORMS, confirmed)
     except JiefenError as error:
         return _error_json(error)
     return jsonify({"key": outcome.key, "version": outcome.version, "created": outcome.created,

@@ -71,3 +71,14 @@ class DefinitionInvalidError(DefinitionError):
     def __init__(self, message: str, problems: list | None = None):
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class ConfirmationRequiredError(JiefenError):
+    """A change that takes something away (a new process version replacing the live one) needs an explicit
+    yes; `subject` says what would happen (design.processes.Replacement)."""
+
+    status_code = 409
+
+    def __init__(self, message: str, subject):
+        super().__init__(message)
+        self.subject = subject

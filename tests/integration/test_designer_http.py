@@ -110,7 +110,7 @@ def test_a_valid_new_process_deploys_as_version_one(designer, client):
     (diagram(extra='<bpmn:scriptTask id="code" name="代码"><bpmn:script>x=1</bpmn:script></bpmn:scriptTask>'),
      ["code"], "脚本"),
     (diagram(extra='<bpmn:serviceTask id="call" name="调用" />'), ["call"], "服务任务"),
-    (diagram(extra='<bpmn:noSuchTask id="odd" />'), [""], "流程引擎"),
+    (diagram(extra='<bpmn:noSuchTask id="odd" />'), [""], "不符合 BPMN 规范"),
     # the diagram's process id must be the process being deployed
     (SHIPPED.replace(f'process id="{KEY}"', 'process id="other_process"'), ["other_process"], "应为"),
 ])
@@ -122,8 +122,8 @@ def test_an_invalid_diagram_is_refused_with_every_problem_and_changes_nothing(de
     assert answer.status_code == 422
     body = answer.get_json()
     assert [p["element_id"] for p in body["problems"]][:len(element_ids)] == element_ids
-    assert any(text in p["message"] for p in body["problems"])
-    assert all(set(p) == {"element_id", "element_name", "message"} for p in body["problems"])
+    assert any(text in p["message"] + p["details"] for p in body["problems"])
+    assert all(set(p) == {"element_id", "element_name", "message", "details"} for p in body["problems"])
     assert snapshot() == before
 
 
@@ -230,7 +230,10 @@ def test_a_case_whose_task_is_gone_in_the_new_version_is_listed_with_the_reason(
     case = at_on_site(world)
     renamed = SHIPPED.replace('"mediate_on_site"', '"mediate_in_person"').replace(
         "mediate_on_site_", "mediate_in_person_").replace("_mediate_on_site", "_mediate_in_person")
-    assert deploy(client, renamed).status_code == 200
+    refused = deploy(client, renamed)
+    assert refused.status_code == 409
+    assert client.post(f"/designer/{KEY}/deploy", json={
+        "xml": renamed, "confirm": refused.get_json()["confirmation"]["checksum"]}).status_code == 200
     state_before = db.session.get(WorkflowState, case.id).state
     listing = client.get(f"/designer/{KEY}/v1/migrate")
     assert "当前任务在新版本中不存在：一级：现场调解" in listing.text

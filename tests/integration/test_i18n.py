@@ -282,16 +282,17 @@ def test_a_failed_deploys_problems_are_english_for_an_english_designer(client, e
     assert response.status_code == 422 and body["message"] == (
         f"The process has {len(body['problems'])} problems and was not deployed.")
     problems = [problem["message"] for problem in body["problems"]]
-    assert "The user task names no form (camunda:formKey)" in problems
-    assert "Unknown roles: nobody" in problems
-    assert 'Invalid timer: "P3X" is not an ISO 8601 duration (e.g. P3D, PT24H)' in problems
-    assert any(message.startswith('Condition "__import__') and "is not allowed" in message for message in problems)
-    assert any(message.startswith("The branching gateway has no default path") for message in problems)
+    assert "The user task names no form: choose one under “Form” on the right (camunda:formKey)." in problems
+    assert "Unknown roles: nobody. Choose existing roles under “Roles” on the right." in problems
+    assert ('Invalid timer: "P3X" is not an ISO 8601 duration (e.g. P3D, PT24H). Correct its value under “Timer” '
+            'on the right.') in problems
+    assert any(message.startswith("The condition “__import__") and "is not allowed" in message for message in problems)
+    assert any(message.startswith("The splitting gateway has no default path") for message in problems)
     assert any(message.startswith("Script tasks are not run") for message in problems)
     leftover = without_diagram_names(json.dumps(body, ensure_ascii=False), broken)
     assert not CJK.search(leftover), leftover
     not_xml = client.post("/designer/tiny/deploy", json={"xml": "<nope"}).get_json()
-    assert not_xml["problems"][0]["message"].startswith("The BPMN file is not valid or safe XML")
+    assert not_xml["problems"][0]["message"].startswith("The BPMN file is not well-formed XML")
 
 
 def test_engine_errors_while_running_a_case_follow_the_readers_language(app):
@@ -319,7 +320,7 @@ def test_deploy_processes_on_the_command_line_lists_each_problem_in_chinese(app,
     result = runner.invoke(args=["deploy-processes"])
     assert result.exit_code != 0
     assert "流程有 2 处问题，未部署。" in result.output
-    assert "回访 [visit]: 用户任务没有指定表单（camunda:formKey）" in result.output
+    assert "回访 [visit]: 用户任务没有指定表单：请在右侧“表单”中选择一个（camunda:formKey）。" in result.output
     assert "回访时限 [visit_deadline]: 计时器无效：“P3X” 不是 ISO 8601 时长" in result.output
 
 

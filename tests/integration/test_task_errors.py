@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import PendingTimer, Task, TrailEvent, WorkflowState
 from app.services.cases import tasks
-from app.services.design.processes import deploy_processes
+from app.services.design.processes import add_version
 from app.services.errors import (
     AccessDeniedError,
     ConcurrentUpdateError,
@@ -16,7 +16,6 @@ from app.services.errors import (
     ProcessError,
     TaskNotReadyError,
 )
-from forms.tasks import TASK_FORMS
 from tests import factories as f
 from tests.conftest import PROCESSES_DIR
 
@@ -53,12 +52,11 @@ def test_an_unsafe_data_key_is_refused_and_changes_nothing(world, clock):
     assert snapshot(case) == before
 
 
-def test_a_step_the_process_cannot_run_is_a_process_error_and_changes_nothing(world, clock, tmp_path):
-    """A gateway condition naming data no form sets fails mid-step: the whole step rolls back."""
+def test_a_step_the_process_cannot_run_is_a_process_error_and_changes_nothing(world, clock):
+    """A gateway condition naming data no form sets fails mid-step: the whole step rolls back.
+    (Deploys refuse such a diagram after a dry run; one stored before that check existed still runs.)"""
     bpmn = (PROCESSES_DIR / "dispute_mediation.bpmn").read_text(encoding="utf-8")
-    (tmp_path / "dispute_mediation.bpmn").write_text(
-        bpmn.replace("violence_risk == True", "violence_risk == risk_level_never_set"), encoding="utf-8")
-    deploy_processes(tmp_path, TASK_FORMS)
+    add_version(bpmn.replace("violence_risk == True", "violence_risk == risk_level_never_set"), None)
     case = f.open_case(world)
     before = snapshot(case)
     with pytest.raises(ProcessError, match="risk_level_never_set"):

@@ -203,8 +203,8 @@ EXTERNAL_ENTITY = """<?xml version="1.0"?>
 @pytest.mark.parametrize("definition, message", [
     pytest.param("this is not xml", "XML", id="not-xml"),
     pytest.param("<bpmn:definitions", "XML", id="truncated"),
-    pytest.param(BILLION_LAUGHS, "EntitiesForbidden", id="billion-laughs"),
-    pytest.param(EXTERNAL_ENTITY, "EntitiesForbidden", id="external-entity"),
+    pytest.param(BILLION_LAUGHS, "实体或外部引用", id="billion-laughs"),
+    pytest.param(EXTERNAL_ENTITY, "实体或外部引用", id="external-entity"),
     pytest.param(bpmn(FILL_IN + flow("start", "fill_in") + flow("fill_in", "end"), executable="false"),
                  "可执行流程", id="no-executable-process"),
     pytest.param(bpmn('<bpmn:bogusTask id="bogus" />'), "bogusTask", id="schema-invalid"),

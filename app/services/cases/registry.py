@@ -27,6 +27,7 @@ from app.services.cases import lists as listing
 from app.services.cases.files import Upload, store_attachment
 from app.services.cases.mirror import record_step
 from app.services.cases.search import index_case
+from app.services.cases.start_data import workflow_start_data
 from app.services.cases.submissions import record_submission
 from app.services.design.processes import StoredSpecs, latest_definition
 from app.services.errors import InvalidInputError
@@ -120,16 +121,8 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     db.session.add(case)
     db.session.flush()
     definition = latest_definition(PROCESS_KEY)
-    result = engine.start_workflow(StoredSpecs(definition.id), {
-        "case_number": case.number,
-        "title": case.title,
-        "category": category.code if category else "",
-        "source": case.source,
-        "violence_risk": False,
-        "tier": 1,
-        "result": "",
-        "judicial_confirmation": False,
-    }, calendar)
+    result = engine.start_workflow(StoredSpecs(definition.id), workflow_start_data(
+        case.number, case.title, category.code if category else "", case.source), calendar)
     workflow = WorkflowState(case_id=case.id, definition_id=definition.id, state=result.state,
                              serializer_version=result.serializer_version)
     db.session.add(workflow)

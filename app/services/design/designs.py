@@ -4,8 +4,7 @@ Only designers (and admins) change processes (access.ensure_can_design); every d
 migration is recorded in `process_event`, and a migration also in the case's trail. A deploy that
 fails validation raises DefinitionInvalidError with every problem and changes nothing.
 """
-import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +15,6 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import (
-    ROLES,
     DisputeCase,
     ProcessDefinition,
     ProcessDraft,
@@ -27,9 +25,17 @@ from app.models import (
 )
 from app.services import engine
 from app.services.cases.mirror import lock_workflow, record_step, saved_state
-from app.services.design.processes import Deployment, StoredSpecs, add_version, newest_definition
+from app.services.design.processes import (
+    Deployment,
+    StoredSpecs,
+    add_version,
+    check_definition,
+    check_key,
+    newest_definition,
+    replacement_of,
+)
 from app.services.errors import (
-    DefinitionInvalidError,
+    ConfirmationRequiredError,
     InvalidInputError,
     NotFoundError,
     ProcessError,
@@ -40,7 +46,6 @@ from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
 
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 MAX_DRAFT_BYTES = engine.MAX_BPMN_BYTES
 
 BLANK_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -173,7 +178,7 @@ def get_process(actor: User, key: str) -> ProcessView:
 def open_design(actor: User, key: str, version: int | None = None) -> Design:
     """The diagram to edit: a given version, else the draft, else the newest version, else a blank one."""
     access.ensure_can_design(actor)
-    _check_key(key)
+    check_key(key)
     if version is not None:
         definition = _definition(key, version)
         return Design(key=key, bpmn_xml=definition.bpmn_xml, source="version", version=version)
@@ -276,8 +281,12 @@ def get_case_diagram(actor: User, number: str) -> CaseDiagram:
 def save_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
     """Keep the diagram a designer is working on (one draft per process); nothing is validated yet."""
     access.ensure_can_design(actor)
-    _check_key(key)
+    check_key(key)
     _check_size(bpmn_xml)
+    return _keep_draft(actor, key, bpmn_xml)
+
+
+def _keep_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
     draft = db.session.scalars(select(ProcessDraft).where(ProcessDraft.key == key)).first()
     if draft is None:
         draft = ProcessDraft(key=key, bpmn_xml=bpmn_xml, saved_at=clock.now(), saved_by_id=actor.id)
@@ -289,22 +298,48 @@ def save_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
 
 
 @transaction
-def deploy_design(actor: User, key: str, bpmn_xml: str, form_keys: Iterable[str]) -> Deployment:
-    """Validate a diagram and make it the newest version of its process; its draft is then done."""
+def import_draft(actor: User, key: str, bpmn_xml: str) -> ProcessDraft:
+    """Take a .bpmn file drawn in another tool as the process's draft, after the size and XML safety
+    checks a deploy makes; the designer then fixes it in the modeler and deploys it."""
     access.ensure_can_design(actor)
-    _check_key(key)
-    outcome = _deploy(actor, key, bpmn_xml, frozenset(form_keys), "definition_deployed", {})
+    check_key(key)
+    _check_size(bpmn_xml)
+    engine.check_diagram_file(bpmn_xml)
+    return _keep_draft(actor, key, bpmn_xml)
+
+
+@transaction
+def deploy_design(actor: User, key: str, bpmn_xml: str, forms: Mapping[str, type],
+                  confirmed_checksum: str | None = None) -> Deployment:
+    """Validate a diagram and make it the newest version of its process; its draft is then done.
+
+    A diagram that would replace the live version dropping user tasks, forms or roles, or changing
+    the start form, raises ConfirmationRequiredError (with the diff and what happens to new and
+    running cases) unless `confirmed_checksum` is this diagram's checksum: the designer saw that one.
+    """
+    access.ensure_can_design(actor)
+    check_key(key)
+    _check_size(bpmn_xml)
+    check_definition(key, bpmn_xml, forms)
+    if confirmed_checksum != engine.checksum(bpmn_xml):
+        replacement = replacement_of(key, bpmn_xml)
+        if replacement is not None:
+            raise ConfirmationRequiredError(
+                _("新版本会替换正在运行的 v%(version)s：请查看变化并确认。", version=replacement.from_version),
+                replacement)
+    outcome = _deploy(actor, key, bpmn_xml, "definition_deployed", {})
     db.session.execute(delete(ProcessDraft).where(ProcessDraft.key == key))
     return outcome
 
 
 @transaction
-def roll_back(actor: User, key: str, version: int, form_keys: Iterable[str]) -> Deployment:
-    """Deploy an older version's diagram again as the newest version (running cases stay where they are)."""
+def roll_back(actor: User, key: str, version: int, forms: Mapping[str, type]) -> Deployment:
+    """Deploy an older version's diagram again as the newest version (running cases stay where they are).
+    Choosing the version on the process page is the confirmation; the diagram is checked again."""
     access.ensure_can_design(actor)
     old = _definition(key, version)
-    return _deploy(actor, key, old.bpmn_xml, frozenset(form_keys), "definition_rolled_back",
-                   {"from_version": version})
+    check_definition(key, old.bpmn_xml, forms)
+    return _deploy(actor, key, old.bpmn_xml, "definition_rolled_back", {"from_version": version})
 
 
 @transaction
@@ -336,14 +371,7 @@ def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> Disput
 
 # --- Helpers --------------------------------------------------------------------------------------
 
-def _deploy(actor: User, key: str, bpmn_xml: str, form_keys: frozenset, event: str, data: dict) -> Deployment:
-    _check_size(bpmn_xml)
-    problems = engine.validate_definition(bpmn_xml, form_keys, ROLES)
-    found_key = engine.process_key_of(bpmn_xml)
-    if found_key is not None and found_key != key:
-        problems.insert(0, engine.DefinitionProblem(found_key, "", _("流程 id 是 “%(found_key)s”，应为 “%(key)s”", found_key=found_key, key=key)))
-    if problems:
-        raise DefinitionInvalidError(_("流程有 %(value)s 处问题，未部署。", value=len(problems)), problems)
+def _deploy(actor: User, key: str, bpmn_xml: str, event: str, data: dict) -> Deployment:
     deployment = add_version(bpmn_xml, actor)
     if deployment.created:
         _record(actor, key, deployment.version, event, {**data, "checksum": engine.checksum(bpmn_xml)}, clock.now())
@@ -400,11 +428,6 @@ def _definition(key: str, version: int) -> ProcessDefinition:
     if definition is None:
         raise NotFoundError(_("流程 “%(key)s” 没有 v%(version)s。", key=key, version=version))
     return definition
-
-
-def _check_key(key: str) -> None:
-    if not KEY_PATTERN.match(key or ""):
-        raise InvalidInputError(_("流程标识只能由小写字母、数字和下划线组成，并以字母开头。"))
 
 
 def _check_size(bpmn_xml: str) -> None:

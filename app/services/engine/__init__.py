@@ -14,14 +14,18 @@ from app.services.engine.design import (
     DefinitionDiff,
     DefinitionProblem,
     DiagramPosition,
+    DroppedWork,
     ElementChange,
+    check_diagram_file,
     diagram_position,
     diff_definitions,
+    dropped_work,
     migrate_workflow,
     migration_problem,
     process_key_of,
     validate_definition,
 )
+from app.services.engine.dry_run import dry_run
 from app.services.engine.runtime import (
     MAX_BPMN_BYTES,
     SERIALIZER_VERSION,
@@ -49,8 +53,9 @@ from app.services.engine.runtime import (
 __all__ = [
     "MAX_BPMN_BYTES", "SERIALIZER_VERSION", "SPEC_VERSION", "ProcessSpecs", "SavedState", "serialize_specs", "forget_specs",
     "DefinitionDiff", "DefinitionProblem", "DiagramPosition",
-    "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer", "checksum",
-    "complete_task", "describe", "diagram_position", "diff_definitions", "fire_due_timers", "inspect_definition",
-    "migrate_workflow", "migration_problem", "process_key_of", "reschedule_timers", "shift_timers", "start_workflow",
+    "DroppedWork", "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer",
+    "check_diagram_file", "checksum", "complete_task", "describe", "diagram_position", "diff_definitions",
+    "dropped_work", "dry_run", "fire_due_timers", "inspect_definition", "migrate_workflow", "migration_problem",
+    "process_key_of", "reschedule_timers", "shift_timers", "start_workflow",
     "timer_expression_problem", "validate_definition",
 ]

@@ -434,8 +434,12 @@ def _safe_root(bpmn_xml: str):
         raise DefinitionError(_("BPMN 文件超过 %(value)s KB 上限。", value=MAX_BPMN_BYTES // 1024))
     try:
         return defusedxml.ElementTree.fromstring(encoded)
-    except (ParseError, DefusedXmlException) as error:
-        raise DefinitionError(_("BPMN 文件不是合法或安全的 XML：%(reason)s", reason=error)) from None
+    except DefusedXmlException:
+        raise DefinitionError(_("BPMN 文件含有实体或外部引用，为安全起见不接受：请删去 DOCTYPE 部分后重新导出。")) from None
+    except ParseError as error:
+        line, column = getattr(error, "position", ("?", "?"))
+        raise DefinitionError(_("BPMN 文件不是合法的 XML（第 %(line)s 行第 %(column)s 列出错）：请在建模工具中重新导出。",
+                                line=line, column=column)) from None
 
 
 def _executable_processes(root) -> list:

@@ -1,9 +1,11 @@
 /* Read-only diagrams with the vendored bpmn-js NavigatedViewer: a case's position (finished steps,
    current tasks, waiting timers with their due time on hover) or a process's heatmap of open work.
+   Drag to pan, Ctrl + wheel to zoom, or the buttons; a case opens centred on its current steps.
    Every text from the server goes into the page with textContent. */
 (function () {
   "use strict";
   var text = window.JiefenDesigner.text;
+  var READABLE_SCALE = 0.9;
 
   function formatTime(iso, zone) {
     try {
@@ -71,6 +73,45 @@
     });
   }
 
+  // Fit the diagram; when that makes it too small to read, show the current steps at full size instead.
+  function centreOnCurrent(viewer, current) {
+    var canvas = viewer.get("canvas");
+    var registry = viewer.get("elementRegistry");
+    canvas.zoom("fit-viewport", "auto");
+    var shapes = (current || []).map(function (id) { return registry.get(id); }).filter(Boolean);
+    if (!shapes.length || canvas.zoom() >= READABLE_SCALE) { return; }
+    var left = Math.min.apply(null, shapes.map(function (s) { return s.x; }));
+    var top = Math.min.apply(null, shapes.map(function (s) { return s.y; }));
+    var right = Math.max.apply(null, shapes.map(function (s) { return s.x + s.width; }));
+    var bottom = Math.max.apply(null, shapes.map(function (s) { return s.y + s.height; }));
+    var outer = canvas.viewbox().outer;
+    var width = outer.width / READABLE_SCALE;
+    var height = outer.height / READABLE_SCALE;
+    canvas.viewbox({ x: (left + right) / 2 - width / 2, y: (top + bottom) / 2 - height / 2, width: width, height: height });
+  }
+
+  function addTools(viewer, container, current) {
+    var canvas = viewer.get("canvas");
+    var tools = document.createElement("div");
+    tools.className = "diagram-tools";
+    [["zoomIn", "+", function () { canvas.zoom(canvas.zoom() * 1.25); }],
+     ["zoomOut", "−", function () { canvas.zoom(canvas.zoom() / 1.25); }],
+     ["fitAll", "⤢", function () { canvas.zoom("fit-viewport", "auto"); }],
+     ["showCurrent", "◎", function () { centreOnCurrent(viewer, current); }]
+    ].forEach(function (tool) {
+      if (tool[0] === "showCurrent" && !current.length) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = tool[1];
+      button.title = text(tool[0]);
+      button.setAttribute("aria-label", text(tool[0]));
+      button.setAttribute("data-testid", "diagram-" + tool[0]);
+      button.addEventListener("click", tool[2]);
+      tools.appendChild(button);
+    });
+    container.appendChild(tools);
+  }
+
   Array.prototype.forEach.call(document.querySelectorAll("[data-diagram-url]"), function (container) {
     var viewer = new window.BpmnJS({ container: container });
     fetch(container.getAttribute("data-diagram-url"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
@@ -80,12 +121,14 @@
       })
       .then(function (data) {
         return viewer.importXML(data.xml).then(function () {
-          viewer.get("canvas").zoom("fit-viewport");
           if (container.getAttribute("data-diagram-kind") === "heatmap") {
             showHeatmap(viewer, data, container);
+            viewer.get("canvas").zoom("fit-viewport", "auto");
           } else {
             showCase(viewer, data, container);
+            centreOnCurrent(viewer, data.current);
           }
+          addTools(viewer, container, data.current || []);
           container.setAttribute("data-ready", "true");
         });
       })
