@@ -8,7 +8,8 @@ LONG_KEY = "k" * 32
 
 def _config(**overrides) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": False, "DEBUG": False, "TRAIL_KEY": "t" * 32,
-            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", **overrides}
+            # memory://: Flask-Limiter keeps one storage for every app of the process, the tests' own included
+            "RATELIMIT_STORAGE_URI": "memory://", **overrides}
 
 
 @pytest.mark.parametrize("key", ["", "dev-only-change-me", "k" * 31])

@@ -68,7 +68,7 @@ def servers(app, world, request):
     def start(storage_uri: str) -> list[str]:
         env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                "SECRET_KEY": "shared-by-both-servers-" + "k" * 32, "JIEFEN_RATELIMIT_STORAGE_URI": storage_uri,
-               "JIEFEN_DAY_COUNTING": "calendar"}
+               "JIEFEN_DAY_COUNTING": "calendar", "JIEFEN_TRAIL_KEY": app.config["TRAIL_KEY"]}
         urls = []
         for _ in range(2):
             port = free_port()

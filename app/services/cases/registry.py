@@ -3,7 +3,7 @@ from dataclasses import dataclass, field, replace
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -164,12 +164,8 @@ def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> listing
     """The cases the actor may see, filtered, sorted and one page of them (all in SQL)."""
     wanted = wanted or listing.ListFilter()
     page = listing.paginate(filtered_cases(actor, wanted), wanted.page)
-    next_due = dict(db.session.execute(
-        select(Task.case_id, func.min(Task.due_at))
-        .where(Task.case_id.in_([case.id for case in page.items]), Task.state == "ready")
-        .group_by(Task.case_id)
-    ).all())
-    return replace(page, next_due=next_due)
+    # The next due time is kept on the case row with each step (mirror.py): the same one the list sorts by.
+    return replace(page, next_due={case.id: case.next_due_at for case in page.items if case.next_due_at})
 
 
 def filtered_cases(actor: User, wanted: listing.ListFilter):
@@ -177,8 +173,10 @@ def filtered_cases(actor: User, wanted: listing.ListFilter):
     query = (
         select(DisputeCase)
         .where(access.visible_cases(actor))
-        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category), selectinload(DisputeCase.parties))
+        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category))
     )
+    if wanted.text:  # a search shows whose case it is
+        query = query.options(selectinload(DisputeCase.parties))
     query = listing.filter_cases(query, wanted)
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
