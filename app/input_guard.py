@@ -3,7 +3,7 @@
 - NUL characters (PostgreSQL cannot store them in text) and lone UTF-16 surrogates (no encoding can
   store them) anywhere in the path, the query string, form fields, uploaded file names or a JSON body;
 - JSON nested deeper than any form takes (a body of 20 000 `[` would exhaust Python's recursion);
-- integers in the URL path beyond a 64-bit database integer, or written with other than ASCII digits
+- integers in the URL path beyond a database INTEGER, or written with other than ASCII digits
   (the `int` converter: such a URL matches no route, 404).
 
 Each answers 400 with a message in the user's language (JSON under /api/), and nothing is stored.
@@ -15,8 +15,9 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
-# The largest id, page or count a database integer column (BIGINT) holds.
-MAX_INT = 2**63 - 1
+# The largest id, page or count we take: what an INTEGER column holds on PostgreSQL (ids are INTEGER; a
+# larger number in a query fails there with "integer out of range" instead of finding nothing).
+MAX_INT = 2**31 - 1
 # Deeper than every form's JSON shape (forms/json.py takes three levels) with room to spare.
 MAX_JSON_DEPTH = 32
 _SMUGGLED = re.compile("[\x00\ud800-\udfff]")
@@ -34,7 +35,7 @@ def parse_int(text: str | None, minimum: int = 0, maximum: int = MAX_INT) -> int
     Stricter than int(): no signs, spaces, underscores or other scripts' digits (int("٣") is 3, "²"
     passes str.isdigit() and then fails int()), and nothing a database integer cannot hold.
     """
-    if not text or len(text) > 19 or not text.isascii() or not text.isdigit():
+    if not text or len(text) > 10 or not text.isascii() or not text.isdigit():
         return None
     number = int(text)
     return number if minimum <= number <= maximum else None
@@ -56,7 +57,7 @@ def query_int(args, name: str, default: int | None = None, minimum: int = 1, max
 class BoundedIntConverter(IntegerConverter):
     """`<int:id>`: ASCII digits only, at most MAX_INT; anything else matches no route (404)."""
 
-    regex = r"[0-9]{1,19}"
+    regex = r"[0-9]{1,10}"
 
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", MAX_INT)

@@ -17,6 +17,8 @@ def failing_app(tmp_path):
         raise RuntimeError("a defect")
 
     app.add_url_rule("/broken", "broken", broken)
+    # Alembic's fileConfig (the tests' migrations, in this process) disables loggers that existed before it.
+    app.logger.disabled = False
     app.add_url_rule("/api/v1/broken", "api_broken", broken)
     return app
 

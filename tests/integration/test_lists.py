@@ -140,7 +140,7 @@ def test_the_list_pages_accept_filters_and_ignore_unknown_choices(client, auth, 
 
 
 @pytest.mark.parametrize("query", ["?page=-3", "?tier=9", "?grid=z", "?category=99999999999999999999",
-                                   "?page=9223372036854775808", "?page=²", "?grid=٣", "?category=1e20"])
+                                   "?page=2147483648", "?grid=4842385006", "?page=²", "?grid=٣", "?category=1e20"])
 def test_the_list_pages_refuse_numbers_that_are_not_ids(client, auth, world, clock, query):
     auth.login("dispatcher")
     for path in ("/cases/", "/tasks/", "/tasks/team"):
