@@ -9,12 +9,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Category, Community, DisputeCase, Task
 from app.services.cases import registry as cases
-from app.services.errors import AccessDeniedError
 from app.services.cases.lists import ListFilter
+from app.services.errors import AccessDeniedError
 from app.services.intake.places import GridSpec, create_places
 from app.services.people.users import create_user
-from tests import factories
 from app.services.supervision.dashboard import Period, Scope, build_dashboard
+from tests import factories
 
 UTC = timezone.utc
 PERIOD = Period(date(2026, 1, 1), date(2026, 6, 30))
