@@ -9,8 +9,8 @@ from app.extensions import db
 from app.models import Address, Category, Task, User
 from app.services.cases import registry as cases
 from app.services.cases import tasks
-from app.services.intake.places import GridSpec, create_mediation_room, create_places
 from app.services.design.processes import latest_definition
+from app.services.intake.places import GridSpec, create_mediation_room, create_places
 from app.services.people.users import create_user
 from app.demo_history import add_history
 from app.services.supervision.dashboard import today

@@ -1,9 +1,10 @@
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.time_limits import clock
 from app.services.errors import InvalidInputError
+from app.services.people import sessions
+from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar, enter_year_schedule
 from forms.admin import YearScheduleForm
 from forms.base import show_field_errors
@@ -39,3 +40,37 @@ def calendar():
     status = 422 if form.is_submitted() and form.errors else 200
     return render_template("admin/calendar.html", form=form, years=years,
                            day_counting=calendar_in_force.day_counting), status
+
+
+@bp.get("/sign-ins")
+@login_required
+def sign_ins():
+    """Names locked now, failed log-ins of the last day, who is logged in."""
+    if request.args.get("username"):
+        return redirect(url_for("admin.user_sessions", username=request.args["username"].strip()))
+    return render_template("admin/sign_ins.html", overview=sessions.sign_in_overview(current_user))
+
+
+@bp.post("/locks/<int:lock_id>/unlock")
+@login_required
+def unlock(lock_id: int):
+    lock = sessions.unlock_account(current_user, lock_id)
+    flash(_("已解除 %(username)s 的登录锁定。", username=lock.username), "success")
+    return redirect(url_for("admin.sign_ins"))
+
+
+@bp.get("/users/<username>/sessions")
+@login_required
+def user_sessions(username: str):
+    user, rows = sessions.user_sessions(current_user, username)
+    return render_template("admin/sessions.html", user=user, sessions=rows)
+
+
+@bp.post("/users/<username>/sessions/revoke")
+@login_required
+def revoke_sessions(username: str):
+    """Ends one session (`session_id` in the form) or every session of the user."""
+    session_id = request.form.get("session_id", type=int)
+    ended = sessions.revoke_sessions(current_user, username, session_id)
+    flash(_("已结束 %(count)s 个会话。", count=ended), "success")
+    return redirect(url_for("admin.user_sessions", username=username))

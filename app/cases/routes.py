@@ -2,14 +2,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.people import access
-from app.services.cases import files as case_files
 from app.services.cases import catalog, search
-from app.services.time_limits import pauses as clocks
+from app.services.cases import files as case_files
 from app.services.cases import registry as case_service
-from app.services.errors import InvalidInputError
 from app.services.cases.lists import ListFilter
+from app.services.errors import InvalidInputError
+from app.services.people import access
 from app.services.supervision import tables
+from app.services.time_limits import pauses as clocks
 from app.supervision.dashboard import FORMATS, download
 from app.views import flash_form_errors, flash_outcome
 from forms.base import show_field_errors

@@ -2,10 +2,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.people import access
 from app.services.cases import catalog
-from app.services.intake import handoffs as handoff_service
 from app.services.errors import InvalidInputError
+from app.services.intake import handoffs as handoff_service
+from app.services.people import access
 from forms.base import show_field_errors
 from forms.handoffs import HandoffForm, PushForm
 

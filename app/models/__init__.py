@@ -12,6 +12,7 @@ from app.models.party import Party
 from app.models.process_definition import ProcessDefinition
 from app.models.process_design import ProcessDraft, ProcessEvent
 from app.models.schedule import ScheduledDay, ScheduleYear
+from app.models.sign_in import LoginFailure, LoginLock, UserSession
 from app.models.task import Task
 from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent
@@ -25,4 +26,5 @@ __all__ = [
     "ApiToken", "CasePush", "Handoff",
     "ProcessDraft", "ProcessEvent",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
+    "LoginFailure", "LoginLock", "UserSession",
 ]

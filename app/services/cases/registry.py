@@ -23,16 +23,16 @@ from app.models import (
 from app.models.dispute_case import SOURCES
 from app.models.party import PARTY_ROLES
 from app.services import engine
-from app.services.people import access
-from app.services.time_limits import clock
 from app.services.cases import lists as listing
-from app.services.errors import InvalidInputError
-from app.services.design.processes import latest_definition
-from app.services.time_limits.year_schedules import current_calendar
-from app.services.supervision.trail import append_event
-from app.services.transaction import transaction
 from app.services.cases.mirror import record_step
 from app.services.cases.search import index_case
+from app.services.design.processes import latest_definition
+from app.services.errors import InvalidInputError
+from app.services.people import access
+from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
+from app.services.time_limits.year_schedules import current_calendar
+from app.services.transaction import transaction
 
 PROCESS_KEY = "dispute_mediation"
 

@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Address, CasePush, Category, DisputeCase, Grid, Handoff, User
-from app.services.people import access
-from app.services.time_limits import clock
 from app.services.cases.registry import NewCase, NewParty, start_case
 from app.services.cases.search import index_case
 from app.services.errors import InvalidInputError
+from app.services.people import access
 from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 # The system name under which the hand-off page keys its incident numbers.
