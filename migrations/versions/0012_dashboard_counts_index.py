@@ -1,14 +1,14 @@
 """a covering index for the dashboard's counts (grid, dates, and the columns counted by)
 
 Revision ID: dashboard_counts_index
-Revises: dashboard_one_incident
+Revises: merge_auth_dashboard
 Create Date: 2026-11-28
 
 """
 from alembic import op
 
 revision = "dashboard_counts_index"
-down_revision = "dashboard_one_incident"
+down_revision = "merge_auth_dashboard"
 branch_labels = None
 depends_on = None
 
