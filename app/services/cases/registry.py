@@ -163,8 +163,10 @@ def filtered_cases(actor: User, wanted: listing.ListFilter):
     query = (
         select(DisputeCase)
         .where(access.visible_cases(actor))
-        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category), selectinload(DisputeCase.parties))
+        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category))
     )
+    if wanted.text:  # a search shows each case's parties
+        query = query.options(selectinload(DisputeCase.parties))
     query = listing.filter_cases(query, wanted)
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
