@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.services.errors import InvalidInputError
-from app.services.people import sessions
+from app.services.people import access, sessions
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar, enter_year_schedule
 from forms.admin import YearScheduleForm
@@ -23,6 +23,7 @@ def inject_calendar_warning():
 @bp.route("/calendar", methods=["GET", "POST"])
 @login_required
 def calendar():
+    access.ensure_can_administer(current_user)
     form = YearScheduleForm()
     if form.validate_on_submit():
         try:

@@ -2,6 +2,7 @@
 from app.models.api_token import ApiToken
 from app.models.attachment import Attachment, AttachmentContent
 from app.models.category import Category
+from app.models.client_submission import ClientSubmission
 from app.models.comment import CaseComment
 from app.models.dispute_case import CaseNumberCounter, DisputeCase
 from app.models.grid import Address, Community, Grid, PoliceGrid, Town
@@ -27,4 +28,5 @@ __all__ = [
     "ProcessDraft", "ProcessEvent",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
     "LoginFailure", "LoginLock", "UserSession",
+    "ClientSubmission",
 ]

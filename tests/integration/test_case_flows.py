@@ -48,7 +48,7 @@ def test_level_one_agreement_closes_after_the_follow_up_visit(world, clock):
     assert f.ready_tasks(case) == []
     assert completed_steps(case) == ["triage_case", "mediate_on_site", "follow_up_visit"]
     assert trail_events(case)[-1] == "case_closed"
-    assert trail.first_broken_entry(case.id) is None
+    assert trail.verify_trails(case.number).breaks == []
 
 
 def test_level_one_failure_goes_to_the_mediation_room_which_settles_it(world, clock):
