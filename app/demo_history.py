@@ -15,8 +15,9 @@ from sqlalchemy import insert, select, update
 
 from app.extensions import db
 from app.models import CaseNumberCounter, Category, DisputeCase, Grid, Party, TrailEvent
+from app.models.trail import GENESIS_HASH
 from app.services.cases.search import reindex_all_cases
-from app.services.supervision.trail import GENESIS_HASH, entry_hash
+from app.services.supervision.trail import entry_hash
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -87,15 +88,21 @@ def add_history(grid_codes: list[str], today: date, cases_per_week: float = 6.0,
     db.session.execute(insert(Party), [
         {"case_id": case_id, "name": name, "role": role, "phone": phone, "id_number": ""}
         for case_id, case_parties in zip(ids, parties) for name, role, phone in case_parties])
-    db.session.execute(insert(TrailEvent), [entry for case_id, row in zip(ids, rows) for entry in _trail(case_id, row)])
+    key = current_app.config["TRAIL_KEY"].encode("utf-8")
+    trails = [_trail(case_id, row, key) for case_id, row in zip(ids, rows)]
+    db.session.execute(insert(TrailEvent), [entry for entries in trails for entry in entries])
+    # Each case row keeps its trail's head (newest seq and hash), as append_event does.
+    db.session.execute(update(DisputeCase), [
+        {"id": case_id, "trail_head_seq": entries[-1]["seq"], "trail_head_hash": entries[-1]["hash"]}
+        for case_id, entries in zip(ids, trails)])
     for year, last in counters.items():
         _set_counter(year, last)
     reindex_all_cases()
     return len(rows)
 
 
-def _trail(case_id: int, row: dict) -> list[dict]:
-    """The opening and closing entries of a history case, chained like every trail."""
+def _trail(case_id: int, row: dict, key: bytes) -> list[dict]:
+    """The opening and closing entries of a history case, chained and keyed like every trail."""
     entries, previous = [], GENESIS_HASH
     for seq, (at, event, data) in enumerate([
         (row["opened_at"], "case_opened", {"number": row["number"], "title": row["title"], "source": row["source"],
@@ -104,7 +111,7 @@ def _trail(case_id: int, row: dict) -> list[dict]:
     ], start=1):
         entry = TrailEvent(case_id=case_id, seq=seq, occurred_at=at, actor_id=None, actor_name="系统", event=event,
                            data=data, prev_hash=previous)
-        entry.hash = previous = entry_hash(entry)
+        entry.hash = previous = entry_hash(entry, key)
         entries.append({"case_id": case_id, "seq": seq, "occurred_at": at, "actor_id": None, "actor_name": "系统",
                         "event": event, "task_id": None, "data": data, "prev_hash": entry.prev_hash,
                         "hash": entry.hash})
