@@ -1,14 +1,14 @@
 """a covering index for the dashboard's counts (grid, dates, and the columns counted by)
 
 Revision ID: dashboard_counts_index
-Revises: merge_field
+Revises: merge_time_limits
 Create Date: 2026-11-28
 
 """
 from alembic import op
 
 revision = "dashboard_counts_index"
-down_revision = "merge_field"
+down_revision = "merge_time_limits"
 branch_labels = None
 depends_on = None
 

@@ -61,7 +61,8 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str 
         raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
     access.ensure_can_do_task(actor, task)
     case = db.session.get(DisputeCase, task.case_id)
-    result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar())
+    result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar(),
+                                  paused=case.clock_paused_at is not None)
     now = clock.now()
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.submitted_data = dict(data)
