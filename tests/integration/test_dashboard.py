@@ -9,9 +9,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Category, Community, DisputeCase, Task
 from app.services.cases import registry as cases
+from app.services.cases.lists import ListFilter
 from app.services.errors import AccessDeniedError
 from app.services.intake.places import GridSpec, create_places
-from app.services.supervision.dashboard import Period, Scope, build_dashboard, percentile_cont
+from app.services.people.users import create_user
+from app.services.supervision.dashboard import Period, Scope, build_dashboard
+from tests import factories
 
 UTC = timezone.utc
 PERIOD = Period(date(2026, 1, 1), date(2026, 6, 30))
@@ -112,12 +115,6 @@ def test_times_to_close_per_tier_median_and_90th_percentile(world, history):
     assert (durations[3].median_days, durations[3].previous_count) == (21.0, 0)
 
 
-def test_percentile_cont_interpolates_like_postgresql():
-    assert percentile_cont([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
-    assert percentile_cont([1.0, 2.0, 3.0, 4.0], 0.9) == pytest.approx(3.7)
-    assert percentile_cont([5.0], 0.9) == 5.0 and percentile_cont([], 0.5) is None
-
-
 def test_monthly_trend_with_the_same_months_a_year_earlier(world, history):
     board = build_dashboard(world["supervisor"], PERIOD)
     assert board.trend_unit == "month"
@@ -148,6 +145,16 @@ def test_scope_boundaries_town_community_and_grid(world, history):
     assert one_grid.current.opened == 6
     # A grid outside the supervisor's town counts nothing, not the other town's cases.
     assert build_dashboard(world["supervisor"], PERIOD, Scope(grid_id=history["G2"].id)).current.opened == 0
+
+
+def test_a_grids_supervisor_sees_only_that_grids_numbers_and_cases(world, history):
+    grid_supervisor = create_user("grid_sup", "新华督办", "supervisor", factories.PASSWORD, ["G3"], town="城关镇")
+    board = build_dashboard(grid_supervisor, PERIOD)
+    assert (board.current.opened, board.previous.opened) == (1, 1)  # c7; p4
+    assert [row.label for row in board.breakdowns["grid"].rows] == ["新华一网格"]
+    assert build_dashboard(grid_supervisor, PERIOD, Scope(grid_id=history["G1"].id)).current.opened == 0
+    assert numbers(cases.list_cases(grid_supervisor, ListFilter())) == {"c7", "p4"}
+    assert build_dashboard(world["supervisor"], PERIOD).current.opened == 7  # the town's supervisor: all grids
 
 
 def test_each_figure_links_to_the_cases_behind_it(world, history):

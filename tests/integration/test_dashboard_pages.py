@@ -4,6 +4,7 @@ import io
 import re
 from html import unescape
 
+import pytest
 from openpyxl import load_workbook
 
 from app.extensions import db
@@ -23,7 +24,8 @@ def link(page: str, testid: str) -> str:
     return unescape(found.group(1))
 
 
-def test_the_dashboard_shows_figures_charts_and_definitions(client, auth, world, history):
+@pytest.mark.usefixtures("history")
+def test_the_dashboard_shows_figures_charts_and_definitions(client, auth, world):
     auth.login("supervisor")
     page = client.get(f"/supervision/dashboard?{PERIOD_ARGS}").get_data(as_text=True)
     assert 'data-testid="nav-dashboard"' in page
@@ -36,7 +38,8 @@ def test_the_dashboard_shows_figures_charts_and_definitions(client, auth, world,
     assert 'id="definitions"' in page and "已记录是否按时" in page
 
 
-def test_a_figure_opens_the_list_of_the_cases_behind_it(client, auth, world, history):
+@pytest.mark.usefixtures("history")
+def test_a_figure_opens_the_list_of_the_cases_behind_it(client, auth, world):
     auth.login("supervisor")
     page = client.get(f"/supervision/dashboard?{PERIOD_ARGS}").get_data(as_text=True)
     closure = re.search(r'data-testid="tile-closure">.*?<a href="([^"]+)"', page, re.S).group(1)
@@ -47,7 +50,8 @@ def test_a_figure_opens_the_list_of_the_cases_behind_it(client, auth, world, his
     assert re.findall(r">T-(c\d+)</a>", client.get(yellow).get_data(as_text=True)) == ["c4"]
 
 
-def test_every_dashboard_table_downloads_as_csv_and_xlsx(client, auth, world, history):
+@pytest.mark.usefixtures("history")
+def test_every_dashboard_table_downloads_as_csv_and_xlsx(client, auth, world):
     auth.login("supervisor")
     summary = rows_of_csv(client.get(f"/supervision/dashboard/summary.csv?{PERIOD_ARGS}"))
     assert summary[0][1:] == ["2026-01-01–2026-06-30", "2025-01-01–2025-06-30", "同比"]
@@ -64,7 +68,8 @@ def test_every_dashboard_table_downloads_as_csv_and_xlsx(client, auth, world, hi
     assert client.get("/supervision/dashboard/nothing.csv").status_code == 404
 
 
-def test_only_supervisors_dispatchers_and_admins_open_the_dashboard(client, auth, world, history):
+@pytest.mark.usefixtures("history")
+def test_only_supervisors_dispatchers_and_admins_open_the_dashboard(client, auth, world):
     auth.login("grid_worker")
     assert client.get("/supervision/dashboard").status_code == 403
     assert client.get("/supervision/dashboard/summary.csv").status_code == 403
@@ -110,8 +115,8 @@ def test_the_trail_of_a_case_and_of_a_period_as_csv(client, auth, world, clock):
     db.session.rollback()
 
 
-def test_an_english_supervisor_reads_the_dashboard_and_its_downloads_in_english(client, auth, ascii_world, clock):
-    case = open_ascii_case(ascii_world)
+def test_an_english_supervisor_reads_the_dashboard_and_its_downloads_in_english(client, auth, clock, request):
+    case = open_ascii_case(request.getfixturevalue("ascii_world"))
     auth.login("sue")
     response = client.get("/supervision/dashboard")
     page = response.get_data(as_text=True)

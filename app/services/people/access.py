@@ -37,6 +37,9 @@ SCOPES = {
     "designer": "none",               # designs processes; sees no cases
     "admin": "all",
 }
+# Town roles whose area a set of grids can narrow: a grid's supervisor (网格督办) is a supervisor of the
+# town who also serves grids (user_grid) and then sees only those grids.
+NARROWED_BY_GRIDS = frozenset({"supervisor"})
 # Roles that see, inside their area, only the cases routed to them: a case reaches a mediation room
 # (or the joint consultation) when the process creates a task for the role — or, for a walk-in, when
 # the user registered it.
@@ -100,8 +103,12 @@ def area_grid_ids(actor: User) -> Select | None:
     if kind == "room":
         return select(mediation_room_grid.c.grid_id).where(mediation_room_grid.c.room_id == actor.mediation_room_id)
     if kind == "town":
-        return select(Grid.id).join(Community, Community.id == Grid.community_id).where(
+        town = select(Grid.id).join(Community, Community.id == Grid.community_id).where(
             Community.town_id == actor.town_id)
+        if actor.role in NARROWED_BY_GRIDS:
+            own = select(user_grid.c.grid_id).where(user_grid.c.user_id == actor.id)
+            town = town.where(or_(~own.exists(), Grid.id.in_(own.scalar_subquery())))
+        return town
     return select(Grid.id).where(false())
 
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select
 
 from app.extensions import db
 from app.models import Category, DisputeCase, Grid, Task, User
@@ -375,15 +375,28 @@ def _durations(in_scope, current, previous, closed_in: ListFilter) -> list[Durat
         for tier_value, key, count, median, p90 in db.session.execute(query):
             stats[(tier_value, key)] = (count, float(median), float(p90))
     else:
-        # SQLite has no percentile function: fetch one narrow column and compute the same
-        # continuous percentile (linear interpolation) as PostgreSQL's percentile_cont.
+        # SQLite has no percentile function: number each group's times in order (a window function)
+        # and fetch only the rows around the 50 % and 90 % positions, then interpolate between them
+        # as PostgreSQL's percentile_cont does.
         seconds = (func.julianday(closed_cases.c.closed_at) - func.julianday(closed_cases.c.opened_at)) * 86400
-        values: dict[tuple[int, str], list[float]] = defaultdict(list)
-        for tier_value, key, value in db.session.execute(select(closed_cases.c.tier, closed_cases.c.period, seconds)):
-            values[(tier_value, key)].append(value)
-        for group, numbers in values.items():
-            numbers.sort()
-            stats[group] = (len(numbers), percentile_cont(numbers, 0.5), percentile_cont(numbers, 0.9))
+        group = (closed_cases.c.tier, closed_cases.c.period)
+        ranked = select(
+            closed_cases.c.tier, closed_cases.c.period, seconds.label("seconds"),
+            (func.row_number().over(partition_by=group, order_by=seconds) - 1).label("position"),
+            func.count().over(partition_by=group).label("size"),
+        ).subquery()
+        wanted_positions = []
+        for fraction in (0.5, 0.9):
+            low = cast(fraction * (ranked.c.size - 1), Integer)  # floor: the value is never negative
+            wanted_positions += [ranked.c.position == low, ranked.c.position == low + 1]
+        picked: dict[tuple[int, str], dict] = defaultdict(dict)
+        for tier_value, key, value, position, size in db.session.execute(
+                select(ranked.c.tier, ranked.c.period, ranked.c.seconds, ranked.c.position, ranked.c.size)
+                .where(or_(*wanted_positions))):
+            picked[(tier_value, key)][position] = value
+            picked[(tier_value, key)]["size"] = size
+        for group_key, values in picked.items():
+            stats[group_key] = (values["size"], _interpolate(values, 0.5), _interpolate(values, 0.9))
     tiers = sorted({tier_value for tier_value, _key in stats})
     result = []
     for tier_value in tiers:
@@ -398,14 +411,12 @@ def _durations(in_scope, current, previous, closed_in: ListFilter) -> list[Durat
     return result
 
 
-def percentile_cont(ordered: list[float], fraction: float) -> float | None:
-    """The continuous percentile of sorted values (PostgreSQL's percentile_cont)."""
-    if not ordered:
-        return None
-    position = fraction * (len(ordered) - 1)
+def _interpolate(values: dict, fraction: float) -> float:
+    """percentile_cont from the values at the two positions around `fraction` of a sorted group."""
+    position = fraction * (values["size"] - 1)
     low = floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    high = min(low + 1, values["size"] - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
 
 
 def _days(seconds: float | None) -> float | None:
@@ -413,35 +424,52 @@ def _days(seconds: float | None) -> float | None:
 
 
 def _trend(in_scope, period: Period, base: ListFilter) -> list[TrendPoint]:
-    """Cases opened and closed per week or month of the period, and in the same weeks a year earlier."""
+    """Cases opened and closed per week or month of the period, and in the same weeks a year earlier:
+    one pass that puts each case's opening and closing into their buckets, counted per pair."""
     buckets = _buckets(period)
-    previous_buckets = [Period(_year_earlier(start), _year_earlier(end)) for start, end in buckets]
-    counts = {}
-    for name, column in (("opened", DisputeCase.opened_at), ("closed", DisputeCase.closed_at)):
-        counts[name] = _bucket_counts(in_scope, column, previous_buckets + [Period(*bucket) for bucket in buckets])
     size = len(buckets)
-    points = []
-    for index, (start, end) in enumerate(buckets):
-        points.append(TrendPoint(
-            start=start, end=end,
-            opened=counts["opened"].get(size + index, 0), closed=counts["closed"].get(size + index, 0),
-            previous_opened=counts["opened"].get(index, 0), previous_closed=counts["closed"].get(index, 0),
-            opened_cases=replace(base, opened_from=start, opened_to=end),
-            closed_cases=replace(base, closed_from=start, closed_to=end),
-        ))
-    return points
-
-
-def _bucket_counts(in_scope, column, periods: list[Period]) -> dict[int, int]:
-    """How many cases' `column` falls in each period (one query: a CASE over the periods' bounds)."""
-    whens = [(_between(column, bucket.bounds()), literal_column(str(index))) for index, bucket in enumerate(periods)]
-    buckets = (
-        select(case(*whens, else_=literal_column("-1")).label("bucket"))
-        .where(in_scope, column >= periods[0].bounds()[0], column < periods[-1].bounds()[1])
+    periods = [Period(_year_earlier(start), _year_earlier(end)) for start, end in buckets]
+    periods += [Period(start, end) for start, end in buckets]
+    pairs = (
+        select(_bucket_of(DisputeCase.opened_at, periods).label("opened"),
+               _bucket_of(DisputeCase.closed_at, periods).label("closed"))
+        .where(in_scope, or_(*(_between(column, (periods[0].bounds()[0], periods[-1].bounds()[1]))
+                               for column in (DisputeCase.opened_at, DisputeCase.closed_at))))
         .subquery()
     )
-    rows = db.session.execute(select(buckets.c.bucket, func.count()).group_by(buckets.c.bucket)).all()
-    return {index: count for index, count in rows if index >= 0}
+    opened: dict[int, int] = defaultdict(int)
+    closed: dict[int, int] = defaultdict(int)
+    for opened_bucket, closed_bucket, count in db.session.execute(
+            select(pairs.c.opened, pairs.c.closed, func.count()).group_by(pairs.c.opened, pairs.c.closed)):
+        opened[opened_bucket] += count
+        closed[closed_bucket] += count
+    return [
+        TrendPoint(start=start, end=end, opened=opened[size + index], closed=closed[size + index],
+                   previous_opened=opened[index], previous_closed=closed[index],
+                   opened_cases=replace(base, opened_from=start, opened_to=end),
+                   closed_cases=replace(base, closed_from=start, closed_to=end))
+        for index, (start, end) in enumerate(buckets)
+    ]
+
+
+def _bucket_of(column, periods: list[Period]):
+    """SQL for the index of the period `column` falls in, or -1: a binary search written as nested
+    CASE expressions, so each row takes a handful of comparisons, not one per bucket."""
+    intervals = []  # (from, to, index), gaps between the periods included as -1
+    for index, bucket in enumerate(periods):
+        start, end = bucket.bounds()
+        if intervals and intervals[-1][1] < start:
+            intervals.append((intervals[-1][1], start, -1))
+        intervals.append((start, end, index))
+
+    def search(part):
+        if len(part) == 1:
+            return literal_column(str(part[0][2]))
+        middle = len(part) // 2
+        return case((column < part[middle][0], search(part[:middle])), else_=search(part[middle:]))
+
+    inside = _between(column, (intervals[0][0], intervals[-1][1]))
+    return case((inside, search(intervals)), else_=literal_column("-1"))
 
 
 def _buckets(period: Period) -> list[tuple[date, date]]:
