@@ -55,6 +55,19 @@ def test_a_sound_trail_verifies_from_the_command_line(case, runner):
     assert f"checked 1 cases, {last.seq} entries: every trail verifies" in result.output
 
 
+def test_verify_of_an_unknown_case_fails_clearly(case, runner):
+    result = runner.invoke(args=["trail", "verify", "--case", "JF-1999-000001"])
+    assert result.exit_code != 0 and "没有找到该案件" in result.output
+
+
+def test_the_anchor_printed_whole_verifies_against_a_sound_trail(case, runner, tmp_path):
+    printed = runner.invoke(args=["trail", "anchor"]).output
+    assert printed.splitlines()[1] == f"{case.number} {case.trail_head_seq} {case.trail_head_hash}"
+    (tmp_path / "anchor.txt").write_text(printed, encoding="utf-8")
+    result = runner.invoke(args=["trail", "verify", "--anchor", str(tmp_path / "anchor.txt")])
+    assert result.exit_code == 0, result.output
+
+
 def test_an_updated_entry_is_named_as_changed(case, runner):
     tamper(update(TrailEvent).where(TrailEvent.case_id == case.id, TrailEvent.seq == 2).values(actor_name="张某"))
     assert breaks(case) == [(2, "changed")]
