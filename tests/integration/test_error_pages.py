@@ -11,7 +11,8 @@ from app import create_app
 def failing_app(tmp_path):
     """The real app (not the tests' one, which lets exceptions through) with one route that breaks."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'error-pages.sqlite'}",
-                      "SECRET_KEY": "test", "TESTING": False, "PROPAGATE_EXCEPTIONS": False})
+                      "SECRET_KEY": "s" * 32, "TRAIL_KEY": "t" * 32, "RATELIMIT_STORAGE_URI": "memory://",
+                      "TESTING": False, "PROPAGATE_EXCEPTIONS": False})
 
     def broken():
         raise RuntimeError("a defect")
