@@ -4,7 +4,8 @@ from flask_login import current_user, login_required
 
 from app.services.people import access
 from app.services.cases import files as case_files
-from app.services.cases import catalog
+from app.services.cases import catalog, step_records
+from app.services.cases import documents as case_documents
 from app.services.time_limits import pauses as clocks
 from app.services.cases import registry as case_service
 from app.services.errors import InvalidInputError
@@ -65,7 +66,9 @@ def show(number: str):
                            case_file=case_files.get_case_file(current_user, view.case.id), case_number=number,
                            comment_form=CommentForm(formdata=None), attachment_form=AttachmentForm(formdata=None),
                            can_manage_clock=clocks.can_manage_clock(current_user),
-                           pause_form=PauseClockForm(), extend_form=ExtendMediationForm())
+                           pause_form=PauseClockForm(), extend_form=ExtendMediationForm(),
+                           step_rows={step.task.id: step.rows for step in step_records.completed_steps(view.case)},
+                           documents=case_documents.list_documents(current_user, view.case))
 
 
 @bp.post("/<number>/clock/pause")

@@ -1,6 +1,7 @@
 """Plain data: one aggregate per module. Models change state; only services commit."""
 from app.models.api_token import ApiToken
 from app.models.attachment import Attachment, AttachmentContent
+from app.models.case_document import CaseDocument, CaseDocumentContent, DocumentNumberCounter
 from app.models.category import Category
 from app.models.comment import CaseComment
 from app.models.dispute_case import CaseNumberCounter, DisputeCase
@@ -12,6 +13,7 @@ from app.models.party import Party
 from app.models.process_definition import ProcessDefinition
 from app.models.process_design import ProcessDraft, ProcessEvent
 from app.models.schedule import ScheduledDay, ScheduleYear
+from app.models.sector_body import SectorBody
 from app.models.task import Task
 from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent
@@ -25,4 +27,5 @@ __all__ = [
     "ApiToken", "CasePush", "Handoff",
     "ProcessDraft", "ProcessEvent",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
+    "CaseDocument", "CaseDocumentContent", "DocumentNumberCounter", "SectorBody",
 ]

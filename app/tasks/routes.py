@@ -3,7 +3,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.services.cases import files as case_files
-from app.services.cases import catalog
+from app.services.cases import catalog, step_records
+from app.services.cases import documents as case_documents
 from app.services.cases import task_actions
 from app.services.cases import tasks as task_service
 from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
@@ -42,6 +43,7 @@ def show(task_id: int):
         form = task_form_class(task.form_key)()
     except LookupError as error:
         abort(500, str(error))
+    form.bind_case(task.case)
     if form.validate_on_submit():
         try:
             task_service.submit_task(current_user, task.id, form.to_data())
@@ -67,6 +69,9 @@ def show(task_id: int):
         comment_form=CommentForm(formdata=None, task_id=task.id),
         attachment_form=AttachmentForm(formdata=None, task_id=task.id),
         case_file=case_files.get_case_file(current_user, task.case_id),
+        steps=step_records.completed_steps(task.case), rows=step_records.task_record_rows(task),
+        documents=[document for document in case_documents.list_documents(current_user, task.case)
+                   if document.task_id == task.id],
     ), status
 
 

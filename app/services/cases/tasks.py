@@ -16,6 +16,7 @@ from app.services.time_limits.year_schedules import current_calendar
 from app.services.supervision.trail import append_event
 from app.services.transaction import transaction
 from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.documents import check_step_data, record_step_documents
 
 
 def get_task(actor: User, task_id: int) -> Task:
@@ -60,6 +61,7 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
         raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
     access.ensure_can_do_task(actor, task)
     case = db.session.get(DisputeCase, task.case_id)
+    check_step_data(case, task, data)
     result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar())
     now = clock.now()
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
@@ -67,6 +69,7 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
     append_event(case.id, "task_completed", actor=actor, at=now, task_id=task.id,
                  data={"task": task.name, "bpmn_id": task.bpmn_id, "form": dict(data)})
     record_step(case, workflow, result, actor=actor, now=now, completed_task=task)
+    record_step_documents(case, task, actor, now)
     return task
 
 
