@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.models import (
@@ -137,7 +137,11 @@ def _store(case: DisputeCase, kind: str, task: Task, actor: User, now: datetime,
         html = _render(case, kind, task, now, number)
     data = render_pdf(html)
     digest = hashlib.sha256(data).hexdigest()
-    suffix = f"-{task.id}" if kind in ("mediation_record",) else ""
+    suffix = ""
+    if kind == "mediation_record":  # one per session: numbered in the order they were held
+        held = db.session.scalar(select(func.count()).where(CaseDocument.case_id == case.id,
+                                                            CaseDocument.kind == kind))
+        suffix = f"-{held + 1}"
     document = CaseDocument(case_id=case.id, task_id=task.id, kind=kind, title=title, number=number,
                             filename=f"{case.number}-{title}{suffix}.pdf", size=len(data), sha256=digest,
                             created_at=now, created_by_id=actor.id)
@@ -146,7 +150,7 @@ def _store(case: DisputeCase, kind: str, task: Task, actor: User, now: datetime,
     db.session.add(CaseDocumentContent(document_id=document.id, data=data))
     append_event(case.id, "document_generated", actor=actor, at=now, task_id=task.id, data={
         "document_id": document.id, "kind": kind, "title": title, "number": number,
-        "filename": document.filename, "size": len(data), "sha256": digest, "task": task.name,
+        "size": len(data), "sha256": digest, "task": task.name,
     })
     return document
 
