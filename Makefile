@@ -1,7 +1,10 @@
 # `make run` and `make test` are all a fresh clone needs (see README.md).
 VENV ?= .venv
 PY := $(VENV)/bin/python
-FLASK := $(VENV)/bin/flask --app wsgi
+# The development server and CLI read their keys from instance/development.env (generated once, never
+# committed); production sets them in the environment, which wins over the file.
+DEV_ENV := instance/development.env
+FLASK := $(VENV)/bin/flask --app wsgi --env-file $(DEV_ENV)
 PYTEST := $(PY) -m pytest
 HAS_POSTGRES := $(shell ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | head -n 1)
 
@@ -27,13 +30,19 @@ app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messa
 
 # After adding or changing a wrapped string: extract, merge into every catalogue, translate, compile.
 extract-messages: install
+	mkdir -p build
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o build/messages.pot .
 
 update-messages: extract-messages
 	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i build/messages.pot -d app/translations
 
-db: install translations
+# Random development keys, once per checkout (readable by the owner only); one process counts rate limits.
+$(DEV_ENV):
 	mkdir -p instance
+	umask 077 && printf 'SECRET_KEY=%s\nJIEFEN_RATELIMIT_STORAGE_URI=memory://\n' \
+	  "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" > $@
+
+db: install translations $(DEV_ENV)
 	$(FLASK) init-db
 	$(FLASK) deploy-processes
 	$(FLASK) seed-demo

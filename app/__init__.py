@@ -1,9 +1,11 @@
 """The Flask application factory."""
+import secrets
+
 from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import event
 
-from app.config import Config
+from app.config import MIN_SECRET_LENGTH, REQUIRED_SECRETS, Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.services.errors import JiefenError
 
@@ -13,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    _require_settings(app)
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -51,6 +54,9 @@ def create_app(config: dict | None = None) -> Flask:
     public.init_app(app)
     cli.init_app(app)
     filters.init_app(app)
+    from app import headers
+
+    headers.init_app(app)
     _register_error_handlers(app)
 
     @app.get("/")
@@ -58,6 +64,30 @@ def create_app(config: dict | None = None) -> Flask:
         return redirect(url_for("tasks.mine"))
 
     return app
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start as configured; the message says what to set."""
+
+
+def _require_settings(app: Flask) -> None:
+    """Production needs real keys and a shared rate-limit store; debug and testing get a random key per
+    process and in-memory rate limits when none is set."""
+    for key, variable in REQUIRED_SECRETS.items():
+        value = app.config.get(key) or ""
+        if app.debug or app.testing:
+            app.config[key] = value or secrets.token_urlsafe(48)
+        elif len(value) < MIN_SECRET_LENGTH:
+            raise ConfigurationError(
+                f"{variable} is unset or shorter than {MIN_SECRET_LENGTH} characters: set a random one, e.g. "
+                f"export {variable}=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')\" "
+                "(`make run` writes development keys to instance/development.env)")
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        if not (app.debug or app.testing):
+            raise ConfigurationError(
+                "JIEFEN_RATELIMIT_STORAGE_URI is unset: name the store the workers share their rate-limit counts "
+                "in, e.g. export JIEFEN_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (memory:// for one process)")
+        app.config["RATELIMIT_STORAGE_URI"] = "memory://"
 
 
 def _sqlite_pragmas(connection, _record) -> None:

@@ -6,11 +6,11 @@ from flask_migrate import upgrade
 from app import demo
 from app.models import DEFAULT_LOCALE, LOCALES
 from app.services.cases.sector_bodies import seed_sector_bodies
-from app.services.intake.api_tokens import create_token, revoke_tokens
-from app.services.errors import JiefenError
 from app.services.design.processes import deploy_processes
-from app.services.time_limits.timers import fire_due_timers
+from app.services.errors import JiefenError
+from app.services.intake.api_tokens import create_token, revoke_tokens
 from app.services.people.users import create_user
+from app.services.time_limits.timers import fire_due_timers
 from forms.tasks import TASK_FORMS
 from scheduler import build_scheduler
 

@@ -6,9 +6,11 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class Config:
-    """Defaults suit `make run`: an SQLite file under instance/ and the demo secret."""
+    """Defaults suit `make run`: an SQLite file under instance/; its keys come from instance/development.env."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Signs session cookies and CSRF tokens. Outside debug and testing the app refuses to start without
+    # one of at least MIN_SECRET_LENGTH characters (create_app); `make run` generates one into instance/.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'instance' / 'jiefen.sqlite'}"
     )
@@ -28,9 +30,12 @@ class Config:
     SMTP_PASSWORD = os.environ.get("JIEFEN_SMTP_PASSWORD", "")
     SMTP_STARTTLS = os.environ.get("JIEFEN_SMTP_STARTTLS", "0") == "1"
     MAIL_FROM = os.environ.get("JIEFEN_MAIL_FROM", "jiefen@localhost")
-    # Intake channels (API, door plates). Rate limits count in memory per worker unless a shared store
-    # is named, e.g. redis://host:6379 or memcached://host:11211 (see the `limits` package).
-    RATELIMIT_STORAGE_URI = os.environ.get("JIEFEN_RATELIMIT_STORAGE_URI", "memory://")
+    # Intake channels (API, door plates). Rate limits are counted in a store every worker and node shares,
+    # e.g. redis://127.0.0.1:6379/0 (Debian's redis-server); memory:// counts per process, so it is only
+    # right for one process, and outside debug/testing it must be chosen explicitly (create_app).
+    RATELIMIT_STORAGE_URI = os.environ.get("JIEFEN_RATELIMIT_STORAGE_URI", "")
+    # If the store cannot be reached, count per process meanwhile rather than fail the resident's page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RESIDENT_REPORT_LIMIT_PER_IP = os.environ.get("JIEFEN_RESIDENT_REPORT_LIMIT_PER_IP", "5 per hour")
     RESIDENT_REPORT_LIMIT_PER_ADDRESS = os.environ.get("JIEFEN_RESIDENT_REPORT_LIMIT_PER_ADDRESS", "10 per day")
@@ -49,3 +54,18 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("JIEFEN_SECURE_COOKIES", "0") == "1"
+    # Log-in sessions live on the server (user_session): a phone on patrol stays logged in through a
+    # working day, but not past an idle spell or the end of the day's shift.
+    SESSION_IDLE_MINUTES = int(os.environ.get("JIEFEN_SESSION_IDLE_MINUTES", str(8 * 60)))
+    SESSION_ABSOLUTE_HOURS = int(os.environ.get("JIEFEN_SESSION_ABSOLUTE_HOURS", "14"))
+    # Failed log-ins: this many for one user name within the window lock it for LOGIN_LOCK_MINUTES; this
+    # many from one IP address within the window refuse that address's log-ins until the window moves on.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = int(os.environ.get("JIEFEN_LOGIN_MAX_FAILURES_PER_ACCOUNT", "10"))
+    LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("JIEFEN_LOGIN_MAX_FAILURES_PER_IP", "50"))
+    LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("JIEFEN_LOGIN_FAILURE_WINDOW_MINUTES", "15"))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("JIEFEN_LOGIN_LOCK_MINUTES", "15"))
+
+
+# Secrets the app refuses to start without (outside debug and testing): config key → environment variable.
+REQUIRED_SECRETS = {"SECRET_KEY": "SECRET_KEY"}
+MIN_SECRET_LENGTH = 32

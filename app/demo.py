@@ -9,10 +9,12 @@ from app.extensions import db
 from app.models import Address, Category, Task, User
 from app.services.cases import registry as cases
 from app.services.cases import tasks
-from app.services.intake.places import GridSpec, create_mediation_room, create_places
 from app.services.cases.sector_bodies import sector_bodies_of_town
 from app.services.design.processes import latest_definition
+from app.services.intake.places import GridSpec, create_mediation_room, create_places
 from app.services.people.users import create_user
+from app.demo_history import add_history
+from app.services.supervision.dashboard import today
 
 DEMO_PASSWORD = "jiefen-demo"
 GRIDS = [
@@ -67,6 +69,7 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
     for username, name, role, grids, scope in USERS:
         create_user(username, name, role, DEMO_PASSWORD, grids, **scope)
     users = {user.role: user for user in db.session.scalars(select(User))}
+    add_history(ALL_GRIDS, today())  # closed cases since January last year, for the dashboard
     address = db.session.scalar(select(Address).order_by(Address.id))
     for title, category_code, steps in DEMO_CASES:
         category_id = db.session.scalar(select(Category.id).where(Category.code == category_code))

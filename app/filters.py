@@ -6,6 +6,7 @@ from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 from app.models import ROLE_LABELS
+from app.models.party import PARTY_ROLE_LABELS
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state
 from forms.cases import SOURCE_CHOICES
@@ -13,6 +14,7 @@ from forms.cases import SOURCE_CHOICES
 LABELS = {
     "source": dict(SOURCE_CHOICES),
     "role": ROLE_LABELS,
+    "party_role": PARTY_ROLE_LABELS,
     "status": {"open": _l("办理中"), "closed": _l("已结案")},
     "card": {"none": "—", "yellow": _l("黄牌"), "red": _l("红牌")},
     "task_state": {"ready": _l("待办"), "completed": _l("已办结"), "cancelled": _l("已撤销")},

@@ -11,8 +11,8 @@ from pathlib import Path
 import time_machine
 
 from app.services import engine
-from app.services.time_limits.business_calendar import BusinessCalendar
 from app.services.engine import runtime
+from app.services.time_limits.business_calendar import BusinessCalendar
 
 BPMN = (Path(__file__).resolve().parent.parent / "processes" / "dispute_mediation.bpmn").read_text(encoding="utf-8")
 TRIAGE = {"category": "neighbour", "violence_risk": False, "tier": 1, "triage_note": "bench"}

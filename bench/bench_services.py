@@ -4,6 +4,7 @@ Run by hand: `PYTHONPATH=. .venv/bin/python bench/bench_services.py [cases]` on 
 JIEFEN_BENCH_DATABASE_URL to a scratch PostgreSQL database (it is emptied). Prints figures only.
 """
 import os
+import secrets
 import statistics
 import sys
 import tempfile
@@ -29,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(count: int) -> None:
     url = os.environ.get("JIEFEN_BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                      "DAY_COUNTING": "working"})
+                      "DAY_COUNTING": "working", "SECRET_KEY": secrets.token_urlsafe(48),
+                      "RATELIMIT_STORAGE_URI": "memory://"})
     with app.app_context(), time_machine.travel(datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc), tick=True) as clock:
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:

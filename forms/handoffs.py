@@ -17,14 +17,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from app.models.party import PARTY_ROLES
-from app.services.time_limits import clock
-from app.services.cases.registry import NewParty
+from app.models.party import PARTY_ROLE_LABELS
 from app.services.cases.catalog import category_choices
+from app.services.cases.registry import NewParty
 from app.services.intake.handoffs import IncomingHandoff
+from app.services.time_limits import clock
 
-PARTY_ROLE_CHOICES = [("applicant", _l("申请人")), ("respondent", _l("被申请人")), ("other", _l("其他"))]
-assert tuple(code for code, _ in PARTY_ROLE_CHOICES) == PARTY_ROLES
+PARTY_ROLE_CHOICES = list(PARTY_ROLE_LABELS.items())
 # ISO 8601 as police systems send it (with an offset or Z), and as <input type="datetime-local"> posts it.
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
 

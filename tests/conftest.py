@@ -73,6 +73,7 @@ def _clean_database(request):
             else:
                 for table in tables:
                     connection.execute(table.delete())
+                connection.execute(text("DELETE FROM case_search"))  # the search index, not in the models
 
 
 @pytest.fixture

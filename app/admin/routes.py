@@ -1,10 +1,11 @@
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.services.cases import sector_bodies
-from app.services.time_limits import clock
 from app.services.errors import AccessDeniedError, InvalidInputError, NotFoundError
+from app.services.people import sessions
+from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar, enter_year_schedule
 from app.views import flash_form_errors, flash_outcome
 from forms.admin import SectorBodyForm, SectorBodyToggleForm, YearScheduleForm
@@ -78,3 +79,35 @@ def toggle_sector_body(body_id: int):
         flash_outcome(lambda: sector_bodies.set_sector_body_active(current_user, body_id, active),
                       _("已启用。") if active else _("已停用。"), (InvalidInputError, AccessDeniedError, NotFoundError))
     return redirect(url_for("admin.sector_bodies_page"))
+@bp.get("/sign-ins")
+@login_required
+def sign_ins():
+    """Names locked now, failed log-ins of the last day, who is logged in."""
+    if request.args.get("username"):
+        return redirect(url_for("admin.user_sessions", username=request.args["username"].strip()))
+    return render_template("admin/sign_ins.html", overview=sessions.sign_in_overview(current_user))
+
+
+@bp.post("/locks/<int:lock_id>/unlock")
+@login_required
+def unlock(lock_id: int):
+    lock = sessions.unlock_account(current_user, lock_id)
+    flash(_("已解除 %(username)s 的登录锁定。", username=lock.username), "success")
+    return redirect(url_for("admin.sign_ins"))
+
+
+@bp.get("/users/<username>/sessions")
+@login_required
+def user_sessions(username: str):
+    user, rows = sessions.user_sessions(current_user, username)
+    return render_template("admin/sessions.html", user=user, sessions=rows)
+
+
+@bp.post("/users/<username>/sessions/revoke")
+@login_required
+def revoke_sessions(username: str):
+    """Ends one session (`session_id` in the form) or every session of the user."""
+    session_id = request.form.get("session_id", type=int)
+    ended = sessions.revoke_sessions(current_user, username, session_id)
+    flash(_("已结束 %(count)s 个会话。", count=ended), "success")
+    return redirect(url_for("admin.user_sessions", username=username))

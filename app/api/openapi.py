@@ -179,7 +179,7 @@ def build_document() -> dict:
             }},
             "/handoffs": {"post": {
                 "summary": _("移交非警务警情"),
-                "description": _("按 (系统, incident_number) 幂等：重复提交返回首次登记的案件，状态 200，不再新建。"),
+                "description": _("按 incident_number 幂等（同一公安机关的所有渠道，含移交页面）：重复提交返回首次登记的案件，状态 200，不再新建。"),
                 "operationId": "createHandoff",
                 "requestBody": {"required": True, **_json(_ref("HandoffRequest"))},
                 "responses": {

@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
 from app.api.openapi import build_document
-from app.services.intake import api_tokens
 from app.services.cases import registry as case_service
-from app.services.intake import handoffs as handoff_service
 from app.services.cases import tasks as task_service
-from app.services.errors import JiefenError
 from app.services.cases.lists import ListFilter
+from app.services.errors import JiefenError
+from app.services.intake import api_tokens
+from app.services.intake import handoffs as handoff_service
 from forms import task_form_class
 from forms.handoffs import HandoffForm
 from forms.json import JsonShapeError, json_to_formdata

@@ -2,14 +2,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.people import access
-from app.services.cases import files as case_files
-from app.services.cases import catalog, step_records
+from app.services.cases import catalog, search, step_records
 from app.services.cases import documents as case_documents
-from app.services.time_limits import pauses as clocks
+from app.services.cases import files as case_files
 from app.services.cases import registry as case_service
-from app.services.errors import InvalidInputError
 from app.services.cases.lists import ListFilter
+from app.services.errors import InvalidInputError
+from app.services.people import access
+from app.services.supervision import tables
+from app.services.time_limits import pauses as clocks
+from app.supervision.dashboard import FORMATS, download
 from app.views import flash_form_errors, flash_outcome
 from forms.base import show_field_errors
 from forms.cases import NewCaseForm
@@ -24,7 +26,30 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 def index():
     wanted = ListFilter.from_args(request.args)
     return render_template("cases/index.html", page=case_service.list_cases(current_user, wanted), wanted=wanted,
-                           grids=catalog.grids_for(current_user), categories=catalog.category_id_choices())
+                           grids=catalog.grids_for(current_user), categories=catalog.category_id_choices(),
+                           phones_visible=search.phones_visible(current_user))
+
+
+@bp.app_template_filter()
+def masked_phone(phone: str) -> str:
+    return search.mask_phone(phone)
+
+
+@bp.get("/export.<fmt>")
+@login_required
+def export(fmt: str):
+    """The case list with its current filters, every page."""
+    if fmt not in FORMATS:
+        abort(404)
+    title, header, rows = tables.case_list_table(current_user, ListFilter.from_args(request.args))
+    return download("jiefen-cases", fmt, title, header, rows)
+
+
+@bp.get("/<number>/trail.csv")
+@login_required
+def trail_csv(number: str):
+    title, header, rows = tables.case_trail_table(current_user, number)
+    return download(f"jiefen-trail-{number}", "csv", title, header, rows)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -5,9 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.models import ROLE_LABELS
-from app.services.people import access
 from app.services.design import designs
 from app.services.errors import DefinitionInvalidError, JiefenError, ProcessError
+from app.services.people import access
 from forms.base import join_messages
 from forms.tasks import TASK_FORMS
 

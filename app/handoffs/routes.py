@@ -2,10 +2,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.people import access
 from app.services.cases import catalog
-from app.services.intake import handoffs as handoff_service
 from app.services.errors import InvalidInputError
+from app.services.intake import handoffs as handoff_service
+from app.services.people import access
 from forms.base import show_field_errors
 from forms.handoffs import HandoffForm, PushForm
 
@@ -19,7 +19,12 @@ BLANK_PARTIES = {"parties": [{"role": "applicant"}, {"role": "respondent"}]}
 def new():
     access.ensure_can_hand_off(current_user)
     form = HandoffForm() if request.method == "POST" else HandoffForm(data=BLANK_PARTIES)
-    if form.validate_on_submit():
+    earlier = _earlier_handoff(form) if form.is_submitted() else None
+    if earlier is not None:
+        flash(_("接警单号 %(incident_number)s 已移交过，即案件 %(number)s。", incident_number=form.incident_number.data.strip(), number=earlier.case_number), "info")
+        if earlier.visible:
+            return redirect(url_for("cases.show", number=earlier.case_number))
+    elif form.validate_on_submit():
         try:
             result = handoff_service.hand_off_case(current_user, form.to_handoff(handoff_service.PAGE_SYSTEM))
         except InvalidInputError as error:
@@ -29,12 +34,19 @@ def new():
             if result.created:
                 flash(_("警情已移交调解，案件 %(number)s 已登记。", number=result.case.number), "success")
             else:
-                flash(_("接警单号 %(incident_number)s 已移交过，即案件 %(number)s。", incident_number=form.incident_number.data, number=result.case.number), "error")
+                flash(_("接警单号 %(incident_number)s 已移交过，即案件 %(number)s。", incident_number=form.incident_number.data, number=result.case.number), "info")
             return redirect(url_for("cases.show", number=result.case.number))
     elif form.is_submitted():
         flash(_("表单有误，请按提示修改。"), "error")
     return render_template("handoffs/new.html", form=form, addresses=catalog.addresses_for(current_user),
                            grids=catalog.grids_for(current_user)), 422 if form.is_submitted() else 200
+
+
+def _earlier_handoff(form: HandoffForm):
+    """The case of an incident handed off before (through the API or this page), if the number is valid."""
+    if not form.incident_number.validate(form):
+        return None
+    return handoff_service.find_earlier_handoff(current_user, form.incident_number.data)
 
 
 @bp.post("/push/<number>")

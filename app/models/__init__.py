@@ -14,6 +14,7 @@ from app.models.process_definition import ProcessDefinition
 from app.models.process_design import ProcessDraft, ProcessEvent
 from app.models.schedule import ScheduledDay, ScheduleYear
 from app.models.sector_body import SectorBody
+from app.models.sign_in import LoginFailure, LoginLock, UserSession
 from app.models.task import Task
 from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent
@@ -28,4 +29,5 @@ __all__ = [
     "ProcessDraft", "ProcessEvent",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
     "CaseDocument", "CaseDocumentContent", "DocumentNumberCounter", "SectorBody",
+    "LoginFailure", "LoginLock", "UserSession",
 ]

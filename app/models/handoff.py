@@ -11,13 +11,15 @@ from app.models.types import UtcDateTime
 
 
 class Handoff(db.Model):
-    """A non-police 110 call handed to mediation; the caller's incident number makes a replay harmless."""
+    """A non-police 110 call handed to mediation. The incident number (接警单号) is the police service's own
+    number of the call: whichever channel hands it over first (an API system or the hand-off page), a
+    second hand-off of the same number finds that case — one incident, one case."""
 
-    __table_args__ = (UniqueConstraint("system", "incident_number", name="uq_handoff_system_incident_number"),)
+    __table_args__ = (UniqueConstraint("incident_number", name="uq_handoff_incident_number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"), unique=True)
-    # The API token's system name, or "web" for the police officer's hand-off page.
+    # The channel it came through: the API token's system name, or "web" for the hand-off page.
     system: Mapped[str] = mapped_column(String(64))
     incident_number: Mapped[str] = mapped_column(String(64))
     reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

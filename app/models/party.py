@@ -1,10 +1,12 @@
 """A party to a dispute. Holds personal data: shown only to people who may see the case."""
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 
-PARTY_ROLES = ("applicant", "respondent", "other")
+PARTY_ROLE_LABELS = {"applicant": _l("申请人"), "respondent": _l("被申请人"), "other": _l("其他")}
+PARTY_ROLES = tuple(PARTY_ROLE_LABELS)
 
 
 class Party(db.Model):

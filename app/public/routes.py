@@ -10,8 +10,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from app.extensions import limiter
-from app.services.intake import resident_reports
 from app.services.errors import InvalidInputError, NotFoundError
+from app.services.intake import resident_reports
 from forms.base import show_field_errors
 from forms.public import ResidentReportForm, TrackForm
 

@@ -47,6 +47,12 @@ class ConcurrentUpdateError(JiefenError):
     status_code = 409
 
 
+class DuplicateError(JiefenError):
+    """What the user entered already exists (a user name, a code, a draft): the message names it."""
+
+    status_code = 409
+
+
 class ProcessError(JiefenError):
     """The process model could not run a step (no matching gateway condition, a bad expression)."""
 

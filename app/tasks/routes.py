@@ -2,13 +2,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.cases import files as case_files
-from app.services.cases import catalog, step_records
+from app.services.cases import catalog, step_records, task_actions
 from app.services.cases import documents as case_documents
-from app.services.cases import task_actions
+from app.services.cases import files as case_files
 from app.services.cases import tasks as task_service
-from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
 from app.services.cases.lists import ListFilter
+from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
 from app.views import flash_form_errors, flash_outcome
 from forms import task_form_class
 from forms.base import show_field_errors

@@ -3,12 +3,14 @@
 Marked `screenshots`: the normal run deselects these (tests/browser/conftest.py) unless
 JIEFEN_SCREENSHOTS=1, which `make screenshots` sets.
 """
+from datetime import date
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from app.demo_history import add_history
 from app.extensions import db
 from app.models import Address
 from app.services.cases import files as case_files
@@ -69,6 +71,12 @@ def test_screenshots_of_the_main_pages(page, login, world, clock):
     page.goto("/handoffs/new")
     expect(page.get_by_test_id("handoff-form")).to_be_visible()
     shoot(page, "handoff")
+
+    add_history([world.grid.code], date(2026, 11, 24), cases_per_week=12)
+    login("supervisor")
+    page.goto("/supervision/dashboard")
+    expect(page.get_by_test_id("chart-trend")).to_be_visible()
+    shoot(page, "dashboard")
 
     token = db.session.scalar(select(Address.plate_token).where(Address.grid_id == world.grid.id))
     page.context.clear_cookies()

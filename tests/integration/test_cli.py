@@ -1,10 +1,14 @@
 """The CLI commands a fresh installation runs."""
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CaseDocument, DisputeCase, ProcessDefinition, Task, User
+from app.services.cases import registry as cases
+from app.services.cases.lists import ListFilter
+from app.services.supervision.dashboard import build_dashboard, default_period
+from app.services.supervision.trail import first_broken_entry
 from tests import factories as f
 
 
@@ -39,6 +43,25 @@ def test_seed_demo_loads_every_stage_once_and_prints_log_ins(runner, clock):
     again = runner.invoke(args=["seed-demo"])
     assert "演示数据已存在" in again.output
     assert db.session.scalar(select(func.count()).select_from(DisputeCase)) == cases
+
+
+def test_the_demo_has_more_than_a_year_of_history_for_the_dashboard(runner, clock):
+    runner.invoke(args=["deploy-processes"])
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    supervisor = db.session.scalar(select(User).where(User.username == "zhoudu"))
+    board = build_dashboard(supervisor, default_period(date(2026, 11, 24)))
+    assert board.current.opened > board.previous.opened > 150  # busier than last year
+    assert 90 < board.current.on_time.percent < 100  # some late
+    assert 90 < board.current.resolution.percent < 100 and board.previous.closure.percent > 95
+    assert {row.key for row in board.breakdowns["tier"].rows} >= {1, 2, 3}
+    assert len(board.breakdowns["grid"].rows) == 3 and len(board.breakdowns["category"].rows) >= 8
+    assert len(board.trend) == 11 and all(point.previous_opened > 0 for point in board.trend)
+    assert {row.tier for row in board.durations} == {1, 2, 3}
+    oldest = db.session.scalar(select(DisputeCase).order_by(DisputeCase.opened_at))
+    assert oldest.opened_at.year == 2025 and first_broken_entry(oldest.id) is None
+    newest = db.session.scalar(select(DisputeCase).order_by(DisputeCase.id.desc()))
+    assert newest.number.startswith("JF-2026-")  # the live demo cases number on after the history
+    assert cases.list_cases(supervisor, ListFilter(text=oldest.parties[0].name)).total >= 1
 
 
 def test_seed_demo_without_processes_fails_clearly(runner, clock):

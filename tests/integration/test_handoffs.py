@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import ApiToken, CasePush, DisputeCase, Handoff, TrailEvent
+from app.services.intake.api_tokens import create_token
 from app.services.people.users import create_user
 from tests import factories as f
 
@@ -40,6 +41,44 @@ def test_handing_off_the_same_call_twice_shows_the_first_case(client, auth, worl
     again = client.post("/handoffs/new", data={**PAGE_HANDOFF, "title": "再次提交"}, follow_redirects=True)
     assert again.request.path == first.headers["Location"]
     assert "已移交过" in again.get_data(as_text=True)
+    assert count(DisputeCase) == 1
+
+
+def test_an_incident_sent_through_the_api_then_typed_on_the_page_shows_the_api_case(client, auth, world, clock):
+    token = create_token("police-110", "第一警格").token
+    sent = client.post("/api/v1/handoffs", headers={"Authorization": f"Bearer {token}"}, json={
+        "incident_number": "110-0007", "title": "菜市场摊位纠纷", "address": "和平路12号",
+        "parties": [{"name": "钱七", "role": "applicant"}]})
+    assert sent.status_code == 201
+    auth.login("police_officer")
+    # Only the incident number typed: no address, no title — the page shows the case, no form errors.
+    again = client.post("/handoffs/new", data={"incident_number": "110-0007"}, follow_redirects=True)
+    assert again.request.path == f"/cases/{sent.json['case_number']}"
+    assert f"接警单号 110-0007 已移交过，即案件 {sent.json['case_number']}" in again.get_data(as_text=True)
+    assert count(DisputeCase) == 1 and count(Handoff) == 1
+
+
+def test_an_incident_handed_off_on_the_page_then_sent_through_the_api_is_the_same_case(client, auth, world, clock):
+    auth.login("police_officer")
+    client.post("/handoffs/new", data=PAGE_HANDOFF)
+    case = db.session.scalar(select(DisputeCase))
+    token = create_token("police-110", "第一警格").token
+    sent = client.post("/api/v1/handoffs", headers={"Authorization": f"Bearer {token}"}, json={
+        "incident_number": "110-0007", "title": "另一个标题", "grid_code": "G1",
+        "parties": [{"name": "钱七", "role": "applicant"}]})
+    assert sent.status_code == 200
+    assert (sent.json["case_number"], sent.json["created"]) == (case.number, False)
+    assert count(DisputeCase) == 1 and count(Handoff) == 1
+
+
+def test_an_earlier_handoff_outside_the_officers_area_is_named_not_opened(client, auth, world, clock):
+    auth.login("police_officer")
+    client.post("/handoffs/new", data=PAGE_HANDOFF)
+    number = db.session.scalar(select(DisputeCase.number))
+    other = create_user("other_officer", "外警格民警", "police_officer", f.PASSWORD, [], police_grid="第二警格")
+    auth.login(other.username)
+    response = client.post("/handoffs/new", data={"incident_number": "110-0007"})
+    assert f"接警单号 110-0007 已移交过，即案件 {number}" in response.get_data(as_text=True)
     assert count(DisputeCase) == 1
 
 

@@ -18,8 +18,8 @@ from app.services.cases import registry as cases
 from app.services.cases import tasks
 from app.services.errors import ProcessError
 from app.services.intake.places import GridSpec, create_mediation_room, create_places
-from app.services.time_limits.timers import fire_due_timers
 from app.services.people.users import create_user
+from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 from tests.designer_samples import diagram
 from tests.integration.test_designer_http import FIVE_DAYS_ON_SITE, SHIPPED_ON_SITE_LIMIT

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, PendingTimer, TrailEvent
-from app.services.time_limits import pauses as clocks
 from app.services.errors import InvalidInputError
+from app.services.time_limits import pauses as clocks
 from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 from tests.conftest import START

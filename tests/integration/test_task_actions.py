@@ -8,8 +8,7 @@ from app.extensions import db
 from app.models import Attachment, CaseComment, Task, TrailEvent
 from app.services.cases import files as case_files
 from app.services.cases import registry as cases
-from app.services.cases import task_actions
-from app.services.cases import tasks
+from app.services.cases import task_actions, tasks
 from app.services.errors import (
     AccessDeniedError,
     InvalidInputError,

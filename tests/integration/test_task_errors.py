@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import PendingTimer, Task, TrailEvent, WorkflowState
 from app.services.cases import tasks
+from app.services.design.processes import deploy_processes
 from app.services.errors import (
     AccessDeniedError,
     ConcurrentUpdateError,
@@ -15,7 +16,6 @@ from app.services.errors import (
     ProcessError,
     TaskNotReadyError,
 )
-from app.services.design.processes import deploy_processes
 from forms.tasks import TASK_FORMS
 from tests import factories as f
 from tests.conftest import PROCESSES_DIR

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import DisputeCase, Notification, PendingTimer, TrailEvent
 from app.services import engine
-from app.services.time_limits import pauses as clocks
 from app.services.errors import AccessDeniedError, InvalidInputError
-from app.services.time_limits.year_schedules import enter_year_schedule
+from app.services.time_limits import pauses as clocks
 from app.services.time_limits.timers import fire_due_timers
+from app.services.time_limits.year_schedules import enter_year_schedule
 from tests import factories as f
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 import pytest
 
 from app.services import engine
-from app.services.time_limits.business_calendar import BusinessCalendar
 from app.services.errors import ProcessError
+from app.services.time_limits.business_calendar import BusinessCalendar
 from tests.unit.test_engine import FILL_IN, bpmn, flow
 
 WORKING = BusinessCalendar("working")

@@ -16,10 +16,10 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Attachment, AttachmentContent, CaseComment, DisputeCase, Task, User
 from app.models.comment import MAX_COMMENT_LENGTH
-from app.services.people import access
-from app.services.time_limits import clock
 from app.services.errors import InvalidInputError, NotFoundError
+from app.services.people import access
 from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 # Allowed types: extension → (content type served, how such a file starts).

@@ -3,19 +3,28 @@
 Helpers for the list functions in services/tasks.py and services/cases.py; they build queries and
 read, never write.
 """
+import re
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
 from math import ceil
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from flask import current_app
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from app.extensions import db
-from app.models import Category, DisputeCase, Task
+from app.models import Category, DisputeCase, Grid, Task
+from app.models.dispute_case import SOURCES
+from app.services.cases import search
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_SOON  # one rule for badges and filters
 
 PAGE_SIZE = 25
 DUE_STATES = ("overdue", "due_soon", "on_time")
 CASE_SORTS = ("newest", "due", "urgency")
+OUTCOMES = ("agreement", "mediation_ended", "transferred_to_police", "closed")
+OUTSTANDING_CARDS = ("yellow", "red")
+STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,18 @@ class ListFilter:
     text: str = ""
     sort: str = "newest"
     page: int = 1
+    # The filters a dashboard figure links to (the cases behind it); dates are local calendar days,
+    # both ends included.
+    community_id: int | None = None
+    source: str | None = None
+    outcomes: tuple[str, ...] = ()
+    card: str | None = None
+    step: str | None = None  # the BPMN id of a ready task
+    on_time: bool | None = None
+    opened_from: date | None = None
+    opened_to: date | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
 
     @classmethod
     def from_args(cls, args, default_sort: str = "newest") -> "ListFilter":
@@ -44,6 +65,16 @@ class ListFilter:
             text=(args.get("q") or "").strip()[:100],
             sort=sort,
             page=max(_int(args.get("page")) or 1, 1),
+            community_id=_int(args.get("community")),
+            source=args.get("source") if args.get("source") in SOURCES else None,
+            outcomes=tuple(value for value in OUTCOMES if value in args.getlist("outcome")),
+            card=args.get("card") if args.get("card") in OUTSTANDING_CARDS else None,
+            step=args.get("step") if STEP_ID.match(args.get("step") or "") else None,
+            on_time={"yes": True, "no": False}.get(args.get("on_time")),
+            opened_from=_date(args.get("opened_from")),
+            opened_to=_date(args.get("opened_to")),
+            closed_from=_date(args.get("closed_from")),
+            closed_to=_date(args.get("closed_to")),
         )
 
     def args(self, **changes) -> dict:
@@ -51,8 +82,20 @@ class ListFilter:
         value = replace(self, **changes)
         pairs = {"status": value.status, "tier": value.tier, "category": value.category_id,
                  "grid": value.grid_id, "due": value.due_state, "q": value.text or None,
-                 "sort": value.sort, "page": value.page if value.page > 1 else None}
-        return {key: item for key, item in pairs.items() if item is not None}
+                 "sort": value.sort, "page": value.page if value.page > 1 else None,
+                 "community": value.community_id, "source": value.source, "outcome": list(value.outcomes) or None,
+                 "card": value.card, "step": value.step,
+                 "on_time": None if value.on_time is None else ("yes" if value.on_time else "no"),
+                 "opened_from": value.opened_from, "opened_to": value.opened_to,
+                 "closed_from": value.closed_from, "closed_to": value.closed_to}
+        return {key: item.isoformat() if isinstance(item, date) else item
+                for key, item in pairs.items() if item is not None}
+
+    @property
+    def narrowed(self) -> bool:
+        """Whether a dashboard filter beyond the list's own bar is set (the page says so)."""
+        return any((self.community_id, self.source, self.outcomes, self.card, self.step,
+                    self.on_time is not None, self.opened_from, self.opened_to, self.closed_from, self.closed_to))
 
 
 @dataclass(frozen=True)
@@ -102,9 +145,33 @@ def filter_cases(query: Select, wanted: ListFilter) -> Select:
     if wanted.grid_id:
         query = query.where(DisputeCase.grid_id == wanted.grid_id)
     if wanted.text:
-        query = query.where(or_(DisputeCase.title.icontains(wanted.text, autoescape=True),
-                                DisputeCase.number.icontains(wanted.text, autoescape=True)))
+        query = query.where(DisputeCase.id.in_(search.matching_case_ids(wanted.text)))
+    if wanted.community_id:
+        query = query.where(DisputeCase.grid_id.in_(
+            select(Grid.id).where(Grid.community_id == wanted.community_id).scalar_subquery()))
+    if wanted.source:
+        query = query.where(DisputeCase.source == wanted.source)
+    if wanted.outcomes:
+        query = query.where(DisputeCase.status == "closed", DisputeCase.outcome.in_(wanted.outcomes))
+    if wanted.card:
+        query = query.where(DisputeCase.status == "open", DisputeCase.card == wanted.card)
+    if wanted.step:
+        query = query.where(DisputeCase.status == "open", exists().where(
+            Task.case_id == DisputeCase.id, Task.state == "ready", Task.bpmn_id == wanted.step))
+    if wanted.on_time is not None:
+        query = query.where(DisputeCase.on_time.is_(wanted.on_time))
+    for column, start, end in ((DisputeCase.opened_at, wanted.opened_from, wanted.opened_to),
+                               (DisputeCase.closed_at, wanted.closed_from, wanted.closed_to)):
+        if start:
+            query = query.where(column >= local_day_start(start))
+        if end:
+            query = query.where(column < local_day_start(end + timedelta(days=1)))
     return query
+
+
+def local_day_start(day: date) -> datetime:
+    """The instant a calendar day begins in the display time zone."""
+    return datetime.combine(day, time(), ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
 
 
 def sort_cases(query: Select, sort: str) -> Select:
@@ -124,6 +191,13 @@ def paginate(query: Select, page: int, per_page: int = PAGE_SIZE) -> Page:
     page = min(max(page, 1), max(ceil(total / per_page), 1))
     items = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=items, page=page, total=total, per_page=per_page)
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _int(value) -> int | None:

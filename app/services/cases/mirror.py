@@ -35,22 +35,26 @@ SIGNAL_MESSAGES = {
 }
 
 
-def lock_workflow(case_id: int, skip_locked: bool = False) -> WorkflowState | None:
+def lock_workflow(case_id: int) -> WorkflowState:
     """Load a case's workflow row, locked against concurrent writers where the database can.
 
-    With `skip_locked`, a row another transaction holds is skipped (None) instead of waited for:
-    that is how concurrent timer sweeps claim cases. SQLite has no row locks; there the version
-    column makes the second writer fail instead.
+    SQLite has no row locks; there the version column makes the second writer fail instead.
     """
-    state = db.session.scalars(
-        select(WorkflowState)
-        .where(WorkflowState.case_id == case_id)
-        .with_for_update(skip_locked=skip_locked)
-        .execution_options(populate_existing=True)
-    ).first()
-    if state is None and not skip_locked:
+    state = db.session.scalars(_workflow_row(case_id)).first()
+    if state is None:
         raise NotFoundError(str(_l("该案件没有流程实例。")))
     return state
+
+
+def claim_workflow(case_id: int) -> WorkflowState | None:
+    """Like lock_workflow, but a row another transaction holds is skipped (None) instead of waited for:
+    that is how concurrent timer sweeps claim cases."""
+    return db.session.scalars(_workflow_row(case_id, skip_locked=True)).first()
+
+
+def _workflow_row(case_id: int, skip_locked: bool = False):
+    return (select(WorkflowState).where(WorkflowState.case_id == case_id)
+            .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
 
 
 def record_step(

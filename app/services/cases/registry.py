@@ -23,15 +23,16 @@ from app.models import (
 from app.models.dispute_case import SOURCES
 from app.models.party import PARTY_ROLES
 from app.services import engine
-from app.services.people import access
-from app.services.time_limits import clock
 from app.services.cases import lists as listing
-from app.services.errors import InvalidInputError
-from app.services.design.processes import latest_definition
-from app.services.time_limits.year_schedules import current_calendar
-from app.services.supervision.trail import append_event
-from app.services.transaction import transaction
 from app.services.cases.mirror import record_step
+from app.services.cases.search import index_case
+from app.services.design.processes import latest_definition
+from app.services.errors import InvalidInputError
+from app.services.people import access
+from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
+from app.services.time_limits.year_schedules import current_calendar
+from app.services.transaction import transaction
 
 PROCESS_KEY = "dispute_mediation"
 
@@ -117,6 +118,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
         "process": f"{definition.key} v{definition.version}",
     })
     record_step(case, workflow, result, actor=actor, now=now)
+    index_case(case.id)
     return case
 
 
@@ -147,22 +149,27 @@ def get_case(actor: User, number: str) -> CaseView:
 def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> listing.Page:
     """The cases the actor may see, filtered, sorted and one page of them (all in SQL)."""
     wanted = wanted or listing.ListFilter()
-    query = (
-        select(DisputeCase)
-        .where(access.visible_cases(actor))
-        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category))
-    )
-    query = listing.filter_cases(query, wanted)
-    if wanted.due_state:
-        query = query.where(DisputeCase.status == "open").where(
-            listing.due_state_condition(listing.next_due_of_case(), wanted.due_state))
-    page = listing.paginate(listing.sort_cases(query, wanted.sort), wanted.page)
+    page = listing.paginate(filtered_cases(actor, wanted), wanted.page)
     next_due = dict(db.session.execute(
         select(Task.case_id, func.min(Task.due_at))
         .where(Task.case_id.in_([case.id for case in page.items]), Task.state == "ready")
         .group_by(Task.case_id)
     ).all())
     return replace(page, next_due=next_due)
+
+
+def filtered_cases(actor: User, wanted: listing.ListFilter):
+    """The query of the case list: the actor's visible cases, filtered and sorted (every page)."""
+    query = (
+        select(DisputeCase)
+        .where(access.visible_cases(actor))
+        .options(selectinload(DisputeCase.grid), selectinload(DisputeCase.category), selectinload(DisputeCase.parties))
+    )
+    query = listing.filter_cases(query, wanted)
+    if wanted.due_state:
+        query = query.where(DisputeCase.status == "open").where(
+            listing.due_state_condition(listing.next_due_of_case(), wanted.due_state))
+    return listing.sort_cases(query, wanted.sort)
 
 
 def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:

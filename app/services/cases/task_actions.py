@@ -9,12 +9,12 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Task, User
-from app.services.people import access
-from app.services.time_limits import clock
-from app.services.errors import AccessDeniedError, TaskConflictError, TaskNotReadyError
-from app.services.supervision.trail import append_event
-from app.services.transaction import transaction
 from app.services.cases.mirror import lock_workflow
+from app.services.errors import AccessDeniedError, TaskConflictError, TaskNotReadyError
+from app.services.people import access
+from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
+from app.services.transaction import transaction
 
 MAX_REASON_LENGTH = 500
 # "Whatever the page showed": assign/hand back without a stale check.

@@ -8,15 +8,15 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import DisputeCase, Task, User
 from app.services import engine
-from app.services.people import access
-from app.services.time_limits import clock
 from app.services.cases import lists as listing
-from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
-from app.services.time_limits.year_schedules import current_calendar
-from app.services.supervision.trail import append_event
-from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
 from app.services.cases.documents import check_step_data, record_step_documents
+from app.services.cases.mirror import lock_workflow, record_step
+from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
+from app.services.people import access
+from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
+from app.services.time_limits.year_schedules import current_calendar
+from app.services.transaction import transaction
 
 
 def get_task(actor: User, task_id: int) -> Task:

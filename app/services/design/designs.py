@@ -26,19 +26,19 @@ from app.models import (
     WorkflowState,
 )
 from app.services import engine
-from app.services.people import access
-from app.services.time_limits import clock
+from app.services.cases.mirror import lock_workflow, record_step
+from app.services.design.processes import Deployment, add_version, newest_definition
 from app.services.errors import (
     DefinitionInvalidError,
     InvalidInputError,
     NotFoundError,
     ProcessError,
 )
-from app.services.design.processes import Deployment, add_version, newest_definition
-from app.services.time_limits.year_schedules import current_calendar
+from app.services.people import access
 from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
+from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
 MAX_DRAFT_BYTES = engine.MAX_BPMN_BYTES

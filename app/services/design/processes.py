@@ -9,8 +9,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import ROLES, ProcessDefinition, User
 from app.services import engine
-from app.services.time_limits import clock
 from app.services.errors import DefinitionError, DefinitionInvalidError, NotFoundError
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 

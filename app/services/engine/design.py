@@ -17,7 +17,6 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from app.services.engine import expressions
-from app.services.time_limits.business_calendar import BusinessCalendar
 from app.services.engine.runtime import (
     _SCRIPT_ENGINE,
     _SERIALIZER,
@@ -37,6 +36,7 @@ from app.services.engine.runtime import (
     timer_expression_problem,
 )
 from app.services.errors import DefinitionError, ProcessError
+from app.services.time_limits.business_calendar import BusinessCalendar
 
 _FLOW_NODE_TAGS = frozenset({
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",

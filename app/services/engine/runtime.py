@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -45,8 +45,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.util.task import TaskState
 
 from app.services.engine import expressions
-from app.services.time_limits.business_calendar import BusinessCalendar, CalendarError, parse_duration
 from app.services.errors import DefinitionError, InvalidInputError, ProcessError, TaskNotReadyError
+from app.services.time_limits import clock
+from app.services.time_limits.business_calendar import BusinessCalendar, CalendarError, parse_duration
 
 MAX_BPMN_BYTES = 2 * 1024 * 1024
 
@@ -131,12 +132,12 @@ class CalendarDurationTimer(DurationTimerEventDefinition):
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
             natural = (getattr(my_task.task_spec, "extensions", None) or {}).get("calendar") == "natural"
             try:
-                due = _STEP_CALENDAR.get().add(datetime.now(timezone.utc), str(value), natural=natural)
+                due = _STEP_CALENDAR.get().add(clock.now(), str(value), natural=natural)
             except CalendarError as error:
                 raise ProcessError(_("计时器 “%(timer)s” 的时长无效：%(reason)s", timer=self.name, reason=error)) from None
             event_value = due.isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.get_datetime(event_value) <= datetime.now(timezone.utc):
+        if TimerEventDefinition.get_datetime(event_value) <= clock.now():
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 

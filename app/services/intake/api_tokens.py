@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken, PoliceGrid, User
-from app.services.time_limits import clock
 from app.services.errors import InvalidInputError
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 TOKEN_PREFIX = "jf_"

@@ -1,8 +1,9 @@
 """Police hand-offs (非警务警情移交) and pushes back to the police (双向推送).
 
 A police system (POST /api/v1/handoffs) or a police officer (the hand-off page) hands a 110 call that is a
-dispute, not a crime, to mediation. The caller's incident number makes it idempotent: handing the same
-incident again returns the case opened the first time and creates nothing. Mediation pushes a case to the
+dispute, not a crime, to mediation. The incident number identifies the incident for every channel of the
+police service (one deployment serves one police service): handing the same incident again — through the
+same channel or another — returns the case opened the first time and creates nothing. Mediation pushes a case to the
 police with a reason; police systems poll the pushes in their grids (GET /api/v1/pushes).
 """
 from dataclasses import dataclass, field
@@ -13,11 +14,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Address, CasePush, Category, DisputeCase, Grid, Handoff, User
-from app.services.people import access
-from app.services.time_limits import clock
 from app.services.cases.registry import NewCase, NewParty, start_case
+from app.services.cases.search import index_case
 from app.services.errors import InvalidInputError
+from app.services.people import access
 from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 # The system name under which the hand-off page keys its incident numbers.
@@ -46,12 +48,10 @@ class HandoffResult:
 
 @transaction
 def hand_off_case(actor: User, incoming: IncomingHandoff) -> HandoffResult:
-    """Open a case (source police_handoff) for a police incident, once per (system, incident number)."""
+    """Open a case (source police_handoff) for a police incident, once per incident number."""
     access.ensure_can_hand_off(actor)
     incident_number = incoming.incident_number.strip()
-    existing = db.session.scalar(
-        select(Handoff).where(Handoff.system == incoming.system, Handoff.incident_number == incident_number)
-    )
+    existing = db.session.scalar(select(Handoff).where(Handoff.incident_number == incident_number))
     if existing is not None:
         return HandoffResult(case=existing.case, created=False)
     grid_id, address_id, address_text = _resolve_place(incoming)
@@ -68,8 +68,26 @@ def hand_off_case(actor: User, incoming: IncomingHandoff) -> HandoffResult:
         "system": incoming.system, "incident_number": incident_number,
         "reported_at": incoming.reported_at.isoformat() if incoming.reported_at else None,
     })
-    db.session.flush()
+    index_case(case.id)  # the incident number is searchable
     return HandoffResult(case=case, created=True)
+
+
+@dataclass(frozen=True)
+class EarlierHandoff:
+    case_number: str
+    system: str
+    visible: bool  # whether the actor may open the case
+
+
+def find_earlier_handoff(actor: User, incident_number: str) -> EarlierHandoff | None:
+    """The case an incident was already handed off as, through any channel (the page checks first, so
+    a second hand-off shows that case whatever else the form holds)."""
+    access.ensure_can_hand_off(actor)
+    handoff = db.session.scalar(select(Handoff).where(Handoff.incident_number == incident_number.strip()))
+    if handoff is None:
+        return None
+    return EarlierHandoff(case_number=handoff.case.number, system=handoff.system,
+                          visible=access.can_see_case(actor, handoff.case_id))
 
 
 @transaction

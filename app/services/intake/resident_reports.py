@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Address, DisputeCase, Grid, Task, User
-from app.services.people import access
 from app.services.cases import catalog
-from app.services.time_limits import clock
 from app.services.cases.registry import NewCase, NewParty, start_case
+from app.services.cases.search import index_case
 from app.services.errors import InvalidInputError, NotFoundError
+from app.services.people import access
 from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 # No 0/O, 1/I/L: easy to read aloud and type from a phone screen. 12 of 31 symbols ≈ 59 bits.
@@ -86,7 +87,7 @@ def report_dispute(plate_token: str, report: ResidentReport) -> ReportReceipt:
     append_event(case.id, "report_received", actor=None, at=clock.now(), data={
         "channel": "door_plate", "consent": True,
     })
-    db.session.flush()
+    index_case(case.id)  # the tracking code is searchable
     return ReportReceipt(case_number=case.number, tracking_code=format_code(case.tracking_code))
 
 

@@ -300,3 +300,23 @@ def ensure_can_print_plates(actor: User) -> None:
     """The door-plate QR sheet of the addresses in the actor's area."""
     if actor.role not in ROLES_THAT_PRINT_PLATES:
         raise AccessDeniedError(_("您的角色不能打印门牌二维码。"))
+
+
+# --- Accounts: sessions and log-in locks ---------------------------------------------------------
+
+ACCOUNT_KEEPERS = frozenset({"admin"})
+
+
+def ensure_can_manage_accounts(actor: User) -> None:
+    """Seeing who is logged in and where log-ins fail, ending sessions, unlocking user names."""
+    if actor.role not in ACCOUNT_KEEPERS:
+        raise AccessDeniedError(_("只有系统管理员可以管理登录和会话。"))
+# --- Dashboard --------------------------------------------------------------------------------
+
+# Who reads the dashboard (一屏观全域) of their area and exports its tables.
+DASHBOARD_VIEWERS = frozenset({"supervisor", "dispatcher", "admin"})
+
+
+def ensure_can_view_dashboard(actor: User) -> None:
+    if actor.role not in DASHBOARD_VIEWERS:
+        raise AccessDeniedError(_("只有督办人员、调度员和系统管理员可以查看统计分析。"))

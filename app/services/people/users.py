@@ -1,12 +1,16 @@
-"""User accounts: creating them and checking log-ins."""
+"""User accounts: creating them and checking passwords."""
+import functools
+import secrets
+
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, LOCALES, ROLES, Grid, MediationRoom, PoliceGrid, Town, User
-from app.services.time_limits import clock
 from app.services.errors import InvalidInputError
+from app.services.time_limits import clock
 from app.services.transaction import transaction
 
 
@@ -55,12 +59,24 @@ def update_user_locale(actor: User, locale: str) -> User:
     return actor
 
 
-def authenticate(username: str, password: str) -> User | None:
+def verify_credentials(username: str, password: str) -> User | None:
+    """The active user with this name and password, else None.
+
+    An unknown name costs the same password-hash work as a known one (a dummy hash), so the time of the
+    answer does not tell whether an account exists.
+    """
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is None or not user.active or not user.check_password(password):
+    if not password_matches(user, password) or not user.active:
         return None
     return user
 
 
-def load_user(user_id: int) -> User | None:
-    return db.session.get(User, user_id)
+def password_matches(user: User | None, password: str) -> bool:
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(method), password)
+    return matches and user is not None
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)

@@ -7,12 +7,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import DisputeCase, User
 from app.services import engine
-from app.services.people import access
-from app.services.time_limits import clock
-from app.services.errors import AccessDeniedError, InvalidInputError
-from app.services.supervision.trail import append_event
-from app.services.transaction import transaction
 from app.services.cases.mirror import lock_workflow, record_step
+from app.services.errors import AccessDeniedError, InvalidInputError
+from app.services.people import access
+from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
+from app.services.transaction import transaction
 
 MAX_EXTENSION_DAYS = 90
 

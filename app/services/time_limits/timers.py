@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer
 from app.services import engine
-from app.services.time_limits import clock
+from app.services.cases.mirror import claim_workflow, record_step
 from app.services.errors import ConcurrentUpdateError
+from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
-from app.services.cases.mirror import lock_workflow, record_step
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def fire_due_timers(now: datetime | None = None, batch_size: int = 500) -> Sweep
 
 @transaction
 def _fire_case_timers(case_id: int, now: datetime) -> int:
-    workflow = lock_workflow(case_id, skip_locked=True)
+    workflow = claim_workflow(case_id)
     if workflow is None:  # another sweep holds this case
         return 0
     case = db.session.get(DisputeCase, case_id, populate_existing=True)

@@ -7,9 +7,9 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import ScheduledDay, ScheduleYear, User
+from app.services.errors import AccessDeniedError, InvalidInputError
 from app.services.time_limits import clock
 from app.services.time_limits.business_calendar import BusinessCalendar, YearSchedule
-from app.services.errors import AccessDeniedError, InvalidInputError
 from app.services.transaction import transaction
 
 

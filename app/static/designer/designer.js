@@ -82,6 +82,9 @@
     return text ? moddle.create("bpmn:FormalExpression", { body: text }) : undefined;
   }
 
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();  // the side form edits the diagram; only the buttons send it to the server
+  });
   fields.name.addEventListener("change", function () {
     if (selected) { modeling.updateProperties(selected, { name: fields.name.value.trim() || undefined }); }
   });

@@ -1,0 +1,103 @@
+"""Finding cases by any text they carry, with the database's own trigram index.
+
+One search document per case — case number, title, description, address, tracking code, the parties'
+names and phones, the police incident numbers — in the table `case_search`, created by migration
+0010 and not part of the models' metadata (the schema-drift test and autogenerate skip it):
+
+- SQLite: an FTS5 virtual table with the trigram tokenizer (rowid = case id); a query of three or
+  more characters is a phrase MATCH on the index.
+- PostgreSQL: a plain table with a GIN `gin_trgm_ops` index (pg_trgm); ILIKE uses the index.
+
+Trigrams need three characters. Chinese names and words are often one or two (张三, 噪音): shorter
+queries scan the search table instead (`instr` on SQLite — FTS5's own LIKE misses short multi-byte
+patterns — ILIKE on PostgreSQL), which is still one narrow table.
+
+The service layer keeps the documents current: `index_case` is called by every function that writes
+a searchable field (opening a case, a police hand-off, a resident's tracking code).
+"""
+import re
+
+from sqlalchemy import column, delete, func, insert, literal, literal_column, or_, select, table
+
+from app.extensions import db
+from app.models import DisputeCase, Handoff, Party
+from app.services.people import access
+
+SEARCH_TABLE = "case_search"
+TRIGRAM = 3
+# A tracking code as residents read it out (ABCD-EFGH-JKMN) is stored without dashes.
+GROUPED_CODE = re.compile(r"^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4})+$")
+
+
+def is_search_table(name: str | None) -> bool:
+    """Tables of the search index (FTS5 adds shadow tables `case_search_*`): not in the models."""
+    return name is not None and (name == SEARCH_TABLE or name.startswith(SEARCH_TABLE + "_"))
+
+
+def _table():
+    key = "case_id" if db.engine.dialect.name == "postgresql" else "rowid"
+    return table(SEARCH_TABLE, column(key), column("body")), key
+
+
+def _document(case_ids):
+    """SELECT (case id, search text) of the given cases, built in SQL."""
+    parties = (select(func.aggregate_strings(Party.name + literal(" ") + Party.phone, " "))
+               .where(Party.case_id == DisputeCase.id).correlate(DisputeCase).scalar_subquery())
+    incidents = (select(func.aggregate_strings(Handoff.incident_number, " "))
+                 .where(Handoff.case_id == DisputeCase.id).correlate(DisputeCase).scalar_subquery())
+    parts = [DisputeCase.number, DisputeCase.title, DisputeCase.description, DisputeCase.address_text,
+             func.coalesce(DisputeCase.tracking_code, ""), func.coalesce(parties, ""), func.coalesce(incidents, "")]
+    body = parts[0]
+    for part in parts[1:]:
+        body = body + literal("\n") + part
+    query = select(DisputeCase.id, body)
+    return query if case_ids is None else query.where(DisputeCase.id.in_(case_ids))
+
+
+def index_case(case_id: int) -> None:
+    """Helper (flushes; the caller owns the transaction): write the case's search document afresh."""
+    db.session.flush()
+    search, key = _table()
+    db.session.execute(delete(search).where(search.c[key] == case_id))
+    db.session.execute(insert(search).from_select([key, "body"], _document([case_id])))
+
+
+def reindex_all_cases() -> None:
+    """Helper: rebuild every document (after bulk inserts that bypass the services, e.g. demo history)."""
+    search, key = _table()
+    db.session.execute(delete(search))
+    db.session.execute(insert(search).from_select([key, "body"], _document(None)))
+
+
+def matching_case_ids(query_text: str):
+    """A subquery of the ids of cases whose search document contains `query_text` (any case)."""
+    search, key = _table()
+    terms = {query_text.strip()}
+    if GROUPED_CODE.match(query_text.strip()):
+        terms.add(query_text.strip().replace("-", "").upper())
+    return select(search.c[key]).where(or_(*(_contains(search, term) for term in terms if term)))
+
+
+def _contains(search, term: str):
+    if db.engine.dialect.name == "postgresql":
+        return search.c.body.ilike(f"%{_escape_like(term)}%", escape="\\")
+    if len(term) >= TRIGRAM:
+        return literal_column(SEARCH_TABLE).op("MATCH")('"' + term.replace('"', '""') + '"')
+    return func.instr(func.lower(search.c.body), term.lower()) > 0
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def phones_visible(actor) -> bool:
+    """Whether search results show parties' phones in full: to the roles that handle cases (they call
+    the parties), not to read-only roles such as supervisors, who see them masked."""
+    return access.may(actor, access.COMPLETE_TASK)
+
+
+def mask_phone(phone: str) -> str:
+    """13800000001 → 138****0001; short numbers keep only their last two digits."""
+    if len(phone) >= 8:
+        return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    return "*" * max(len(phone) - 2, 0) + phone[-2:]

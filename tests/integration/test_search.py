@@ -1,0 +1,105 @@
+"""Search: a case found by any text it carries — Chinese included — through the database's trigram index
+(SQLite FTS5, PostgreSQL pg_trgm), with short Chinese queries, masked phones and no wildcard tricks."""
+import re
+
+import pytest
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.models import Address, Category
+from app.services.cases import registry as cases
+from app.services.cases.lists import ListFilter
+from app.services.cases.search import mask_phone, matching_case_ids, reindex_all_cases
+from app.services.intake import handoffs
+from app.services.intake.resident_reports import ResidentReport, report_dispute
+from tests import factories
+
+
+@pytest.fixture
+def three_cases(world, clock):
+    neighbour = db.session.scalar(select(Category.id).where(Category.code == "neighbour"))
+    noise = cases.open_case(world["grid_worker"], cases.NewCase(
+        title="楼上装修噪音扰民", description="每晚十点后电钻声不断，影响老人休息。", source="grid_patrol",
+        category_id=neighbour, grid_id=world.grid.id, address_text="和平路88号3单元",
+        parties=[cases.NewParty("欧阳娜娜", "applicant", "13812345678"), cases.NewParty("李四", "respondent")]))
+    handed = handoffs.hand_off_case(world["police_officer"], handoffs.IncomingHandoff(
+        system="web", incident_number="110-20261124-0042", title="菜市场摊位纠纷", address="和平路12号",
+        parties=[cases.NewParty("张三", "applicant", "13900000002")])).case
+    token = db.session.scalar(select(Address.plate_token).where(Address.text == "和平路12号"))
+    receipt = report_dispute(token, ResidentReport(title="楼道堆放杂物", description="", name="周九",
+                                                   phone="13500000009", consent=True))
+    return {"noise": noise, "handed": handed, "reported": receipt}
+
+
+def found(actor, query: str) -> list[str]:
+    return sorted(case.number for case in cases.list_cases(actor, ListFilter(text=query)).items)
+
+
+@pytest.mark.parametrize("query, which", [
+    ("装修噪音", "noise"),              # title
+    ("电钻声", "noise"),                # description
+    ("欧阳娜娜", "noise"),              # party name
+    ("13812345678", "noise"),           # party phone
+    ("5678", "noise"),                  # part of a phone
+    ("110-20261124-0042", "handed"),    # police incident number
+    ("0042", "handed"),
+    ("和平路88号", "noise"),            # address
+    ("菜市场", "handed"),
+    ("张三", "handed"),                 # a two-character name: below the trigram length
+    ("噪", "noise"),                    # one character
+    ("周九", "reported"),
+])
+def test_a_case_is_found_by_any_of_its_texts(world, three_cases, query, which):
+    expected = three_cases[which]
+    number = expected.case_number if which == "reported" else expected.number
+    assert found(world["dispatcher"], query) == [number]
+
+
+def test_case_numbers_and_tracking_codes_with_or_without_dashes(world, three_cases):
+    noise = three_cases["noise"]
+    assert found(world["dispatcher"], noise.number) == [noise.number]
+    assert found(world["dispatcher"], noise.number.lower()) == [noise.number]
+    receipt = three_cases["reported"]
+    assert found(world["dispatcher"], receipt.tracking_code) == [receipt.case_number]
+    assert found(world["dispatcher"], receipt.tracking_code.replace("-", "").lower()) == [receipt.case_number]
+
+
+def test_wildcards_and_quotes_are_plain_text(world, three_cases):
+    for query in ("%", "_", '"', "%%%", '" OR "', "NEAR(a b)", "*"):
+        assert found(world["dispatcher"], query) == [], query
+
+
+def test_search_stays_inside_the_actors_scope(world, three_cases):
+    assert found(world.outsider, "欧阳娜娜") == []
+    assert found(world.others["dispatcher"], "张三") == []
+
+
+def test_the_index_is_rebuilt_from_the_cases(world, three_cases):
+    db.session.execute(text("DELETE FROM case_search"))
+    assert found(world["dispatcher"], "欧阳娜娜") == []
+    reindex_all_cases()
+    assert found(world["dispatcher"], "欧阳娜娜") == [three_cases["noise"].number]
+    assert db.session.execute(select(matching_case_ids("菜市场").subquery())).all()
+
+
+def test_phones_are_masked_for_roles_that_do_not_handle_cases(client, auth, world, three_cases):
+    auth.login("dispatcher")
+    page = client.get("/cases/?q=欧阳娜娜").get_data(as_text=True)
+    assert "欧阳娜娜 13812345678" in page
+    auth.login("supervisor")
+    page = client.get("/cases/?q=13812345678").get_data(as_text=True)
+    parties = re.search(r'data-testid="case-parties">([^<]*)<', page).group(1)
+    assert parties == "欧阳娜娜 138****5678、李四"
+
+
+def test_mask_phone():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("0831-1234567") == "083*****4567"
+    assert mask_phone("110") == "*10" and mask_phone("") == ""
+
+
+def test_the_task_lists_search_with_the_same_index(client, auth, world, three_cases):
+    factories.open_case(world, title="另一件纠纷")
+    auth.login("dispatcher")
+    page = client.get("/tasks/team?q=欧阳娜娜").get_data(as_text=True)
+    assert "楼上装修噪音扰民" in page and "另一件纠纷" not in page
