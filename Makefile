@@ -31,15 +31,17 @@ app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messa
 # After adding or changing a wrapped string: extract, merge into every catalogue, translate, compile.
 extract-messages: install
 	mkdir -p build
+	mkdir -p build
 	$(PYBABEL) extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o build/messages.pot .
 
 update-messages: extract-messages
 	$(PYBABEL) update --no-fuzzy-matching --ignore-obsolete -i build/messages.pot -d app/translations
 
 # Random development keys, once per checkout (readable by the owner only); one process counts rate limits.
-$(DEV_ENV):
+$(DEV_ENV): Makefile
 	mkdir -p instance
-	umask 077 && printf 'SECRET_KEY=%s\nJIEFEN_RATELIMIT_STORAGE_URI=memory://\n' \
+	umask 077 && printf 'SECRET_KEY=%s\nJIEFEN_TRAIL_KEY=%s\nJIEFEN_RATELIMIT_STORAGE_URI=memory://\n' \
+	  "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" \
 	  "$$(python3 -c 'import secrets; print(secrets.token_urlsafe(48))')" > $@
 
 db: install translations $(DEV_ENV)
@@ -47,12 +49,14 @@ db: install translations $(DEV_ENV)
 	$(FLASK) deploy-processes
 	$(FLASK) seed-demo
 
-# The web server and, beside it, the scheduler that fires timers (stopped together).
+# The web server and, beside it, the scheduler that fires timers (stopped together). Door plates and API
+# links are built on JIEFEN_PUBLIC_BASE_URL: the development server's own address unless set.
+run: export JIEFEN_PUBLIC_BASE_URL ?= http://127.0.0.1:5000
 run: db
 	@$(FLASK) scheduler run & trap 'kill $$! 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: test-sqlite test-postgres
+test: lint test-sqlite test-postgres
 
 test-sqlite: install translations
 	$(PYTEST)
@@ -79,7 +83,6 @@ screenshots: install translations
 clean:
 	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache app/translations/*/LC_MESSAGES/*.mo
 
-# Style checks (pyflakes, pycodestyle, import order) with ruff; not part of CI yet.
+# Style checks (pyflakes, pycodestyle, import order) with ruff (a `test` extra): the first step of `make test`.
 lint: install
-	$(VENV)/bin/pip install --quiet ruff
 	$(VENV)/bin/ruff check .

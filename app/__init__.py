@@ -4,6 +4,7 @@ import secrets
 from flask import Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
 
 from app.config import MIN_SECRET_LENGTH, REQUIRED_SECRETS, Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -16,6 +17,10 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     _require_settings(app)
+    from app import input_guard, request_ids
+
+    input_guard.init_app(app)  # before any route is added: the bounded `int` converter
+    request_ids.init_app(app)
 
     db.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -47,8 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
     from app import settings
 
     app.register_blueprint(settings.bp)
-    from app import api, handoffs, public
+    from app import api, field, handoffs, public
 
+    app.register_blueprint(field.bp)
     api.init_app(app)
     app.register_blueprint(handoffs.bp)
     public.init_app(app)
@@ -58,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     headers.init_app(app)
     _register_error_handlers(app)
+    input_guard.guard_bodies(app)
 
     @app.get("/")
     def index():
@@ -119,3 +126,26 @@ def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(403)
     def forbidden(error):
         return render_template("error.html", message=_("您没有权限执行此操作。")), 403
+
+    @app.errorhandler(HTTPException)
+    def other_http_error(error: HTTPException):
+        """Every other refusal (400 bad input, 405…) on our own page, in the user's language."""
+        from app.input_guard import RefusedInputError
+        if request.path.startswith("/api/"):  # outside the API's routes (no blueprint): the API's answer
+            from app.api.routes import http_error
+            return http_error(error)
+        message = error.description if isinstance(error, RefusedInputError) else _("请求有误，无法处理。")
+        return render_template("error.html", message=message), error.code, dict(error.get_headers()) | {
+            "Content-Type": "text/html; charset=utf-8"}
+
+    @app.errorhandler(500)
+    def server_error(error):
+        """A defect: our own page with the request id (the traceback is logged with the same id)."""
+        from app.extensions import db
+        from app.request_ids import current_request_id
+        db.session.rollback()
+        message = _("服务器内部错误，请稍后再试；如仍出错，请把请求编号告诉系统管理员。")
+        if request.path.startswith("/api/"):
+            from app.api.routes import error_response
+            return error_response(500, message, request_id=current_request_id())
+        return render_template("error.html", message=message, request_id=current_request_id()), 500

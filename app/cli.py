@@ -10,6 +10,8 @@ from app.services.design.processes import deploy_processes
 from app.services.errors import JiefenError
 from app.services.intake.api_tokens import create_token, revoke_tokens
 from app.services.people.users import create_user
+from app.services.supervision.trail import anchor_heads, verify_trails
+from app.services.time_limits import clock
 from app.services.time_limits.timers import fire_due_timers
 from forms.tasks import TASK_FORMS
 from scheduler import build_scheduler
@@ -17,7 +19,8 @@ from scheduler import build_scheduler
 
 def init_app(app: Flask) -> None:
     for command in (init_db_command, deploy_processes_command, seed_demo_command, create_user_command,
-                    scheduler_group, create_token_command, revoke_token_command, seed_sector_bodies_command):
+                    scheduler_group, create_token_command, revoke_token_command, trail_group,
+                    seed_sector_bodies_command):
         app.cli.add_command(command)
 
 
@@ -135,3 +138,41 @@ def sweep_once_command():
     report = fire_due_timers()
     click.echo(f"{report.timers_fired} timers fired on {report.cases_advanced} cases; "
                f"{len(report.failed_case_ids)} cases failed")
+
+
+@click.group("trail")
+def trail_group():
+    """The case trail: check it for tampering, and anchor its heads outside the system."""
+
+
+@trail_group.command("verify")
+@click.option("--case", "case_number", default=None, help="one case, by number (default: every case)")
+@click.option("--anchor", "anchor_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="an anchor written by `trail anchor`: also finds newest entries deleted since")
+def verify_trail_command(case_number, anchor_file):
+    """Check every case's trail; name each broken entry; exit 1 on any break."""
+    try:
+        report = verify_trails(case_number, anchor_file.read() if anchor_file else None)
+    except JiefenError as error:
+        raise click.ClickException(error.message) from None
+    for found in report.breaks:
+        click.echo(str(found))
+    cases = len({found.case_number for found in report.breaks})
+    outcome = f"{len(report.breaks)} breaks in {cases} cases" if report.breaks else "every trail verifies"
+    click.echo(f"checked {report.cases} cases, {report.entries} entries: {outcome}")
+    if report.breaks:
+        raise SystemExit(1)
+
+
+@trail_group.command("anchor")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="write the anchor to this file and print only its digest line (default: print it all)")
+def anchor_trail_command(output):
+    """Record every case's trail head (run daily); keep the digest line outside the system."""
+    anchor = anchor_heads(clock.now())
+    if output is None:
+        click.echo(anchor.text, nl=False)
+        return
+    with open(output, "w", encoding="utf-8") as file:
+        file.write(anchor.text)
+    click.echo(anchor.line)

@@ -50,6 +50,10 @@ class Config:
     MAX_UPLOAD_BYTES = int(os.environ.get("JIEFEN_MAX_UPLOAD_MB", "10")) * 1024 * 1024
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 256 * 1024
     PASSWORD_HASH_METHOD = "scrypt"
+    # Keys the trail's hash chain (HMAC-SHA256); kept outside the database, so whoever can write the database
+    # cannot re-forge the chain. Outside debug and testing the app refuses to start without one (REQUIRED_SECRETS
+    # below). Changing it makes every existing trail fail to verify.
+    TRAIL_KEY = os.environ.get("JIEFEN_TRAIL_KEY", "")
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -67,5 +71,5 @@ class Config:
 
 
 # Secrets the app refuses to start without (outside debug and testing): config key → environment variable.
-REQUIRED_SECRETS = {"SECRET_KEY": "SECRET_KEY"}
+REQUIRED_SECRETS = {"SECRET_KEY": "SECRET_KEY", "TRAIL_KEY": "JIEFEN_TRAIL_KEY"}
 MIN_SECRET_LENGTH = 32

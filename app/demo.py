@@ -5,6 +5,7 @@ travel through the real process exactly as users' cases do.
 """
 from sqlalchemy import select
 
+from app.demo_history import add_history
 from app.extensions import db
 from app.models import Address, Category, Task, User
 from app.services.cases import registry as cases
@@ -13,15 +14,17 @@ from app.services.cases.sector_bodies import sector_bodies_of_town
 from app.services.design.processes import latest_definition
 from app.services.intake.places import GridSpec, create_mediation_room, create_places
 from app.services.people.users import create_user
-from app.demo_history import add_history
 from app.services.supervision.dashboard import today
 
 DEMO_PASSWORD = "jiefen-demo"
 GRIDS = [
     GridSpec("CG-HP-01", "和平社区第一网格", "和平社区", "城关派出所第一警格",
-             ("城关镇和平路12号", "城关镇和平路18号3单元")),
-    GridSpec("CG-HP-02", "和平社区第二网格", "和平社区", "城关派出所第一警格", ("城关镇新华街7号",)),
-    GridSpec("CG-ZH-01", "致和社区第一网格", "致和社区", "城关派出所第二警格", ("城关镇致和街5号",)),
+             ("城关镇和平路12号", "城关镇和平路18号3单元"),
+             positions={"城关镇和平路12号": (29.7752, 104.8521), "城关镇和平路18号3单元": (29.7758, 104.8530)}),
+    GridSpec("CG-HP-02", "和平社区第二网格", "和平社区", "城关派出所第一警格", ("城关镇新华街7号",),
+             positions={"城关镇新华街7号": (29.7791, 104.8565)}),
+    GridSpec("CG-ZH-01", "致和社区第一网格", "致和社区", "城关派出所第二警格", ("城关镇致和街5号",),
+             positions={"城关镇致和街5号": (29.7712, 104.8478)}),
 ]
 ALL_GRIDS = [spec.code for spec in GRIDS]
 TOWN = "城关镇"

@@ -1,12 +1,16 @@
-"""Template filters: times shown in the display time zone, codes shown as Chinese labels."""
+"""Template filters: times shown in the display time zone, codes shown as Chinese labels; and `can`,
+what the current user may do (from access.py), for navigation and buttons."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from app.models import ROLE_LABELS
 from app.models.party import PARTY_ROLE_LABELS
+from app.models.trail import TrailEventType
+from app.services.people import access
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state
 from forms.cases import SOURCE_CHOICES
@@ -29,18 +33,7 @@ LABELS = {
         "follow_up_record": _l("回访记录"), "closing_report": _l("结案报告表"), "case_file": _l("卷宗"),
     },
     "tier": {1: _l("一级 现场"), 2: _l("二级 调解室"), 3: _l("三级 三长会商")},
-    "event": {
-        "case_opened": _l("案件登记"), "task_created": _l("生成任务"), "task_completed": _l("办结任务"),
-        "task_cancelled": _l("任务撤销"), "timer_fired": _l("时限到期"), "card_raised": _l("亮牌督办"),
-        "tier_changed": _l("层级变更"), "case_closed": _l("结案"), "violence_risk_flagged": _l("过激风险，移交公安"),
-        "category_changed": _l("类别调整"), "task_claimed": _l("认领任务"), "task_unclaimed": _l("取消认领"),
-        "task_assigned": _l("转派任务"), "task_handed_back": _l("退回待办组"), "comment_added": _l("添加意见"),
-        "attachment_added": _l("上传附件"), "clock_paused": _l("暂停计时"), "clock_resumed": _l("恢复计时"),
-        "mediation_extended": _l("延长调解期限"),
-        "case_migrated": _l("迁移流程版本"),
-        "document_generated": _l("生成文书"),
-        "handoff_received": _l("公安移交"), "case_pushed": _l("推送公安"), "report_received": _l("群众扫码自报"),
-    },
+    "event": {event.value: event.label for event in TrailEventType},
 }
 
 
@@ -68,8 +61,15 @@ def case_due_state(case, next_due=None) -> str:
     return due_state(next_due, case.card, clock.now(), paused=case.clock_paused_at is not None)
 
 
+def can(action: str, case=None) -> bool:
+    """`{% if can('register_case') %}`: asks app/services/people/access.py for the current user."""
+    return access.can(current_user, action, case)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(label)
     app.add_template_filter(task_due_state)
     app.add_template_filter(case_due_state)
+    app.add_template_global(TrailEventType)
+    app.add_template_global(can)

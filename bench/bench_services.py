@@ -31,7 +31,7 @@ def main(count: int) -> None:
     url = os.environ.get("JIEFEN_BENCH_DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
                       "DAY_COUNTING": "working", "SECRET_KEY": secrets.token_urlsafe(48),
-                      "RATELIMIT_STORAGE_URI": "memory://"})
+                      "RATELIMIT_STORAGE_URI": "memory://", "TRAIL_KEY": "bench-only-trail-key-not-a-secret-000"})
     with app.app_context(), time_machine.travel(datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc), tick=True) as clock:
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:

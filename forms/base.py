@@ -4,6 +4,8 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from app.input_guard import parse_int
+
 NOT_DATA = {"csrf_token", "submit"}
 
 
@@ -21,6 +23,19 @@ class TaskForm(FlaskForm):
             value = field.data
             data[name] = value.isoformat() if isinstance(value, date) else value
         return data
+
+
+def optional_id(value) -> int | None:
+    """`coerce=` of a select of ids: empty is None; what is not an id a database holds (a sign, "1e20",
+    "²", 2**64) is refused as an invalid choice instead of reaching a query."""
+    if value in (None, "", "None"):
+        return None
+    if isinstance(value, int):
+        return value
+    number = parse_int(str(value), minimum=1)
+    if number is None:
+        raise ValueError(value)
+    return number
 
 
 def show_field_errors(form, field_errors: dict[str, list[str]]) -> None:

@@ -1,5 +1,5 @@
 """Police hand-off (非警务警情移交) and push to the police: one form for the page and the API."""
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from app.input_guard import MAX_INT
 from app.models.party import PARTY_ROLE_LABELS
 from app.services.cases.catalog import category_choices
 from app.services.cases.registry import NewParty
@@ -25,6 +26,8 @@ from app.services.time_limits import clock
 
 PARTY_ROLE_CHOICES = list(PARTY_ROLE_LABELS.items())
 # ISO 8601 as police systems send it (with an offset or Z), and as <input type="datetime-local"> posts it.
+# A report time before this is a typing error (and the year-1 and year-9999 edges break time zones).
+EARLIEST_REPORT = datetime(2000, 1, 1, tzinfo=timezone.utc)
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"]
 
 
@@ -46,7 +49,7 @@ class HandoffForm(FlaskForm):
     category = SelectField(_l("纠纷类别"), default="", validators=[Optional()])
     address = StringField(_l("标准地址"), validators=[Optional(), Length(max=200)],
                           render_kw={"list": "standard-addresses"})
-    address_id = IntegerField(_l("标准地址编号"), validators=[Optional(), NumberRange(min=1)])
+    address_id = IntegerField(_l("标准地址编号"), validators=[Optional(), NumberRange(min=1, max=MAX_INT)])
     grid_code = StringField(_l("网格编码（地址不在标准地址库时）"), validators=[Optional(), Length(max=40)],
                             render_kw={"list": "grid-codes"})
     reported_at = DateTimeLocalField(_l("报警时间"), format=DATETIME_FORMATS, validators=[Optional()])
@@ -57,7 +60,15 @@ class HandoffForm(FlaskForm):
         self.category.choices = [("", "—")] + list(category_choices())
 
     def validate_reported_at(self, field):
-        if field.data is not None and self.reported_at_utc() > clock.now() + timedelta(minutes=5):
+        if field.data is None:
+            return
+        try:
+            reported_at = self.reported_at_utc()
+        except OverflowError:  # 0001-01-01T00:00 in Shanghai, 9999-12-31T23:59:59-14:00: no UTC time
+            reported_at = None
+        if reported_at is None or reported_at < EARLIEST_REPORT:
+            raise ValidationError(_l("报警时间无效。"))
+        if reported_at > clock.now() + timedelta(minutes=5):
             raise ValidationError(_l("报警时间不能晚于当前时间。"))
 
     def validate_parties(self, field):

@@ -1,15 +1,12 @@
 """Forms of the tasklist actions and of the case file (comments, attachments)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.models.comment import MAX_COMMENT_LENGTH
-
-
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+from forms.base import optional_id
 
 
 class ClaimForm(FlaskForm):
@@ -17,7 +14,7 @@ class ClaimForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assignee_id = SelectField(_l("转派给"), coerce=_optional_int, validators=[DataRequired(message=_l("请选择同事。"))])
+    assignee_id = SelectField(_l("转派给"), coerce=optional_id, validators=[DataRequired(message=_l("请选择同事。"))])
     # The holder the page showed, so a change of hands meanwhile is noticed ("" = unclaimed).
     seen_assignee_id = HiddenField()
 
@@ -37,5 +34,7 @@ class CommentForm(FlaskForm):
 
 
 class AttachmentForm(FlaskForm):
-    file = FileField(_l("附件（pdf、jpg、png、doc、docx）"), validators=[FileRequired(message=_l("请选择文件。"))])
+    file = MultipleFileField(_l("附件或照片（pdf、jpg、png、doc、docx，可多选）"),
+                             validators=[FileRequired(message=_l("请选择文件。"))],
+                             render_kw={"accept": "image/*,.pdf,.doc,.docx"})
     task_id = HiddenField()

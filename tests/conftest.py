@@ -46,6 +46,7 @@ def app(tmp_path_factory):
         "SECRET_KEY": "test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast log-ins; production keeps scrypt
         "DAY_COUNTING": "calendar",  # tests of working days switch with the `day_counting` fixture
+        "PUBLIC_BASE_URL": "https://jiefen.example.gov.cn",  # door plates and API links are built on it
     })
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

@@ -1,5 +1,6 @@
 """Builders for tests: places, one user per role, cases and steps through the real services."""
 from dataclasses import dataclass
+from io import BytesIO
 
 from sqlalchemy import select
 
@@ -50,6 +51,9 @@ FOLLOW_UP = {"agreement_kept": "yes", "satisfaction": "satisfied", "recurrence_r
 
 # The places of make_world: the grid of the world's users, and the other grid, out of every scope.
 HERE = {"grid": "G1", "police_grid": "第一警格", "mediation_room": "和平调解室", "town": "城关镇"}
+# Where the two worlds' addresses stand: 150 m apart, across a town boundary.
+HERE_POSITION = (29.7752, 104.8521)
+THERE_POSITION = (29.7765, 104.8525)
 THERE = {"grid": "G2", "police_grid": "第二警格", "mediation_room": "致和调解室", "town": "城南镇"}
 
 
@@ -67,8 +71,10 @@ class World:
 
 def make_world() -> World:
     # The other grid lies in another town, police grid and mediation room: out of every scope.
-    [grid] = create_places("城关镇", [GridSpec("G1", "和平一网格", "和平社区", "第一警格", ("和平路12号",))])
-    [other] = create_places("城南镇", [GridSpec("G2", "致和一网格", "致和社区", "第二警格", ("致和街5号",))])
+    [grid] = create_places("城关镇", [GridSpec("G1", "和平一网格", "和平社区", "第一警格", ("和平路12号",),
+                                               positions={"和平路12号": HERE_POSITION})])
+    [other] = create_places("城南镇", [GridSpec("G2", "致和一网格", "致和社区", "第二警格", ("致和街5号",),
+                                                positions={"致和街5号": THERE_POSITION})])
     create_mediation_room("和平调解室", "城关镇", ["G1"])
     create_mediation_room("致和调解室", "城南镇", ["G2"])
     users = {role: make_user(role, role, HERE) for role in ROLES}
@@ -121,3 +127,21 @@ def step(world: World, case: DisputeCase, bpmn_id: str, data: dict, role: str | 
 def reload(case: DisputeCase) -> DisputeCase:
     db.session.expire_all()
     return db.session.get(DisputeCase, case.id)
+
+
+def tiny_image(kind: str = "JPEG", gps: tuple[float, float] | None = None) -> bytes:
+    """A small real photo; with `gps`, its EXIF holds the position as a phone camera writes it."""
+    from PIL import Image
+
+    image = Image.new("RGB", (40, 30), (200, 80, 40))
+    exif = Image.Exif()
+    if gps:
+        def dms(value: float):
+            degrees = int(value)
+            minutes = int((value - degrees) * 60)
+            return (degrees, minutes, round(((value - degrees) * 60 - minutes) * 60, 2))
+        exif[0x010F] = "PhoneMaker"  # Make
+        exif[0x8825] = {1: "N", 2: dms(gps[0]), 3: "E", 4: dms(gps[1])}  # the GPS IFD
+    out = BytesIO()
+    image.save(out, kind, **({"exif": exif} if gps else {}))
+    return out.getvalue()

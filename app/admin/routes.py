@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from app.services.cases import sector_bodies
 from app.services.errors import AccessDeniedError, InvalidInputError, NotFoundError
-from app.services.people import sessions
+from app.services.people import access, sessions
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar, enter_year_schedule
 from app.views import flash_form_errors, flash_outcome
@@ -25,6 +25,7 @@ def inject_calendar_warning():
 @bp.route("/calendar", methods=["GET", "POST"])
 @login_required
 def calendar():
+    access.ensure_can_administer(current_user)
     form = YearScheduleForm()
     if form.validate_on_submit():
         try:

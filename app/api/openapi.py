@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
+from app.models.trail import TrailEventType
 from forms.handoffs import HandoffForm, PushForm
 from forms.tasks import TASK_FORMS
 
@@ -120,7 +121,7 @@ def build_document() -> dict:
             "state": {"type": "string", "enum": ["ready", "completed", "cancelled"]},
             "case_number": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
             "due_at": {"type": "string", "format": "date-time", "nullable": True},
-            "complete_url": {"type": "string", "format": "uri"},
+            "complete_url": {"type": "string", "format": "uri-reference"},
         },
     }
     datetime_or_null = {"type": "string", "format": "date-time", "nullable": True}
@@ -132,8 +133,8 @@ def build_document() -> dict:
         "HandoffRequest": form_schema(HandoffForm(formdata=None, meta=meta)),
         "HandoffResponse": {"type": "object", "properties": {
             "case_number": {"type": "string"}, "created": {"type": "boolean"},
-            "status": {"type": "string"}, "url": {"type": "string", "format": "uri"},
-            "page_url": {"type": "string", "format": "uri"},
+            "status": {"type": "string"}, "url": {"type": "string", "format": "uri-reference"},
+            "page_url": {"type": "string", "format": "uri-reference"},
         }},
         "Push": {"type": "object", "properties": {
             "id": {"type": "integer"}, "case_number": {"type": "string"}, "title": {"type": "string"},
@@ -151,7 +152,7 @@ def build_document() -> dict:
             "closed_at": datetime_or_null,
             "current_tasks": {"type": "array", "items": _ref("Task")},
             "trail": {"type": "array", "items": {"type": "object", "properties": {
-                "seq": {"type": "integer"}, "event": {"type": "string"},
+                "seq": {"type": "integer"}, "event": {"type": "string", "enum": [event.value for event in TrailEventType]},
                 "occurred_at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
                 "task": {"type": "string", "nullable": True},
             }}},
@@ -229,7 +230,7 @@ def build_document() -> dict:
                 "requestBody": {"required": True, **_json({"oneOf": [_ref(name) for name in task_schemas]})},
                 "responses": {
                     "200": {"description": _("已办结"), **_json({"type": "object", "properties": {
-                        "task": _ref("Task"), "case_url": {"type": "string", "format": "uri"}}})},
+                        "task": _ref("Task"), "case_url": {"type": "string", "format": "uri-reference"}}})},
                     **_errors("400", "401", "403", "404", "409", "413", "422"),
                 },
             }},

@@ -6,11 +6,13 @@ Errors are JSON `{"error": code, "message": 中文说明, "fields": {field: [mes
 """
 from datetime import datetime
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
 from app.api.openapi import build_document
+from app.input_guard import RefusedInputError, query_int
+from app.links import external_url
 from app.services.cases import registry as case_service
 from app.services.cases import tasks as task_service
 from app.services.cases.lists import ListFilter
@@ -26,7 +28,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 PUBLIC_ENDPOINTS = {"api.openapi"}
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "bad_request",
-               422: "invalid_input", 429: "too_many_requests"}
+               422: "invalid_input", 429: "too_many_requests", 500: "internal_error"}
 
 
 class ApiError(Exception):
@@ -35,11 +37,13 @@ class ApiError(Exception):
         self.status, self.message, self.fields = status, message, fields or {}
 
 
-def error_response(status: int, message: str, fields: dict | None = None):
+def error_response(status: int, message: str, fields: dict | None = None, request_id: str | None = None):
     # Messages may be lazy (form labels and validators): JSON gets them as text in the request's language.
     body = {"error": ERROR_CODES.get(status, "error"), "message": str(message)}
     if fields:
         body["fields"] = {name: [str(text) for text in texts] for name, texts in fields.items()}
+    if request_id:
+        body["request_id"] = request_id
     response = jsonify(body)
     response.status_code = status
     if status == 401:
@@ -80,8 +84,14 @@ def domain_error(error: JiefenError):
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     messages = {413: _("请求体过大（上限 %(value)s 字节）。", value=current_app.config['API_MAX_BODY_BYTES']),
-                404: _("没有找到。"), 405: _("不支持该请求方法。")}
-    return error_response(error.code or 500, messages.get(error.code, error.description or _("请求有误。")))
+                404: _("没有找到。"), 405: _("不支持该请求方法。"),
+                415: _("请求体须为 JSON（Content-Type: application/json）。"), 429: _("请求过于频繁，请稍后再试。")}
+    if isinstance(error, RefusedInputError):
+        return error_response(400, error.description)
+    response = error_response(error.code or 500, messages.get(error.code, _("请求有误。")))
+    if "Allow" in dict(error.get_headers()):  # 405 names the methods the route takes
+        response.headers["Allow"] = dict(error.get_headers())["Allow"]
+    return response
 
 
 @bp.get("/openapi.json")
@@ -99,25 +109,23 @@ def create_handoff():
         "case_number": case.number,
         "created": result.created,
         "status": case.status,
-        "url": url_for("api.show_case", number=case.number, _external=True),
-        "page_url": url_for("cases.show", number=case.number, _external=True),
+        "url": external_url("api.show_case", number=case.number),
+        "page_url": external_url("cases.show", number=case.number),
     }), 201 if result.created else 200
 
 
 @bp.get("/pushes")
 def list_pushes():
-    after = request.args.get("after", "0")
-    limit = request.args.get("limit", "100")
-    if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 500:
-        raise ApiError(400, _("after 须为非负整数，limit 须为 1–500 的整数。"))
-    pushes = handoff_service.list_pushes(g.api_caller.user, after_id=int(after), limit=int(limit))
+    after = query_int(request.args, "after", default=0, minimum=0)
+    limit = query_int(request.args, "limit", default=100, maximum=500)
+    pushes = handoff_service.list_pushes(g.api_caller.user, after_id=after, limit=limit)
     return jsonify({
         "pushes": [{
             "id": push.id, "case_number": push.case_number, "title": push.title, "grid_code": push.grid_code,
             "police_grid": push.police_grid, "reason": push.reason, "pushed_at": _iso(push.pushed_at),
             "incident_number": push.incident_number,
         } for push in pushes],
-        "next_after": pushes[-1].id if pushes else int(after),
+        "next_after": pushes[-1].id if pushes else after,
     })
 
 
@@ -138,10 +146,8 @@ def show_case(number: str):
 
 @bp.get("/tasks")
 def list_tasks():
-    page_number = request.args.get("page", "1")
-    if not page_number.isdigit() or int(page_number) < 1:
-        raise ApiError(400, _("page 须为正整数。"))
-    page = task_service.list_my_tasks(g.api_caller.user, ListFilter(sort="due", page=int(page_number)))
+    page_number = query_int(request.args, "page", default=1)
+    page = task_service.list_my_tasks(g.api_caller.user, ListFilter(sort="due", page=page_number))
     return jsonify({"tasks": [_task_json(task) for task in page.items], "page": page.page, "pages": page.pages,
                     "total": page.total})
 
@@ -161,7 +167,7 @@ def complete_task(task_id: int):
     form = _form_from_json(form_class)
     done = task_service.submit_task(actor, task.id, form.to_data())
     return jsonify({"task": _task_json(done),
-                    "case_url": url_for("api.show_case", number=done.case.number, _external=True)})
+                    "case_url": external_url("api.show_case", number=done.case.number)})
 
 
 def _form_from_json(form_class):
@@ -170,6 +176,8 @@ def _form_from_json(form_class):
         payload = request.get_json()
     except UnsupportedMediaType:
         raise ApiError(400, _("请求体须为 JSON（Content-Type: application/json）。")) from None
+    except RefusedInputError as error:
+        raise ApiError(400, error.description) from None
     except BadRequest:
         raise ApiError(400, _("请求体不是有效的 JSON。")) from None
     if not isinstance(payload, dict):
@@ -208,7 +216,7 @@ def _task_json(task) -> dict:
         "id": task.id, "name": task.name, "bpmn_id": task.bpmn_id, "form_key": task.form_key,
         "roles": task.roles, "tier": task.tier, "state": task.state, "case_number": task.case.number,
         "created_at": _iso(task.created_at), "due_at": _iso(task.due_at),
-        "complete_url": url_for("api.complete_task", task_id=task.id, _external=True),
+        "complete_url": external_url("api.complete_task", task_id=task.id),
     }
 
 

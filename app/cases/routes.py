@@ -7,12 +7,19 @@ from app.services.cases import documents as case_documents
 from app.services.cases import files as case_files
 from app.services.cases import registry as case_service
 from app.services.cases.lists import ListFilter
-from app.services.errors import InvalidInputError
+from app.services.errors import ConcurrentUpdateError, InvalidInputError
 from app.services.people import access
 from app.services.supervision import tables
 from app.services.time_limits import pauses as clocks
 from app.supervision.dashboard import FORMATS, download
-from app.views import flash_form_errors, flash_outcome
+from app.views import (
+    earlier_submission_or_refusal,
+    flash_form_errors,
+    flash_outcome,
+    submission_made,
+    submission_refused,
+    uploads,
+)
 from forms.base import show_field_errors
 from forms.cases import NewCaseForm
 from forms.clocks import ExtendMediationForm, PauseClockForm
@@ -57,6 +64,8 @@ def trail_csv(number: str):
 def new():
     if not access.may(current_user, access.REGISTER_CASE):
         abort(403)
+    if request.method == "POST" and (answered := earlier_submission_or_refusal()):
+        return answered
     form = NewCaseForm()
     form.set_choices(catalog.category_id_choices(), catalog.grids_for(current_user),
                      catalog.addresses_for(current_user))
@@ -68,17 +77,24 @@ def new():
         new_case = case_service.NewCase(
             title=form.title.data, description=form.description.data or "", category_id=form.category_id.data,
             source=form.source.data, grid_id=form.grid_id.data, address_id=form.address_id.data,
-            address_text=form.address_text.data or "", parties=parties,
+            address_text=form.address_text.data or "", parties=parties, position=form.position(),
+            photos=uploads(form.photos.data),
         )
         try:
-            case = case_service.open_case(current_user, new_case)
+            case = case_service.open_case(current_user, new_case, request.form.get("client_id"))
         except InvalidInputError as error:
+            if (refused := submission_refused(error.message, error.field_errors)) is not None:
+                return refused
             show_field_errors(form, error.field_errors)
             flash(error.message, "error")
+        except ConcurrentUpdateError:
+            return earlier_submission_or_refusal() or abort(409)
         else:
-            flash(_("案件 %(number)s 已登记。", number=case.number), "success")
-            return redirect(url_for("cases.show", number=case.number))
+            return submission_made(_("案件 %(number)s 已登记。", number=case.number),
+                                   url_for("cases.show", number=case.number))
     elif form.is_submitted():
+        if (refused := submission_refused(_("表单有误，请按提示修改。"), form.errors)) is not None:
+            return refused
         flash(_("表单有误，请按提示修改。"), "error")
     return render_template("cases/new.html", form=form), 422 if form.is_submitted() else 200
 
@@ -90,7 +106,6 @@ def show(number: str):
     return render_template("cases/show.html", view=view,
                            case_file=case_files.get_case_file(current_user, view.case.id), case_number=number,
                            comment_form=CommentForm(formdata=None), attachment_form=AttachmentForm(formdata=None),
-                           can_manage_clock=clocks.can_manage_clock(current_user),
                            pause_form=PauseClockForm(), extend_form=ExtendMediationForm(),
                            step_rows={step.task.id: step.rows for step in step_records.completed_steps(view.case)},
                            documents=case_documents.list_documents(current_user, view.case))

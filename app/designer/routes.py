@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.input_guard import parse_int, query_int
 from app.models import ROLE_LABELS
 from app.services.design import designs
 from app.services.errors import DefinitionInvalidError, JiefenError, ProcessError
@@ -33,6 +34,11 @@ def _posted_xml() -> str:
     return body["xml"]
 
 
+def _ids(texts: list[str]) -> list[int]:
+    """The ids among posted values (a value that is no id is dropped)."""
+    return [number for number in map(parse_int, texts) if number is not None]
+
+
 @bp.errorhandler(413)
 def too_large(error):
     return jsonify({"message": _("流程图超过 %(value)s KB 上限。", value=designs.MAX_DRAFT_BYTES // 1024)}), 413
@@ -59,7 +65,7 @@ def new():
 @bp.get("/designer/<key>/edit")
 @login_required
 def edit(key: str):
-    design = designs.open_design(current_user, key, request.args.get("version", type=int))
+    design = designs.open_design(current_user, key, query_int(request.args, "version"))
     return render_template("designer/edit.html", design=design, form_keys=sorted(TASK_FORMS),
                            roles=ROLE_LABELS)
 
@@ -113,7 +119,7 @@ def version_xml(key: str, version: int):
 @bp.get("/designer/<key>/diff")
 @login_required
 def diff(key: str):
-    old, new = request.args.get("old", type=int), request.args.get("new", type=int)
+    old, new = query_int(request.args, "old"), query_int(request.args, "new")
     if old is None or new is None:
         abort(400)
     changes = designs.diff_versions(current_user, key, old, new)
@@ -145,9 +151,9 @@ def migrate(key: str, version: int):
     results: list[tuple[str, str | None]] = []
     if request.method == "POST":
         numbers = {c.case_id: c.number for c in designs.list_migration_candidates(current_user, key, version)[1]}
-        target = request.form.get("to_version", type=int) or version + 1
+        target = query_int(request.form, "to_version", default=version + 1)
         # One transaction per case, like a scheduler job: one case that cannot move does not stop the others.
-        for case_id in request.form.getlist("case_id", type=int):
+        for case_id in _ids(request.form.getlist("case_id")):
             try:
                 case = designs.migrate_case(current_user, case_id, key, target)
             except ProcessError as error:
@@ -156,7 +162,7 @@ def migrate(key: str, version: int):
                 results.append((case.number, None))
     to_version, candidates = designs.list_migration_candidates(current_user, key, version)
     return render_template("designer/migrate.html", key=key, version=version, to_version=to_version,
-                           candidates=candidates, results=results)
+                           candidates=candidates, steps=designs.migration_steps(candidates), results=results)
 
 
 @bp.get("/cases/<number>/diagram")

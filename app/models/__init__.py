@@ -3,6 +3,7 @@ from app.models.api_token import ApiToken
 from app.models.attachment import Attachment, AttachmentContent
 from app.models.case_document import CaseDocument, CaseDocumentContent, DocumentNumberCounter
 from app.models.category import Category
+from app.models.client_submission import ClientSubmission
 from app.models.comment import CaseComment
 from app.models.dispute_case import CaseNumberCounter, DisputeCase
 from app.models.grid import Address, Community, Grid, PoliceGrid, Town
@@ -30,4 +31,5 @@ __all__ = [
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
     "CaseDocument", "CaseDocumentContent", "DocumentNumberCounter", "SectorBody",
     "LoginFailure", "LoginLock", "UserSession",
+    "ClientSubmission",
 ]

@@ -31,3 +31,5 @@ class AttachmentContent(db.Model):
         ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
     )
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # A small JPEG preview of a photo, for the case page's gallery; None for other files.
+    thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.extensions import db
 from app.models.category import Category
 from app.models.grid import Address, Grid
+from app.models.trail import GENESIS_HASH
 from app.models.types import UtcDateTime
 
 if TYPE_CHECKING:
@@ -48,6 +49,9 @@ class DisputeCase(db.Model):
     # A paused clock (e.g. a party is away): no timer fires; resuming moves due times on.
     clock_paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     clock_pause_reason: Mapped[str] = mapped_column(String(200), default="")
+    # Where the reporter stood (a phone's geolocation, confirmed by the user); None when not given.
+    reported_latitude: Mapped[float | None]
+    reported_longitude: Mapped[float | None]
     # Time-limit record, kept with each step so lists sort and dashboards count without reading timers:
     # the earliest pending due time (open task or timer), the case's closing limit, when a limit was
     # first breached (once), and at closure whether it closed within its limit (按时办结).
@@ -55,6 +59,10 @@ class DisputeCase(db.Model):
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     breached_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     on_time: Mapped[bool | None]
+    # The trail's head: its newest entry's seq and hash, moved on by each append (so appending reads no
+    # entry) and checked by `flask trail verify` (so deleting the newest entries shows).
+    trail_head_seq: Mapped[int] = mapped_column(default=0)
+    trail_head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
 
     category: Mapped[Category | None] = relationship()
     grid: Mapped[Grid] = relationship()

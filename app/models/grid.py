@@ -1,7 +1,7 @@
 """The places a case belongs to: town → community → grid, police grids, standard addresses."""
 import secrets
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -44,6 +44,8 @@ class Grid(db.Model):
 class Address(db.Model):
     """A standard address (一标三实); it resolves to exactly one grid."""
 
+    __table_args__ = (Index("ix_address_position", "latitude", "longitude"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     text: Mapped[str] = mapped_column(String(200), unique=True)
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"), index=True)
@@ -51,6 +53,10 @@ class Address(db.Model):
     # default here, migration 0004 for older rows); nullable only because SQLite adds columns that way.
     plate_token: Mapped[str | None] = mapped_column(String(32), unique=True, index=True,
                                                     default=lambda: new_plate_token())
+
+    # WGS-84 position from the base data (optional): "用我的位置" suggests the nearest addresses.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
 
     grid: Mapped[Grid] = relationship()
 

@@ -4,12 +4,13 @@ The public routes are rate-limited per IP and, for reports, per door plate (Flas
 app/config.py), take small bodies only, and keep CSRF protection on.
 """
 import segno
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from app.extensions import limiter
+from app.links import external_url, public_base_url
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.intake import resident_reports
 from forms.base import show_field_errors
@@ -89,12 +90,11 @@ def track():
 def plates():
     grid_code = request.args.get("grid", "")
     addresses = resident_reports.list_plates(current_user, grid_code)
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     sheet = []
-    for address in addresses:
-        path = url_for("public.report", token=address.plate_token)
-        link = f"{base}{path}" if base else url_for("public.report", token=address.plate_token, _external=True)
+    # Printed links must not follow the Host header of whoever opened the sheet: no public address, no plates.
+    for address in addresses if public_base_url() else []:
+        link = external_url("public.report", token=address.plate_token)
         qr = segno.make(link, error="m")
         sheet.append((address, link, Markup(qr.svg_inline(scale=4, title=address.text))))
     return render_template("public/plates.html", sheet=sheet, grids=resident_reports.plate_grids(current_user),
-                           grid_code=grid_code)
+                           grid_code=grid_code, base_url_missing=not public_base_url())

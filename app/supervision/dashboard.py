@@ -2,6 +2,7 @@
 from flask import Response, abort, flash, render_template, request
 from flask_login import current_user, login_required
 
+from app.input_guard import query_int
 from app.services.cases import catalog
 from app.services.errors import InvalidInputError
 from app.services.supervision import dashboard as dashboards
@@ -19,8 +20,8 @@ def _period_and_scope() -> tuple[dashboards.Period, dashboards.Scope]:
     except InvalidInputError as error:
         flash(error.message, "error")
         period = dashboards.default_period(today)
-    scope = dashboards.Scope(community_id=request.args.get("community", type=int),
-                             grid_id=request.args.get("grid", type=int))
+    scope = dashboards.Scope(community_id=query_int(request.args, "community"),
+                             grid_id=query_int(request.args, "grid"))
     return period, scope
 
 

@@ -3,6 +3,8 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from app.services.people import access
+from app.services.supervision.exports import CSV_MIMETYPE
 from app.services.supervision.lists import KINDS, supervision_csv, supervision_list
 
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
@@ -11,6 +13,7 @@ bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 @bp.get("/")
 @login_required
 def index():
+    access.ensure_can_supervise(current_user)
     return redirect(url_for("supervision.show", kind="weekly"))
 
 
@@ -29,5 +32,5 @@ def export(kind: str):
     if kind not in KINDS:
         abort(404)
     text = supervision_csv(current_user, kind, ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
-    return Response(text, mimetype="text/csv; charset=utf-8",
+    return Response(text, mimetype=CSV_MIMETYPE,  # Flask adds "; charset=utf-8" to text/*
                     headers={"Content-Disposition": f"attachment; filename=jiefen-{kind}.csv"})

@@ -2,13 +2,26 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from app.input_guard import parse_int
 from app.services.cases import catalog, step_records, task_actions
 from app.services.cases import documents as case_documents
 from app.services.cases import files as case_files
 from app.services.cases import tasks as task_service
 from app.services.cases.lists import ListFilter
-from app.services.errors import InvalidInputError, ProcessError, TaskConflictError, TaskNotReadyError
-from app.views import flash_form_errors, flash_outcome
+from app.services.errors import (
+    ConcurrentUpdateError,
+    InvalidInputError,
+    ProcessError,
+    TaskConflictError,
+    TaskNotReadyError,
+)
+from app.views import (
+    earlier_submission_or_refusal,
+    flash_form_errors,
+    flash_outcome,
+    submission_made,
+    submission_refused,
+)
 from forms import task_form_class
 from forms.base import show_field_errors
 from forms.task_actions import AssignForm, AttachmentForm, ClaimForm, CommentForm, HandBackForm
@@ -37,6 +50,8 @@ def team():
 @bp.route("/<int:task_id>", methods=["GET", "POST"])
 @login_required
 def show(task_id: int):
+    if request.method == "POST" and (answered := earlier_submission_or_refusal()):
+        return answered
     task = task_service.get_task(current_user, task_id)
     try:
         form = task_form_class(task.form_key)()
@@ -45,19 +60,23 @@ def show(task_id: int):
     form.bind_case(task.case)
     if form.validate_on_submit():
         try:
-            task_service.submit_task(current_user, task.id, form.to_data())
-        except InvalidInputError as error:
-            show_field_errors(form, error.field_errors)
+            task_service.submit_task(current_user, task.id, form.to_data(), request.form.get("client_id"))
+        except (InvalidInputError, TaskNotReadyError, ProcessError) as error:
+            status = 409 if isinstance(error, TaskNotReadyError) else 422
+            if (refused := submission_refused(error.message, getattr(error, "field_errors", {}), status)) is not None:
+                return refused
+            show_field_errors(form, getattr(error, "field_errors", {}))
             flash(error.message, "error")
-        except TaskNotReadyError as error:
-            flash(error.message, "error")
-            return redirect(url_for("cases.show", number=task.case.number))
-        except ProcessError as error:
-            flash(error.message, "error")
+            if isinstance(error, TaskNotReadyError):
+                return redirect(url_for("cases.show", number=task.case.number))
+        except ConcurrentUpdateError:
+            return earlier_submission_or_refusal() or abort(409)
         else:
-            flash(_("“%(task)s”已办结。", task=task.name), "success")
-            return redirect(url_for("cases.show", number=task.case.number))
+            return submission_made(_("“%(task)s”已办结。", task=task.name),
+                                   url_for("cases.show", number=task.case.number))
     elif form.is_submitted():
+        if (refused := submission_refused(_("表单有误，请按提示修改。"), form.errors)) is not None:
+            return refused
         flash(_("表单有误，请按提示修改。"), "error")
     status = 422 if form.is_submitted() else 200
     assign_form = AssignForm(formdata=None)
@@ -101,7 +120,8 @@ def assign(task_id: int):
         flash_form_errors(form)
     else:
         seen = form.seen_assignee_id.data
-        seen_assignee = int(seen) if seen and seen.isdigit() else (None if seen == "" else task_actions.ANY)
+        seen_id = parse_int(seen)
+        seen_assignee = seen_id if seen_id is not None else (None if seen == "" else task_actions.ANY)
         task = flash_outcome(
             lambda: task_actions.assign_task(current_user, task_id, form.assignee_id.data, seen_assignee), None, RACES)
         if task is not None:

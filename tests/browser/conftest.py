@@ -40,7 +40,9 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base_url, app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"], f"http://127.0.0.1:{server.server_port}"
+    yield app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = base_url
     server.shutdown()
     thread.join()
 
@@ -64,3 +66,27 @@ def login(page):
         page.get_by_test_id("login-submit").click()
         page.wait_for_url("**/tasks/")
     return log_in
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A 390 × 844 touch phone that lets the page know where it is (near the factories' 和平路12号)."""
+    context = browser.new_context(
+        base_url=live_server, locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True,
+        permissions=["geolocation"], geolocation={"latitude": 29.77525, "longitude": 104.85212},
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def log_in(page, username: str, password: str = "secret-pass"):
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url("**/tasks/")

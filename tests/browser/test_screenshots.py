@@ -16,14 +16,15 @@ from app.models import Address
 from app.services.cases import files as case_files
 from app.services.cases import task_actions
 from tests import factories as f
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.screenshots
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def shoot(page, name: str) -> None:
+def shoot(page, name: str, full_page: bool = True) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
     assert (OUT / f"{name}.png").stat().st_size > 10_000
 
 
@@ -50,7 +51,7 @@ def test_screenshots_of_the_main_pages(page, login, world, clock):
     task = f.current_task(elevator)
     task_actions.claim_task(world["grid_worker"], task.id)
     case_files.add_comment(world["grid_worker"], elevator.number, "已走访三户业主，低层住户顾虑采光和噪音。", task.id)
-    case_files.add_attachment(world["grid_worker"], elevator.number, "业主意见汇总.pdf", b"%PDF-1.4\n" + b"0" * 2000)
+    case_files.add_attachments(world["grid_worker"], elevator.number, [case_files.Upload("业主意见汇总.pdf", b"%PDF-1.4\n" + b"0" * 2000)])
 
     login("grid_worker")
     expect(page.get_by_test_id("task-row").first).to_be_visible()
@@ -82,3 +83,22 @@ def test_screenshots_of_the_main_pages(page, login, world, clock):
     page.context.clear_cookies()
     page.goto(f"/r/{token}")
     shoot(page, "qr-report")
+
+
+def test_screenshots_on_a_phone(phone, world, clock):
+    """Phone width (390 px): the grid worker's task cards, a patrol report, a case with photos, the outbox."""
+    case = demo_cases(world)[1]
+    case_files.add_attachments(world["grid_worker"], case.number, [
+        case_files.Upload("楼道.jpg", f.tiny_image()), case_files.Upload("电梯井.png", f.tiny_image("PNG"))])
+    log_in(phone, "grid_worker")
+    expect(phone.get_by_test_id("task-row").first).to_be_visible()
+    shoot(phone, "phone-tasks", full_page=False)
+    phone.goto("/cases/new")
+    phone.get_by_test_id("use-my-location").click()
+    expect(phone.get_by_test_id("nearby-address")).to_be_visible()
+    phone.get_by_test_id("use-my-location").scroll_into_view_if_needed()
+    shoot(phone, "phone-report", full_page=False)
+    phone.goto(f"/cases/{case.number}")
+    expect(phone.get_by_test_id("gallery")).to_be_visible()
+    phone.get_by_test_id("gallery").scroll_into_view_if_needed()
+    shoot(phone, "phone-case", full_page=False)

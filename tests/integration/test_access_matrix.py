@@ -6,6 +6,7 @@ Out of scope every case-bound action answers 404 — the case does not exist for
 a case on a grid outside the scope is refused by the form, which offers only the grids in scope (422);
 roles that may not register at all are refused the page (403).
 """
+import re
 from io import BytesIO
 
 import pytest
@@ -67,7 +68,7 @@ def prepare(world, role: str, scope: str):
     task = f.current_task(case)
     colleague_role = role if role in task.roles else task.roles[0]
     colleague = f.make_user(f"colleague_{scope}", colleague_role, place)
-    attachment = case_files.add_attachment(world["admin"], case.number, "现场照片.pdf", PDF)
+    [attachment] = case_files.add_attachments(world["admin"], case.number, [case_files.Upload("现场照片.pdf", PDF)])
     return case, task, colleague, attachment, grid
 
 
@@ -121,3 +122,81 @@ def test_access_matrix(client, auth, world, clock, role, scope, action, expected
     else:
         assert response.status_code == expected
         assert snapshot() == before
+
+
+# Every page of the navigation bar and every list page, for every role: the exact status it answers.
+EVERYONE = dict.fromkeys(f.ROLES, 200)
+
+
+def only(*roles, allowed: int = 200) -> dict[str, int]:
+    return {role: allowed if role in roles else 403 for role in f.ROLES}
+
+
+PAGES = {
+    "/tasks/": EVERYONE,
+    "/tasks/team": EVERYONE,
+    "/cases/": EVERYONE,
+    "/notifications/": EVERYONE,
+    "/settings/": EVERYONE,
+    "/cases/new": only("grid_worker", "police_officer", "dispatcher", "mediator", "admin"),
+    "/handoffs/new": only("police_officer", "admin"),
+    "/plates": only("grid_worker", "dispatcher", "admin"),
+    "/supervision/": only("supervisor", "admin", allowed=302),
+    "/supervision/weekly": only("supervisor", "admin"),
+    "/supervision/reminder": only("supervisor", "admin"),
+    "/supervision/supervised": only("supervisor", "admin"),
+    "/supervision/weekly.csv": only("supervisor", "admin"),
+    "/admin/calendar": only("admin"),
+    "/admin/sign-ins": only("admin"),
+    "/supervision/dashboard": only("supervisor", "dispatcher", "admin"),
+    "/menu": EVERYONE,
+    "/outbox": EVERYONE,
+    "/designer/": only("designer", "admin"),
+    "/designer/dispute_mediation/": only("designer", "supervisor", "admin"),
+    "/designer/dispute_mediation/heatmap.json": only("designer", "supervisor", "admin"),
+}
+PAGE_CELLS = [(role, path, expected[role]) for path, expected in PAGES.items() for role in f.ROLES]
+
+
+def nav_links(page: str) -> list[str]:
+    """The links of the navigation bar and of the user box (设置) in base.html."""
+    return re.findall(r'<a href="([^"]+)" data-testid="nav-[a-z-]+"', page)
+
+
+@pytest.mark.parametrize("role", f.ROLES)
+def test_every_role_opens_every_list_page_with_the_expected_status(client, auth, world, clock, role):
+    """One case in every list (a mediator's and a panel member's team list once answered 500)."""
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L3)
+    auth.login(role)
+    answered = {path: client.get(path).status_code for path in PAGES}
+    assert answered == {path: expected[role] for path, expected in PAGES.items()}
+
+
+COMMON_NAV = {"/tasks/", "/tasks/team", "/cases/", "/notifications/", "/settings/"}
+NAV = {
+    "grid_worker": COMMON_NAV | {"/cases/new", "/plates"},
+    "police_officer": COMMON_NAV | {"/cases/new", "/handoffs/new"},
+    "dispatcher": COMMON_NAV | {"/cases/new", "/plates", "/supervision/dashboard"},
+    "mediator": COMMON_NAV | {"/cases/new"},
+    "panel_member": COMMON_NAV,
+    "supervisor": COMMON_NAV | {"/supervision/", "/supervision/dashboard", "/designer/dispute_mediation/"},
+    "designer": COMMON_NAV | {"/designer/"},
+    "admin": COMMON_NAV | {"/cases/new", "/handoffs/new", "/plates", "/supervision/", "/supervision/dashboard",
+                           "/admin/calendar", "/admin/sign-ins", "/designer/"},
+}
+# Pages reached from another page rather than from the bar.
+REACHED_INSIDE = {"/menu", "/outbox", "/supervision/weekly", "/supervision/reminder", "/supervision/supervised", "/supervision/weekly.csv",
+                  "/designer/dispute_mediation/", "/designer/dispute_mediation/heatmap.json"}
+
+
+@pytest.mark.parametrize("role", f.ROLES)
+def test_the_navigation_shows_exactly_the_pages_a_role_may_open(client, auth, world, clock, role):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L3)
+    auth.login(role)
+    links = nav_links(client.get("/tasks/").get_data(as_text=True))
+    assert set(links) == NAV[role]
+    assert {link: client.get(link, follow_redirects=True).status_code for link in links} == dict.fromkeys(links, 200)
+    may_open = {path for path, expected in PAGES.items() if expected[role] in (200, 302)}
+    assert may_open - REACHED_INSIDE <= NAV[role]

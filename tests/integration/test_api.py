@@ -272,3 +272,19 @@ def test_the_api_is_exempt_from_csrf_while_pages_are_not(app, client, world, clo
         assert hand_off(client, token).status_code == 201
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_api_links_are_built_on_the_public_base_url_not_on_a_forged_host(app, client, clock, token):
+    response = call(client, "POST", "/handoffs", token, HANDOFF, headers={"Host": "evil.example"})
+    number = response.json["case_number"]
+    assert response.json["url"] == f"https://jiefen.example.gov.cn/api/v1/cases/{number}"
+    assert response.json["page_url"] == f"https://jiefen.example.gov.cn/cases/{number}"
+    tasks = call(client, "GET", "/tasks", token, headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert "evil.example" not in tasks
+    configured = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = ""
+    try:  # without a public address: paths, relative to the server the caller reached
+        again = call(client, "POST", "/handoffs", token, HANDOFF, headers={"Host": "evil.example"})
+        assert again.json["url"] == f"/api/v1/cases/{number}"
+    finally:
+        app.config["PUBLIC_BASE_URL"] = configured

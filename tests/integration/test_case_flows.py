@@ -50,7 +50,7 @@ def test_level_one_agreement_closes_after_the_follow_up_visit(world, clock):
     # Closing is the last change of state; the closing documents are made after it, in the same step.
     assert [event for event in trail_events(case) if event != "document_generated"][-1] == "case_closed"
     assert trail_events(case)[-2:] == ["document_generated", "document_generated"]
-    assert trail.first_broken_entry(case.id) is None
+    assert trail.verify_trails(case.number).breaks == []
 
 
 def test_level_one_failure_goes_to_the_mediation_room_which_settles_it(world, clock):

@@ -8,8 +8,7 @@ from openpyxl import load_workbook
 
 from app.extensions import db
 from tests import factories
-from tests.integration.test_dashboard import history  # noqa: F401  (the hand-counted fixture)
-from tests.integration.test_i18n import CJK, ascii_world, open_ascii_case, untranslated  # noqa: F401
+from tests.integration.test_i18n import CJK, open_ascii_case, untranslated
 
 PERIOD_ARGS = "from=2026-01-01&to=2026-06-30"
 

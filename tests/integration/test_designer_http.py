@@ -285,3 +285,19 @@ def test_the_heatmap_counts_ready_tasks_and_cards_per_step(world, client, auth, 
     assert page.status_code == 200 and 'data-testid="heatmap"' in page.text
     auth.login("grid_worker")
     assert client.get(f"/designer/{KEY}/heatmap.json").status_code == 403
+
+
+def test_the_migration_page_counts_cases_per_step_and_shows_no_titles_the_user_may_not_see(world, client, auth, clock):
+    first, second = at_on_site(world), f.open_case(world, title="邻里漏水")
+    auth.login("designer")
+    deploy(client, FIVE_DAYS_ON_SITE)
+    page = client.get(f"/designer/{KEY}/v1/migrate").text
+    assert first.number in page and second.number in page  # numbers, to choose what to migrate
+    assert first.title not in page and second.title not in page
+    assert f"/cases/{first.number}" not in page
+    steps = re.findall(r'<tr data-testid="migration-step"><td>(.*?)</td><td>(\d+)</td><td>(\d+)</td></tr>', page)
+    assert sorted(steps) == sorted([("一级：现场调解", "1", "1"), ("研判分流", "1", "1")])
+    auth.logout()
+    auth.login("admin")  # sees every case
+    page = client.get(f"/designer/{KEY}/v1/migrate").text
+    assert first.title in page and f"/cases/{first.number}" in page

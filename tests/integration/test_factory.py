@@ -7,7 +7,7 @@ LONG_KEY = "k" * 32
 
 
 def _config(**overrides) -> dict:
-    return {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": False, "DEBUG": False,
+    return {"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": False, "DEBUG": False, "TRAIL_KEY": "t" * 32,
             "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0", **overrides}
 
 

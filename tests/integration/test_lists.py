@@ -128,12 +128,23 @@ def test_task_lists_filter_by_tier_and_text(world, clock):
     assert [task.case.number for task in team.items] == [second.number]
 
 
-@pytest.mark.parametrize("query", ["?due=overdue&sort=urgency&tier=2&q=x", "?page=-3&tier=9&due=bogus&grid=z"])
-def test_the_list_pages_accept_filters_and_ignore_nonsense(client, auth, world, clock, query):
+@pytest.mark.parametrize("query", ["?due=overdue&sort=urgency&tier=2&q=x", "?due=bogus&sort=bogus&status=bogus",
+                                   "?tier=&category=&grid=&page="])
+def test_the_list_pages_accept_filters_and_ignore_unknown_choices(client, auth, world, clock, query):
     open_in(world, "楼上噪音")
     auth.login("dispatcher")
     for path in ("/cases/", "/tasks/", "/tasks/team"):
         assert client.get(path + query).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["?page=-3", "?tier=9", "?grid=z", "?category=99999999999999999999",
+                                   "?page=9223372036854775808", "?page=²", "?grid=٣", "?category=1e20"])
+def test_the_list_pages_refuse_numbers_that_are_not_ids(client, auth, world, clock, query):
+    auth.login("dispatcher")
+    for path in ("/cases/", "/tasks/", "/tasks/team"):
+        response = client.get(path + query)
+        assert response.status_code == 400, path + query
+        assert "须为 1 到" in response.get_data(as_text=True)
 
 
 def test_the_filter_bar_keeps_the_chosen_values(client, auth, world, clock):

@@ -55,13 +55,31 @@ def test_the_plate_sheet_shows_a_qr_code_per_address_in_the_users_area(client, a
     assert client.get("/plates").status_code == 403
 
 
-def test_the_public_base_url_setting_decides_the_qr_link(app, client, auth, world, plate):
-    app.config["PUBLIC_BASE_URL"] = "https://jiefen.example.gov.cn/"
-    try:
-        auth.login("dispatcher")
-        assert f"https://jiefen.example.gov.cn/r/{plate}" in client.get("/plates").get_data(as_text=True)
-    finally:
-        app.config["PUBLIC_BASE_URL"] = ""
+@pytest.fixture
+def public_base_url(app):
+    """Set JIEFEN_PUBLIC_BASE_URL for one test."""
+    configured = app.config["PUBLIC_BASE_URL"]
+    yield lambda value: app.config.update(PUBLIC_BASE_URL=value)
+    app.config["PUBLIC_BASE_URL"] = configured
+
+
+def test_the_public_base_url_setting_decides_the_qr_link_whatever_the_host(client, auth, world, plate,
+                                                                           public_base_url):
+    public_base_url("https://jiefen.example.gov.cn/")
+    auth.login("dispatcher")
+    page = client.get("/plates", headers={"Host": "evil.example"}).get_data(as_text=True)
+    assert f'href="https://jiefen.example.gov.cn/r/{plate}"' in page
+    assert "evil.example" not in page
+
+
+def test_no_plates_are_printed_until_the_public_base_url_is_set(client, auth, world, plate, public_base_url):
+    public_base_url("")
+    auth.login("admin")
+    response = client.get("/plates", headers={"Host": "evil.example"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-testid="plates-need-base-url"' in page
+    assert "JIEFEN_PUBLIC_BASE_URL" in page
+    assert 'data-testid="plate"' not in page and plate not in page
 
 
 def test_a_resident_reports_without_logging_in_and_gets_a_tracking_code(client, world, clock, plate):

@@ -38,7 +38,8 @@ def due_cases(app, world):
 
 def sweep_process(app) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "JIEFEN_DAY_COUNTING": "calendar",
-           "SECRET_KEY": "sweep-process-key-" + "x" * 32, "JIEFEN_RATELIMIT_STORAGE_URI": "memory://"}
+           "SECRET_KEY": "sweep-process-key-" + "x" * 32, "JIEFEN_RATELIMIT_STORAGE_URI": "memory://",
+           "JIEFEN_TRAIL_KEY": app.config["TRAIL_KEY"]}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "sweep"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

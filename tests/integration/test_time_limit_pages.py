@@ -9,9 +9,10 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Notification, User
+from app.models import Notification, TrailEvent, User
 from app.services.supervision.notifications import send_pending_emails
 from app.services.time_limits.timers import fire_due_timers
+from app.services.time_limits.year_schedules import year_schedule
 from tests import factories as f
 
 
@@ -151,11 +152,14 @@ def test_admins_enter_next_years_schedule_and_the_warning_goes(client, auth, wor
     assert bad.status_code == 422 and "不是日期" in bad.get_data(as_text=True)
 
 
-def test_only_admins_enter_schedules(client, auth, world):
-    auth.login("supervisor")
-    response = client.post("/admin/calendar", data={"year": "2027", "holidays": "2027-01-01", "working_days": ""},
-                           follow_redirects=True)
-    assert "只有系统管理员可以录入节假日安排" in response.get_data(as_text=True)
+@pytest.mark.parametrize("role", [role for role in f.ROLES if role != "admin"])
+def test_only_admins_see_or_enter_schedules(client, auth, world, role):
+    auth.login(role)
+    assert client.get("/admin/calendar").status_code == 403
+    response = client.post("/admin/calendar", data={"year": "2027", "holidays": "2027-01-01", "working_days": ""})
+    assert response.status_code == 403
+    assert "只有系统管理员可以管理工作日历" in response.get_data(as_text=True)
+    assert year_schedule(2027) is None
 
 
 def test_the_case_list_shows_each_cases_next_due_time_and_state(client, auth, world, clock):
@@ -169,3 +173,27 @@ def test_the_case_list_shows_each_cases_next_due_time_and_state(client, auth, wo
     calm_row = page[page.index(calm.number):].split("</tr>")[0]
     assert 'data-state="overdue"' in risk_row and "2026-11-25 09:00" in risk_row
     assert 'data-state="on_time"' in calm_row
+
+
+# Who keeps a case's clock (access.ALLOWED: pause_clock, extend_mediation): those who run the mediation.
+CLOCK_KEEPERS = {"dispatcher", "mediator", "panel_member", "admin"}
+
+
+@pytest.mark.parametrize("role", f.ROLES)
+def test_only_the_mediation_side_pauses_resumes_and_extends_supervisors_read(client, auth, world, clock, role):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L3 if role == "panel_member" else f.TRIAGE_L2)
+    auth.login(role)
+    page = client.get(f"/cases/{case.number}")
+    expected = 302 if role in CLOCK_KEEPERS else 404 if role == "designer" else 403
+    for action, data in (("clock/pause", {"reason": "当事人住院"}), ("clock/resume", {}),
+                         ("mediation/extend", {"days": "10", "both_parties_consent": "y"})):
+        assert client.post(f"/cases/{case.number}/{action}", data=data).status_code == expected, action
+    events = set(db.session.scalars(select(TrailEvent.event).where(TrailEvent.case_id == case.id)))
+    kept = {"clock_paused", "clock_resumed"} | ({"mediation_extended"} if role != "panel_member" else set())
+    if role in CLOCK_KEEPERS:
+        assert kept <= events
+        assert 'data-testid="pause-clock"' in page.text and 'data-testid="extend-mediation"' in page.text
+    else:
+        assert not kept & events
+        assert "pause-clock" not in page.text and "extend-mediation" not in page.text

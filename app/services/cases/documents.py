@@ -36,6 +36,7 @@ from app.models import (
     User,
     mediation_room_grid,
 )
+from app.models.trail import TrailEventType
 from app.services.cases.sector_bodies import bodies_outside_town
 from app.services.cases.step_records import completed_steps, task_record_rows
 from app.services.errors import InvalidInputError, NotFoundError
@@ -148,7 +149,7 @@ def _store(case: DisputeCase, kind: str, task: Task, actor: User, now: datetime,
     db.session.add(document)
     db.session.flush()
     db.session.add(CaseDocumentContent(document_id=document.id, data=data))
-    append_event(case.id, "document_generated", actor=actor, at=now, task_id=task.id, data={
+    append_event(case.id, TrailEventType.DOCUMENT_GENERATED, actor=actor, at=now, task_id=task.id, data={
         "document_id": document.id, "kind": kind, "title": title, "number": number,
         "size": len(data), "sha256": digest, "task": task.name,
     })

@@ -16,9 +16,11 @@ from sqlalchemy.orm import selectinload
 from app.extensions import db
 from app.models import Attachment, AttachmentContent, CaseComment, DisputeCase, Task, User
 from app.models.comment import MAX_COMMENT_LENGTH
+from app.services.cases import photos
+from app.services.cases.submissions import record_submission
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -32,6 +34,7 @@ FILE_TYPES = {
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
 }
 MAX_FILENAME_LENGTH = 120
+MAX_FILES_AT_ONCE = 9
 _FORBIDDEN_IN_NAMES = set('<>:"/\\|?*')
 
 
@@ -51,7 +54,8 @@ class Download:
 
 
 @transaction
-def add_comment(actor: User, case_number: str, body: str, task_id: int | None = None) -> CaseComment:
+def add_comment(actor: User, case_number: str, body: str, task_id: int | None = None,
+                client_id: str | None = None) -> CaseComment:
     """A comment on a case (or one of its tasks), visible to everyone who may see the case."""
     case = _case_by_number(actor, case_number)
     access.ensure_may(actor, access.ADD_COMMENT, case)
@@ -67,30 +71,53 @@ def add_comment(actor: User, case_number: str, body: str, task_id: int | None = 
     db.session.add(comment)
     db.session.flush()
     # The trail keeps the text's hash: the comment cannot be edited unnoticed.
-    append_event(case.id, "comment_added", actor=actor, at=now, task_id=comment.task_id, data={
+    append_event(case.id, TrailEventType.COMMENT_ADDED, actor=actor, at=now, task_id=comment.task_id, data={
         "comment_id": comment.id, "task": task.name if task else None,
         "sha256": hashlib.sha256(body.encode("utf-8")).hexdigest(),
     })
+    record_submission(actor, client_id, "comment", case.id, comment.id, now)
     return comment
 
 
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
 @transaction
-def add_attachment(actor: User, case_number: str, filename: str, data: bytes,
-                   task_id: int | None = None) -> Attachment:
-    """Attach a file (pdf, jpg, png, doc, docx; size-limited) to a case or one of its tasks."""
+def add_attachments(actor: User, case_number: str, uploads: list[Upload], task_id: int | None = None,
+                    client_id: str | None = None) -> list[Attachment]:
+    """Attach files (pdf, jpg, png, doc, docx; size-limited; photos without their metadata) to a case or
+    one of its tasks: all of them or, if one is refused, none."""
     case = _case_by_number(actor, case_number)
     access.ensure_may(actor, access.ADD_ATTACHMENT, case)
     task = _task_of(case, task_id)
-    name, content_type = _check_file(filename, data)
+    if not uploads:
+        raise InvalidInputError(_("请选择文件。"), {"file": [_("请选择文件。")]})
+    if len(uploads) > MAX_FILES_AT_ONCE:
+        raise InvalidInputError(_("文件过多。"), {"file": [_("每次最多上传 %(count)s 个文件。", count=MAX_FILES_AT_ONCE)]})
     now = clock.now()
+    attachments = [store_attachment(actor, case, upload, now, task) for upload in uploads]
+    record_submission(actor, client_id, "attachment", case.id, attachments[0].id, now)
+    return attachments
+
+
+def store_attachment(actor: User, case: DisputeCase, upload: Upload, now, task: Task | None = None) -> Attachment:
+    """Helper (adds and flushes): check the file, strip a photo's metadata, store it with its trail entry."""
+    name, content_type = _check_file(upload.filename, upload.data)
+    data, preview = upload.data, None
+    if content_type in photos.IMAGE_TYPES:
+        data = photos.without_metadata(data, content_type)
+        preview = photos.thumbnail(data)
     digest = hashlib.sha256(data).hexdigest()
     attachment = Attachment(case_id=case.id, task_id=task.id if task else None, uploaded_by_id=actor.id,
                             filename=name, content_type=content_type, size=len(data), sha256=digest,
                             created_at=now)
     db.session.add(attachment)
     db.session.flush()
-    db.session.add(AttachmentContent(attachment_id=attachment.id, data=data))
-    append_event(case.id, "attachment_added", actor=actor, at=now, task_id=attachment.task_id, data={
+    db.session.add(AttachmentContent(attachment_id=attachment.id, data=data, thumbnail=preview))
+    append_event(case.id, TrailEventType.ATTACHMENT_ADDED, actor=actor, at=now, task_id=attachment.task_id, data={
         "attachment_id": attachment.id, "filename": name, "size": len(data), "sha256": digest,
         "task": task.name if task else None,
     })
@@ -109,14 +136,18 @@ def get_case_file(actor: User, case_id: int) -> CaseFile:
                     may_comment=access.may(actor, access.ADD_COMMENT), may_attach=access.may(actor, access.ADD_ATTACHMENT))
 
 
-def get_attachment(actor: User, case_number: str, attachment_id: int) -> Download:
-    """An attachment's bytes, for users who may see its case (others: not found)."""
+def get_attachment(actor: User, case_number: str, attachment_id: int, thumbnail: bool = False) -> Download:
+    """An attachment's bytes (or its photo preview), for users who may see its case (others: not found)."""
     case = _case_by_number(actor, case_number)
     access.ensure_may(actor, access.DOWNLOAD_ATTACHMENT, case)
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotFoundError(_("没有找到该附件。"))
     content = db.session.get(AttachmentContent, attachment.id)
+    if thumbnail:
+        if content.thumbnail is None:
+            raise NotFoundError(_("该附件没有预览图。"))
+        return Download(filename=attachment.filename, content_type="image/jpeg", data=content.thumbnail)
     return Download(filename=attachment.filename, content_type=attachment.content_type, data=content.data)
 
 

@@ -10,9 +10,11 @@ from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from app.extensions import db
+from app.input_guard import RefusedInputError, query_int
 from app.models import Category, DisputeCase, Grid, Task
 from app.models.dispute_case import SOURCES
 from app.services.cases import search
@@ -54,18 +56,19 @@ class ListFilter:
 
     @classmethod
     def from_args(cls, args, default_sort: str = "newest") -> "ListFilter":
-        """Read a filter from query-string arguments, dropping what does not parse."""
+        """Read a filter from query-string arguments: unknown choices are dropped; a number that is not
+        one (or beyond what the database holds) is refused with 400 (input_guard.query_int)."""
         sort = args.get("sort") if args.get("sort") in CASE_SORTS else default_sort
         return cls(
             status=args.get("status") if args.get("status") in ("open", "closed") else None,
-            tier=_int(args.get("tier")) if _int(args.get("tier")) in (1, 2, 3) else None,
-            category_id=_int(args.get("category")),
-            grid_id=_int(args.get("grid")),
+            tier=query_int(args, "tier", maximum=3),
+            category_id=query_int(args, "category"),
+            grid_id=query_int(args, "grid"),
             due_state=args.get("due") if args.get("due") in DUE_STATES else None,
             text=(args.get("q") or "").strip()[:100],
             sort=sort,
-            page=max(_int(args.get("page")) or 1, 1),
-            community_id=_int(args.get("community")),
+            page=query_int(args, "page", default=1),
+            community_id=query_int(args, "community"),
             source=args.get("source") if args.get("source") in SOURCES else None,
             outcomes=tuple(value for value in OUTCOMES if value in args.getlist("outcome")),
             card=args.get("card") if args.get("card") in OUTSTANDING_CARDS else None,
@@ -194,14 +197,13 @@ def paginate(query: Select, page: int, per_page: int = PAGE_SIZE) -> Page:
 
 
 def _date(value) -> date | None:
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
+    """A date filter (YYYY-MM-DD) of a year the app can hold; anything else is refused with 400."""
+    if not value:
         return None
-
-
-def _int(value) -> int | None:
     try:
-        return int(value)
+        parsed = date.fromisoformat(value)
     except (TypeError, ValueError):
-        return None
+        parsed = None
+    if parsed is None or not 1970 <= parsed.year <= 2100:
+        raise RefusedInputError(_("日期须为 1970 到 2100 年之间的 YYYY-MM-DD。"))
+    return parsed

@@ -14,7 +14,7 @@ from app.services.cases.catalog import category_id_for
 from app.services.engine import EngineResult
 from app.services.errors import NotFoundError
 from app.services.supervision.notifications import notify_case_people
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 
 # What the last `result` of a closed workflow means for the case record.
 OUTCOMES = {
@@ -86,7 +86,7 @@ def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
     for engine_task_id, row in open_rows.items():
         if engine_task_id not in still_ready and row is not completed_task:
             row.state, row.completed_at = "cancelled", now
-            append_event(case.id, "task_cancelled", actor=None, at=now, task_id=row.id,
+            append_event(case.id, TrailEventType.TASK_CANCELLED, actor=None, at=now, task_id=row.id,
                          data={"task": row.name, "bpmn_id": row.bpmn_id})
     for ready in result.ready_tasks:
         row = open_rows.get(ready.engine_task_id)
@@ -108,7 +108,7 @@ def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
         )
         db.session.add(row)
         db.session.flush()
-        append_event(case.id, "task_created", actor=None, at=now, task_id=row.id,
+        append_event(case.id, TrailEventType.TASK_CREATED, actor=None, at=now, task_id=row.id,
                      data={"task": row.name, "bpmn_id": row.bpmn_id, "roles": list(ready.roles),
                            "due_at": ready.due_at.isoformat() if ready.due_at else None})
 
@@ -121,12 +121,12 @@ def _sync_timers(case, result) -> None:
 
 
 def _record_fired_timer(case, timer, now) -> None:
-    append_event(case.id, "timer_fired", actor=None, at=now,
+    append_event(case.id, TrailEventType.TIMER_FIRED, actor=None, at=now,
                  data={"timer": timer.name, "bpmn_id": timer.bpmn_id, "signal": timer.signal})
     card = CARD_SIGNALS.get(timer.signal)
     if card and CARDS.index(card) > CARDS.index(case.card):
         case.card = card
-        append_event(case.id, "card_raised", actor=None, at=now, data={"card": card})
+        append_event(case.id, TrailEventType.CARD_RAISED, actor=None, at=now, data={"card": card})
     template = SIGNAL_MESSAGES.get(timer.signal, _l("案件 {number}「{title}」的时限“{timer}”已到期。"))
     # Rendered once per recipient, in their language (notify_case_people).
     notify_case_people(case, timer.signal or "timer", lambda: str(template).format(
@@ -137,16 +137,16 @@ def _update_case(case, result, *, actor, now) -> None:
     data = result.data
     category_id = category_id_for(data.get("category") or "")
     if category_id is not None and category_id != case.category_id:
-        append_event(case.id, "category_changed", actor=actor, at=now, data={"category": data["category"]})
+        append_event(case.id, TrailEventType.CATEGORY_CHANGED, actor=actor, at=now, data={"category": data["category"]})
         case.category_id = category_id
     if data.get("violence_risk") and not case.violence_risk:
         case.violence_risk = True
-        append_event(case.id, "violence_risk_flagged", actor=actor, at=now, data={})
+        append_event(case.id, TrailEventType.VIOLENCE_RISK_FLAGGED, actor=actor, at=now, data={})
     tiers = [task.tier for task in result.ready_tasks if task.tier is not None]
     if tiers and max(tiers) != case.tier:
-        append_event(case.id, "tier_changed", actor=actor, at=now, data={"from": case.tier, "to": max(tiers)})
+        append_event(case.id, TrailEventType.TIER_CHANGED, actor=actor, at=now, data={"from": case.tier, "to": max(tiers)})
         case.tier = max(tiers)
     if result.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         case.outcome = OUTCOMES.get(data.get("result"), "closed")
-        append_event(case.id, "case_closed", actor=actor, at=now, data={"outcome": case.outcome})
+        append_event(case.id, TrailEventType.CASE_CLOSED, actor=actor, at=now, data={"outcome": case.outcome})

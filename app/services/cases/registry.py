@@ -24,17 +24,20 @@ from app.models.dispute_case import SOURCES
 from app.models.party import PARTY_ROLES
 from app.services import engine
 from app.services.cases import lists as listing
+from app.services.cases.files import Upload, store_attachment
 from app.services.cases.mirror import record_step
 from app.services.cases.search import index_case
+from app.services.cases.submissions import record_submission
 from app.services.design.processes import latest_definition
 from app.services.errors import InvalidInputError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailBreak, TrailEventType, append_event, case_trail_breaks
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
 
 PROCESS_KEY = "dispute_mediation"
+MAX_PHOTOS = 9
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ class NewCase:
     address_id: int | None = None
     address_text: str = ""
     parties: list[NewParty] = field(default_factory=list)
+    # Where the reporter stood (latitude, longitude), as the phone gave it and the user confirmed.
+    position: tuple[float, float] | None = None
+    photos: list[Upload] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,22 @@ class CaseView:
     open_tasks: list[Task]
     trail: list[TrailEvent]
     definition_version: int
+    trail_breaks: list[TrailBreak]  # shown to trail auditors only; empty for everyone else
 
 
 @transaction
-def open_case(actor: User, new_case: NewCase) -> DisputeCase:
-    """Register a case, start its workflow on the newest process version and route it to its grid."""
-    return start_case(actor, new_case)
+def open_case(actor: User, new_case: NewCase, client_id: str | None = None) -> DisputeCase:
+    """Register a case, start its workflow on the newest process version and route it to its grid.
+
+    Photos taken on patrol are stored with it; `client_id` makes a phone's resend the same submission.
+    """
+    if len(new_case.photos) > MAX_PHOTOS:
+        raise InvalidInputError(_("照片过多。"), {"photos": [_("每次最多上传 %(count)s 张照片。", count=MAX_PHOTOS)]})
+    case = start_case(actor, new_case)
+    for photo in new_case.photos:
+        store_attachment(actor, case, photo, case.opened_at)
+    record_submission(actor, client_id, "case", case.id, None, case.opened_at)
+    return case
 
 
 def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
@@ -82,6 +98,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     if actor is not None:
         access.ensure_can_register_case(actor, grid_id)
     category = _check_case_fields(new_case)
+    position = _checked_position(new_case.position)
     now = clock.now()
     case = DisputeCase(
         number=_next_case_number(now.year),
@@ -94,6 +111,8 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
         address_text=address.text if address else new_case.address_text.strip(),
         opened_at=now,
         opened_by_id=actor.id if actor else None,
+        reported_latitude=position[0] if position else None,
+        reported_longitude=position[1] if position else None,
         parties=[Party(name=p.name.strip(), role=p.role, phone=p.phone, id_number=p.id_number)
                  for p in new_case.parties],
     )
@@ -113,7 +132,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     workflow = WorkflowState(case_id=case.id, definition_id=definition.id, state=result.state,
                              serializer_version=result.serializer_version)
     db.session.add(workflow)
-    append_event(case.id, "case_opened", actor=actor, at=now, data={
+    append_event(case.id, TrailEventType.CASE_OPENED, actor=actor, at=now, data={
         "number": case.number, "title": case.title, "source": case.source,
         "process": f"{definition.key} v{definition.version}",
     })
@@ -143,6 +162,7 @@ def get_case(actor: User, number: str) -> CaseView:
         open_tasks=list(open_tasks),
         trail=list(trail),
         definition_version=version,
+        trail_breaks=case_trail_breaks(case, list(trail)) if access.may(actor, access.AUDIT_TRAIL) else [],
     )
 
 
@@ -182,6 +202,15 @@ def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:
     if new_case.grid_id is None or db.session.get(Grid, new_case.grid_id) is None:
         raise InvalidInputError(_("请选择地址或网格。"), {"grid_id": [_("请选择案件所在网格。")]})
     return new_case.grid_id, None
+
+
+def _checked_position(position: tuple[float, float] | None) -> tuple[float, float] | None:
+    if position is None:
+        return None
+    latitude, longitude = position
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise InvalidInputError(_("位置无效。"), {"position": [_("位置坐标超出范围，请重新定位。")]})
+    return latitude, longitude
 
 
 def _check_case_fields(new_case: NewCase) -> Category | None:

@@ -12,7 +12,7 @@ from app.models import Task, User
 from app.services.cases.mirror import lock_workflow
 from app.services.errors import AccessDeniedError, TaskConflictError, TaskNotReadyError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -31,7 +31,7 @@ def claim_task(actor: User, task_id: int) -> Task:
         raise TaskConflictError(_("该任务刚被%(assignee)s认领，请刷新后查看。", assignee=task.assignee.display_name))
     access.ensure_can_do_task(actor, task, access.CLAIM_TASK)
     _set_assignee(task, expected=None, new=actor)
-    append_event(task.case_id, "task_claimed", actor=actor, at=clock.now(), task_id=task.id,
+    append_event(task.case_id, TrailEventType.TASK_CLAIMED, actor=actor, at=clock.now(), task_id=task.id,
                  data={"task": task.name})
     return task
 
@@ -43,7 +43,7 @@ def unclaim_task(actor: User, task_id: int) -> Task:
     if task.assignee_id != actor.id:
         raise TaskConflictError(_("该任务当前不由您认领，无需取消。"))
     _set_assignee(task, expected=actor.id, new=None)
-    append_event(task.case_id, "task_unclaimed", actor=actor, at=clock.now(), task_id=task.id,
+    append_event(task.case_id, TrailEventType.TASK_UNCLAIMED, actor=actor, at=clock.now(), task_id=task.id,
                  data={"task": task.name})
     return task
 
@@ -64,7 +64,7 @@ def assign_task(actor: User, task_id: int, assignee_id: int, seen_assignee_id=AN
         raise TaskConflictError(_("该任务已由%(assignee)s认领。", assignee=assignee.display_name))
     previous = task.assignee
     _set_assignee(task, expected=task.assignee_id, new=assignee)
-    append_event(task.case_id, "task_assigned", actor=actor, at=clock.now(), task_id=task.id, data={
+    append_event(task.case_id, TrailEventType.TASK_ASSIGNED, actor=actor, at=clock.now(), task_id=task.id, data={
         "task": task.name, "assignee_id": assignee.id, "assignee": assignee.display_name,
         "previous": previous.display_name if previous else None,
     })
@@ -80,7 +80,7 @@ def hand_back_task(actor: User, task_id: int, reason: str = "") -> Task:
     access.ensure_can_hand_back_task(actor, task)
     holder = task.assignee
     _set_assignee(task, expected=holder.id, new=None)
-    append_event(task.case_id, "task_handed_back", actor=actor, at=clock.now(), task_id=task.id, data={
+    append_event(task.case_id, TrailEventType.TASK_HANDED_BACK, actor=actor, at=clock.now(), task_id=task.id, data={
         "task": task.name, "from": holder.display_name, "reason": reason.strip()[:MAX_REASON_LENGTH],
     })
     return task

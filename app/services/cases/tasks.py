@@ -11,9 +11,10 @@ from app.services import engine
 from app.services.cases import lists as listing
 from app.services.cases.documents import check_step_data, record_step_documents
 from app.services.cases.mirror import lock_workflow, record_step
+from app.services.cases.submissions import record_submission
 from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
@@ -48,7 +49,7 @@ def list_team_tasks(actor: User, wanted: listing.ListFilter | None = None) -> li
 
 
 @transaction
-def submit_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
+def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str | None = None) -> Task:
     """Complete a ready task with validated form data, run the process on and mirror the result.
 
     The workflow row is locked before the task is re-read, so a double or concurrent submission
@@ -66,9 +67,10 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any]) -> Task:
     now = clock.now()
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.submitted_data = dict(data)
-    append_event(case.id, "task_completed", actor=actor, at=now, task_id=task.id,
+    append_event(case.id, TrailEventType.TASK_COMPLETED, actor=actor, at=now, task_id=task.id,
                  data={"task": task.name, "bpmn_id": task.bpmn_id, "form": dict(data)})
     record_step(case, workflow, result, actor=actor, now=now, completed_task=task)
+    record_submission(actor, client_id, "task", case.id, task.id, now)
     record_step_documents(case, task, actor, now)
     return task
 

@@ -35,7 +35,7 @@ from app.services.errors import (
     ProcessError,
 )
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
@@ -103,11 +103,22 @@ class Design:
 
 @dataclass(frozen=True)
 class MigrationCandidate:
+    """A case on a version. A designer sees no cases: its title is None unless the actor may see it."""
+
     case_id: int
     number: str
-    title: str
+    title: str | None
     tasks: list[str]
     problem: str | None
+
+
+@dataclass(frozen=True)
+class MigrationStep:
+    """How many cases wait at a step (their current tasks) and how many of them can move."""
+
+    tasks: str
+    cases: int
+    movable: int
 
 
 @dataclass(frozen=True)
@@ -189,8 +200,9 @@ def list_migration_candidates(actor: User, key: str, from_version: int) -> tuple
     """Open cases on a version, each with why it cannot move to the next version (None if it can)."""
     access.ensure_can_design(actor)
     source, target = _definition(key, from_version), _definition(key, from_version + 1)
+    visible_title = sql_case((access.visible_cases(actor), DisputeCase.title), else_=None).label("title")
     rows = db.session.execute(
-        select(DisputeCase.id, DisputeCase.number, DisputeCase.title, WorkflowState.state)
+        select(DisputeCase.id, DisputeCase.number, visible_title, WorkflowState.state)
         .join(WorkflowState, WorkflowState.case_id == DisputeCase.id)
         .where(WorkflowState.definition_id == source.id, DisputeCase.status != "closed")
         .order_by(DisputeCase.id)
@@ -205,6 +217,15 @@ def list_migration_candidates(actor: User, key: str, from_version: int) -> tuple
                            problem=engine.migration_problem(row.state, target.bpmn_xml))
         for row in rows
     ]
+
+
+def migration_steps(candidates: list[MigrationCandidate]) -> list[MigrationStep]:
+    """The candidates counted per step, in the order the steps first appear."""
+    steps: dict[str, list[MigrationCandidate]] = {}
+    for candidate in candidates:
+        steps.setdefault(_("、").join(candidate.tasks) or "—", []).append(candidate)
+    return [MigrationStep(tasks=name, cases=len(cases), movable=sum(1 for c in cases if c.problem is None))
+            for name, cases in steps.items()]
 
 
 def count_open_work(actor: User, key: str) -> tuple[str, list[StepLoad]]:
@@ -304,7 +325,7 @@ def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> Disput
     result = engine.migrate_workflow(workflow.state, target.bpmn_xml, current_calendar())
     now = clock.now()
     workflow.definition_id = target.id
-    append_event(case.id, "case_migrated", actor=actor, at=now,
+    append_event(case.id, TrailEventType.CASE_MIGRATED, actor=actor, at=now,
                  data={"process": key, "from": current.version, "to": target.version})
     record_step(case, workflow, result, actor=actor, now=now)
     _refresh_task_rows(case.id, result)

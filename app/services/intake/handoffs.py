@@ -18,7 +18,7 @@ from app.services.cases.registry import NewCase, NewParty, start_case
 from app.services.cases.search import index_case
 from app.services.errors import InvalidInputError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -64,7 +64,7 @@ def hand_off_case(actor: User, incoming: IncomingHandoff) -> HandoffResult:
     now = clock.now()
     db.session.add(Handoff(case_id=case.id, system=incoming.system, incident_number=incident_number,
                            reported_at=incoming.reported_at, received_at=now, received_by_id=actor.id))
-    append_event(case.id, "handoff_received", actor=actor, at=now, data={
+    append_event(case.id, TrailEventType.HANDOFF_RECEIVED, actor=actor, at=now, data={
         "system": incoming.system, "incident_number": incident_number,
         "reported_at": incoming.reported_at.isoformat() if incoming.reported_at else None,
     })
@@ -106,7 +106,7 @@ def push_case_to_police(actor: User, number: str, reason: str) -> CasePush:
     now = clock.now()
     push = CasePush(case_id=case.id, reason=reason, pushed_at=now, pushed_by_id=actor.id)
     db.session.add(push)
-    append_event(case.id, "case_pushed", actor=actor, at=now, data={"to": "police", "reason": reason})
+    append_event(case.id, TrailEventType.CASE_PUSHED, actor=actor, at=now, data={"to": "police", "reason": reason})
     db.session.flush()
     return push
 

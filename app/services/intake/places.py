@@ -1,5 +1,5 @@
 """Creating the place hierarchy: towns, communities, police grids, grids and standard addresses."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -19,6 +19,8 @@ class GridSpec:
     police_grid: str
     addresses: tuple[str, ...] = ()
     kind: str = "urban"
+    # Base-data positions of some addresses: text → (latitude, longitude).
+    positions: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @transaction
@@ -38,7 +40,10 @@ def create_places(town_name: str, grids: list[GridSpec]) -> list[Grid]:
         police_grids[spec.police_grid] = police_grid
         grid = Grid(code=spec.code, name=spec.name, kind=spec.kind, community=community, police_grid=police_grid)
         db.session.add(grid)
-        db.session.add_all(Address(text=text, grid=grid) for text in spec.addresses)
+        db.session.add_all(
+            Address(text=text, grid=grid, latitude=spec.positions.get(text, (None, None))[0],
+                    longitude=spec.positions.get(text, (None, None))[1])
+            for text in spec.addresses)
         created.append(grid)
     db.session.flush()
     if existing is None:  # a new town starts with the default list of sector mediation bodies

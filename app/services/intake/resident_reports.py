@@ -18,7 +18,7 @@ from app.services.cases.registry import NewCase, NewParty, start_case
 from app.services.cases.search import index_case
 from app.services.errors import InvalidInputError, NotFoundError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -84,7 +84,7 @@ def report_dispute(plate_token: str, report: ResidentReport) -> ReportReceipt:
         parties=[NewParty(report.name, "applicant", report.phone.strip())],
     ))
     case.tracking_code = _new_tracking_code()
-    append_event(case.id, "report_received", actor=None, at=clock.now(), data={
+    append_event(case.id, TrailEventType.REPORT_RECEIVED, actor=None, at=clock.now(), data={
         "channel": "door_plate", "consent": True,
     })
     index_case(case.id)  # the tracking code is searchable

@@ -11,6 +11,7 @@ its assignee.
 """
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import (
@@ -51,21 +52,27 @@ HAND_BACK_TASK = "hand_back_task"
 ADD_COMMENT = "add_comment"
 ADD_ATTACHMENT = "add_attachment"
 DOWNLOAD_ATTACHMENT = "download_attachment"
+AUDIT_TRAIL = "audit_trail"  # be warned on the case page when its trail does not verify
+PAUSE_CLOCK = "pause_clock"  # pause and resume a case's clock (a party away, an expert opinion awaited)
+EXTEND_MEDIATION = "extend_mediation"  # extend the 30-day mediation limit, with both parties' consent
 ACTIONS = (VIEW_CASE, VIEW_TASK, REGISTER_CASE, COMPLETE_TASK, CLAIM_TASK, ASSIGN_TASK, HAND_BACK_TASK,
-           ADD_COMMENT, ADD_ATTACHMENT, DOWNLOAD_ATTACHMENT)
+           ADD_COMMENT, ADD_ATTACHMENT, DOWNLOAD_ATTACHMENT, AUDIT_TRAIL, PAUSE_CLOCK, EXTEND_MEDIATION)
 
 _READ = {VIEW_CASE, VIEW_TASK, DOWNLOAD_ATTACHMENT}
 _WORK = _READ | {COMPLETE_TASK, CLAIM_TASK, ASSIGN_TASK, HAND_BACK_TASK, ADD_COMMENT, ADD_ATTACHMENT}
+# The clock and the mediation limit are kept by those who run the mediation (the town's dispatcher,
+# the mediation room, the joint consultation), never by the field roles or the read-only supervisors.
+_CLOCK = {PAUSE_CLOCK, EXTEND_MEDIATION}
 # What each role may do inside its scope (the authorization matrix).
 ALLOWED: dict[str, frozenset[str]] = {
     "grid_worker": frozenset(_WORK | {REGISTER_CASE}),
     "police_officer": frozenset(_WORK | {REGISTER_CASE}),
-    "dispatcher": frozenset(_WORK | {REGISTER_CASE}),
-    "mediator": frozenset(_WORK | {REGISTER_CASE}),
-    "panel_member": frozenset(_WORK),
-    "supervisor": frozenset(_READ),  # read-only: watches time limits and audits trails
+    "dispatcher": frozenset(_WORK | {REGISTER_CASE} | _CLOCK),
+    "mediator": frozenset(_WORK | {REGISTER_CASE} | _CLOCK),
+    "panel_member": frozenset(_WORK | _CLOCK),
+    "supervisor": frozenset(_READ | {AUDIT_TRAIL}),  # read-only: watches time limits and audits trails
     "designer": frozenset(),
-    "admin": frozenset(_WORK | {REGISTER_CASE}),
+    "admin": frozenset(_WORK | {REGISTER_CASE, AUDIT_TRAIL} | _CLOCK),
 }
 # Roles that hand out work: they may assign or hand back any ready task in their scope, not only the
 # tasks their own role does.
@@ -109,7 +116,10 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
         return false()
     condition = in_area(actor, DisputeCase.grid_id)
     if actor.role in ROUTED_ONLY:
-        routed = exists().where(Task.case_id == DisputeCase.id, _has_candidate(actor.role))
+        # Its own alias of Task, so that inside a query over tasks (the team list) the subquery still
+        # looks at all the case's tasks instead of correlating to the outer task and losing its FROM.
+        routed_task = aliased(Task)
+        routed = exists().where(routed_task.case_id == DisputeCase.id, _has_candidate(actor.role, routed_task))
         condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
 
@@ -152,8 +162,8 @@ def users_serving_grid(grid_id: int, roles: list[str]) -> ColumnElement[bool]:
     return and_(User.active.is_(True), or_(false(), *per_role))
 
 
-def _has_candidate(role: str) -> ColumnElement[bool]:
-    return Task.candidate_roles.contains(f",{role},")
+def _has_candidate(role: str, task=Task) -> ColumnElement[bool]:
+    return task.candidate_roles.contains(f",{role},")
 
 
 # --- Checks ------------------------------------------------------------------------------------
@@ -259,20 +269,30 @@ def counted_cases(actor: User) -> ColumnElement[bool]:
 
 # --- Time limits ------------------------------------------------------------------------------
 
-# Who pauses and resumes a case's clock and records an agreed extension (the case must be visible).
-CLOCK_KEEPERS = frozenset({"dispatcher", "mediator", "panel_member", "supervisor", "admin"})
 # Who reads the supervision lists (督办清单) and exports them.
 SUPERVISORS = frozenset({"supervisor", "admin"})
 
 
-def ensure_can_manage_clock(actor: User) -> None:
-    if actor.role not in CLOCK_KEEPERS:
+def ensure_can_manage_clock(actor: User, action: str) -> None:
+    """PAUSE_CLOCK (pause, resume) or EXTEND_MEDIATION, by the ALLOWED table (the case must be visible)."""
+    if not may(actor, action):
         raise AccessDeniedError(_("您的角色不能暂停计时或延长期限。"))
 
 
 def ensure_can_supervise(actor: User) -> None:
     if actor.role not in SUPERVISORS:
         raise AccessDeniedError(_("只有督办人员和系统管理员可以查看督办清单。"))
+
+
+# --- Administration ---------------------------------------------------------------------------
+
+# Who enters the working-day schedules (/admin/…).
+ADMINISTRATORS = frozenset({"admin"})
+
+
+def ensure_can_administer(actor: User) -> None:
+    if actor.role not in ADMINISTRATORS:
+        raise AccessDeniedError(_("只有系统管理员可以管理工作日历。"))
 
 
 # --- Intake channels (police hand-offs, pushes to the police, door plates) ----------------------
@@ -311,6 +331,8 @@ def ensure_can_manage_accounts(actor: User) -> None:
     """Seeing who is logged in and where log-ins fail, ending sessions, unlocking user names."""
     if actor.role not in ACCOUNT_KEEPERS:
         raise AccessDeniedError(_("只有系统管理员可以管理登录和会话。"))
+
+
 # --- Dashboard --------------------------------------------------------------------------------
 
 # Who reads the dashboard (一屏观全域) of their area and exports its tables.
@@ -320,3 +342,42 @@ DASHBOARD_VIEWERS = frozenset({"supervisor", "dispatcher", "admin"})
 def ensure_can_view_dashboard(actor: User) -> None:
     if actor.role not in DASHBOARD_VIEWERS:
         raise AccessDeniedError(_("只有督办人员、调度员和系统管理员可以查看统计分析。"))
+
+
+# --- What pages ask -----------------------------------------------------------------------------
+
+# Actions not bound to a case, by the roles that may do them (the navigation and buttons ask `can`).
+HAND_OFF = "hand_off"
+PRINT_PLATES = "print_plates"
+SUPERVISE = "supervise"
+ADMINISTER = "administer"
+DESIGN = "design"
+WATCH_PROCESSES = "watch_processes"
+VIEW_DASHBOARD = "view_dashboard"
+MANAGE_ACCOUNTS = "manage_accounts"
+HAND_OUT_WORK = "hand_out_work"  # assign or hand back any ready task in scope, not only one's own
+ROLES_BY_ACTION = {
+    HAND_OFF: ROLES_THAT_HAND_OFF,
+    PRINT_PLATES: ROLES_THAT_PRINT_PLATES,
+    SUPERVISE: SUPERVISORS,
+    ADMINISTER: ADMINISTRATORS,
+    DESIGN: DESIGNERS,
+    WATCH_PROCESSES: PROCESS_WATCHERS,
+    HAND_OUT_WORK: ASSIGNERS,
+    VIEW_DASHBOARD: DASHBOARD_VIEWERS,
+    MANAGE_ACCOUNTS: ACCOUNT_KEEPERS,
+}
+
+
+def can(actor: User, action: str, case: DisputeCase | None = None) -> bool:
+    """Whether the actor may do `action` — on `case` if one is given (then it must also be visible).
+    Templates ask this (`can('register_case')`) instead of listing roles."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    if action in ROLES_BY_ACTION:
+        allowed = actor.role in ROLES_BY_ACTION[action]
+    elif action in ACTIONS:
+        allowed = may(actor, action)
+    else:
+        raise ValueError(f"unknown action {action!r}")
+    return allowed and (case is None or can_see_case(actor, case.id))

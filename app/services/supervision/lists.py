@@ -1,6 +1,4 @@
 """Supervision lists (督办清单): the weekly list, reminder slips and supervised-handling slips."""
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,7 +9,9 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TrailEvent, User
+from app.models.trail import TrailEventType
 from app.services.people import access
+from app.services.supervision.exports import csv_text
 from app.services.time_limits import clock
 
 KINDS = {
@@ -57,7 +57,7 @@ def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
         query = query.where(DisputeCase.status == "open", DisputeCase.card == "red")
     elif kind == "weekly":
         carded_this_week = exists().where(
-            TrailEvent.case_id == DisputeCase.id, TrailEvent.event == "card_raised",
+            TrailEvent.case_id == DisputeCase.id, TrailEvent.event == TrailEventType.CARD_RAISED,
             TrailEvent.occurred_at >= now - timedelta(days=7))
         query = query.where(or_((DisputeCase.status == "open") & (DisputeCase.card != "none"), carded_this_week))
     else:
@@ -74,19 +74,15 @@ def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
 
 
 def supervision_csv(actor: User, kind: str, display_zone) -> str:
-    """The list as CSV text (with a BOM, so spreadsheet programs read the Chinese correctly)."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([_("清单"), _("案件编号"), _("标题"), _("网格"), _("督办"), _("状态"), _("当前环节"), _("办理人"), _("时限"), _("登记时间"), _("已登记天数")])
-    for row in supervision_list(actor, kind):
-        writer.writerow([
-            KINDS[kind], row.number, row.title, row.grid, {"yellow": _("黄牌"), "red": _("红牌")}.get(row.card, ""),
-            _("办理中") if row.status == "open" else _("已结案"), row.step, row.handler,
-            row.due_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M") if row.due_at else "",
-            row.opened_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M"), row.days_open,
-        ])
-    return out.getvalue()
+    """The list as CSV text, through the one export writer (formula-safe cells, a BOM for the Chinese)."""
+    header = [_("清单"), _("案件编号"), _("标题"), _("网格"), _("督办"), _("状态"), _("当前环节"), _("办理人"), _("时限"), _("登记时间"), _("已登记天数")]
+    rows = [[
+        str(KINDS[kind]), row.number, row.title, row.grid, {"yellow": _("黄牌"), "red": _("红牌")}.get(row.card, ""),
+        _("办理中") if row.status == "open" else _("已结案"), row.step, row.handler,
+        row.due_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M") if row.due_at else "",
+        row.opened_at.astimezone(display_zone).strftime("%Y-%m-%d %H:%M"), row.days_open,
+    ] for row in supervision_list(actor, kind)]
+    return csv_text(header, rows)
 
 
 def _roles_label(candidate_roles: str | None) -> str:

@@ -8,9 +8,9 @@ from app.extensions import db
 from app.models import DisputeCase, User
 from app.services import engine
 from app.services.cases.mirror import lock_workflow, record_step
-from app.services.errors import AccessDeniedError, InvalidInputError
+from app.services.errors import InvalidInputError
 from app.services.people import access
-from app.services.supervision.trail import append_event
+from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -20,21 +20,21 @@ MAX_EXTENSION_DAYS = 90
 @transaction
 def pause_case_clock(actor: User, number: str, reason: str) -> DisputeCase:
     """Stop the case's clock with a recorded reason (e.g. waiting for a party who is away)."""
-    case = _case_for_clock(actor, number)
+    case = _case_for_clock(actor, number, access.PAUSE_CLOCK)
     if not reason.strip():
         raise InvalidInputError(_("请填写暂停计时的原因。"), {"reason": [_("请填写暂停计时的原因。")]})
     if case.clock_paused_at is not None:
         raise InvalidInputError(_("该案件的计时已暂停。"))
     now = clock.now()
     case.clock_paused_at, case.clock_pause_reason = now, reason.strip()[:200]
-    append_event(case.id, "clock_paused", actor=actor, at=now, data={"reason": case.clock_pause_reason})
+    append_event(case.id, TrailEventType.CLOCK_PAUSED, actor=actor, at=now, data={"reason": case.clock_pause_reason})
     return case
 
 
 @transaction
 def resume_case_clock(actor: User, number: str) -> DisputeCase:
     """Restart the clock: every pending time limit moves on by the time it stood still."""
-    case = _case_for_clock(actor, number)
+    case = _case_for_clock(actor, number, access.PAUSE_CLOCK)
     if case.clock_paused_at is None:
         raise InvalidInputError(_("该案件的计时没有暂停。"))
     now = clock.now()
@@ -44,7 +44,7 @@ def resume_case_clock(actor: User, number: str) -> DisputeCase:
     if result is not None:
         record_step(case, workflow, result, actor=actor, now=now)
     case.clock_paused_at, case.clock_pause_reason = None, ""
-    append_event(case.id, "clock_resumed", actor=actor, at=now,
+    append_event(case.id, TrailEventType.CLOCK_RESUMED, actor=actor, at=now,
                  data={"paused_seconds": int(paused_for.total_seconds())})
     return case
 
@@ -52,7 +52,7 @@ def resume_case_clock(actor: User, number: str) -> DisputeCase:
 @transaction
 def extend_mediation(actor: User, number: str, days: int, both_parties_consent: bool) -> DisputeCase:
     """Extend the 30-day mediation limit (People's Mediation Law): only with both parties' consent."""
-    case = _case_for_clock(actor, number)
+    case = _case_for_clock(actor, number, access.EXTEND_MEDIATION)
     errors = {}
     if not both_parties_consent:
         errors["both_parties_consent"] = [_("延长调解期限须经双方当事人同意。")]
@@ -66,23 +66,15 @@ def extend_mediation(actor: User, number: str, days: int, both_parties_consent: 
         raise InvalidInputError(_("该案件当前没有进行中的调解期限。"))
     now = clock.now()
     record_step(case, workflow, result, actor=actor, now=now)
-    append_event(case.id, "mediation_extended", actor=actor, at=now,
+    append_event(case.id, TrailEventType.MEDIATION_EXTENDED, actor=actor, at=now,
                  data={"days": days, "both_parties_consent": True})
     return case
 
 
-def can_manage_clock(actor: User) -> bool:
-    try:
-        access.ensure_can_manage_clock(actor)
-    except AccessDeniedError:
-        return False
-    return True
-
-
-def _case_for_clock(actor: User, number: str) -> DisputeCase:
+def _case_for_clock(actor: User, number: str, action: str) -> DisputeCase:
     case = db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first()
     access.ensure_case_visible(actor, case)
-    access.ensure_can_manage_clock(actor)
+    access.ensure_can_manage_clock(actor, action)
     if case.status != "open":
         raise InvalidInputError(_("已结案的案件没有计时。"))
     return case

@@ -7,7 +7,8 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models import ScheduledDay, ScheduleYear, User
-from app.services.errors import AccessDeniedError, InvalidInputError
+from app.services.errors import InvalidInputError
+from app.services.people import access
 from app.services.time_limits import clock
 from app.services.time_limits.business_calendar import BusinessCalendar, YearSchedule
 from app.services.transaction import transaction
@@ -34,8 +35,7 @@ def year_schedule(year: int) -> YearSchedule | None:
 @transaction
 def enter_year_schedule(actor: User, year: int, holidays: list[date], working_days: list[date]) -> ScheduleYear:
     """Record a year's official schedule (replacing an earlier entry); it takes precedence from now on."""
-    if actor.role != "admin":
-        raise AccessDeniedError(_("只有系统管理员可以录入节假日安排。"))
+    access.ensure_can_administer(actor)
     errors = [_("%(day)s 不在 %(year)s 年", day=day, year=year) for day in [*holidays, *working_days] if day.year != year]
     errors += [_("%(day)s 既是假日又是调休工作日", day=day) for day in set(holidays) & set(working_days)]
     if errors:
