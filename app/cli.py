@@ -137,7 +137,7 @@ def sweep_once_command():
     """Run one sweep now and report what fired."""
     report = fire_due_timers()
     click.echo(f"{report.timers_fired} timers fired on {report.cases_advanced} cases; "
-               f"{len(report.failed_case_ids)} cases failed")
+               f"{len(report.failed_case_ids)} cases failed; {report.remaining} cases still due")
 
 
 @click.group("trail")

@@ -19,6 +19,8 @@ class Config:
     PROCESSES_DIR = os.environ.get("JIEFEN_PROCESSES_DIR", str(PROJECT_ROOT / "processes"))
     CASE_NUMBER_PREFIX = os.environ.get("JIEFEN_CASE_NUMBER_PREFIX", "JF")
     DISPLAY_TIMEZONE = os.environ.get("JIEFEN_DISPLAY_TIMEZONE", "Asia/Shanghai")
+    # The jurisdiction's zone: time limits, case-number years and "today" are counted in it.
+    JURISDICTION_TIMEZONE = os.environ.get("JIEFEN_TIMEZONE", "Asia/Shanghai")
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     # "working": days in time limits are Chinese working days; "calendar": calendar days.

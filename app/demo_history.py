@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 from app.extensions import db
 from app.models import CaseNumberCounter, Category, DisputeCase, Grid, Party, TrailEvent
 from app.services.cases.search import reindex_all_cases
-from app.services.supervision.trail import GENESIS_HASH, entry_hash
+from app.services.supervision.trail import GENESIS_HASH, entry_hash, trail_key
 from app.services.time_limits import clock
 from app.services.transaction import transaction
 
@@ -87,7 +87,12 @@ def add_history(grid_codes: list[str], today: date, cases_per_week: float = 6.0,
     db.session.execute(insert(Party), [
         {"case_id": case_id, "name": name, "role": role, "phone": phone, "id_number": ""}
         for case_id, case_parties in zip(ids, parties) for name, role, phone in case_parties])
-    db.session.execute(insert(TrailEvent), [entry for case_id, row in zip(ids, rows) for entry in _trail(case_id, row)])
+    trails = [_trail(case_id, row) for case_id, row in zip(ids, rows)]
+    db.session.execute(insert(TrailEvent), [entry for trail in trails for entry in trail])
+    # Each case row keeps its trail's head, as append_event would have left it.
+    db.session.execute(update(DisputeCase), [
+        {"id": case_id, "trail_head_seq": trail[-1]["seq"], "trail_head_hash": trail[-1]["hash"]}
+        for case_id, trail in zip(ids, trails)])
     for year, last in counters.items():
         _set_counter(year, last)
     reindex_all_cases()
@@ -96,7 +101,7 @@ def add_history(grid_codes: list[str], today: date, cases_per_week: float = 6.0,
 
 def _trail(case_id: int, row: dict) -> list[dict]:
     """The opening and closing entries of a history case, chained like every trail."""
-    entries, previous = [], GENESIS_HASH
+    entries, previous, key = [], GENESIS_HASH, trail_key()
     for seq, (at, event, data) in enumerate([
         (row["opened_at"], "case_opened", {"number": row["number"], "title": row["title"], "source": row["source"],
                                            "process": "history"}),
@@ -104,7 +109,7 @@ def _trail(case_id: int, row: dict) -> list[dict]:
     ], start=1):
         entry = TrailEvent(case_id=case_id, seq=seq, occurred_at=at, actor_id=None, actor_name="系统", event=event,
                            data=data, prev_hash=previous)
-        entry.hash = previous = entry_hash(entry)
+        entry.hash = previous = entry_hash(entry, key)
         entries.append({"case_id": case_id, "seq": seq, "occurred_at": at, "actor_id": None, "actor_name": "系统",
                         "event": event, "task_id": None, "data": data, "prev_hash": entry.prev_hash,
                         "hash": entry.hash})

@@ -3,7 +3,7 @@ what the current user may do (from access.py), for navigation and buttons."""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -12,7 +12,8 @@ from app.models.party import PARTY_ROLE_LABELS
 from app.models.trail import TrailEventType
 from app.services.people import access
 from app.services.time_limits import clock
-from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state
+from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state, legal_clocks
+from app.services.time_limits.year_schedules import current_calendar
 from forms.cases import SOURCE_CHOICES
 
 LABELS = {
@@ -64,9 +65,25 @@ def case_due_state(case, next_due=None) -> str:
 def can(action: str, case=None) -> bool:
     """`{% if can('register_case') %}`: asks app/services/people/access.py for the current user."""
     return access.can(current_user, action, case)
+def provisional_due(due_at: datetime | None) -> bool:
+    """Whether a due time counts across a year whose official schedule is not entered yet (may move)."""
+    if due_at is None:
+        return False
+    if not has_request_context():
+        return current_calendar().is_provisional(due_at, clock.now())
+    # Once per request, however many due times a list shows.
+    if "jiefen.business_calendar" not in request.environ:
+        request.environ["jiefen.business_calendar"] = current_calendar()
+    return request.environ["jiefen.business_calendar"].is_provisional(due_at, clock.now())
+
+
+def case_legal_clocks(case) -> list:
+    return legal_clocks(case.id)
 
 
 def init_app(app: Flask) -> None:
+    app.add_template_filter(provisional_due)
+    app.add_template_filter(case_legal_clocks, "legal_clocks")
     app.add_template_filter(local_time)
     app.add_template_filter(label)
     app.add_template_filter(task_due_state)

@@ -14,7 +14,7 @@ def sweep(app: Flask) -> None:
     with app.app_context():
         report = fire_due_timers()
         if report.timers_fired or report.failed_case_ids:
-            log.info("sweep: %s timers fired on %s cases, %s cases failed", report.timers_fired,
-                     report.cases_advanced, len(report.failed_case_ids))
+            log.info("sweep: %s timers fired on %s cases, %s cases failed, %s cases still due",
+                     report.timers_fired, report.cases_advanced, len(report.failed_case_ids), report.remaining)
         if app.config["SMTP_HOST"]:
             send_pending_emails()

@@ -5,8 +5,7 @@ from flask_login import current_user, login_required
 from app.services.cases import sector_bodies
 from app.services.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from app.services.people import access, sessions
-from app.services.time_limits import clock
-from app.services.time_limits.year_schedules import current_calendar, enter_year_schedule
+from app.services.time_limits.year_schedules import current_calendar, enter_year_schedule, local_today
 from app.views import flash_form_errors, flash_outcome
 from forms.admin import SectorBodyForm, SectorBodyToggleForm, YearScheduleForm
 from forms.base import show_field_errors
@@ -19,7 +18,7 @@ def inject_calendar_warning():
     """Admins and supervisors are told when due dates fall back to weekends only."""
     if not current_user.is_authenticated or current_user.role not in ("admin", "supervisor"):
         return {}
-    return {"uncovered_years": current_calendar().uncovered_years(clock.now().date())}
+    return {"uncovered_years": current_calendar().uncovered_years(local_today())}
 
 
 @bp.route("/calendar", methods=["GET", "POST"])
@@ -37,7 +36,7 @@ def calendar():
             flash(_("%(year)s 年节假日安排已保存，计算时限时优先使用。", year=form.year.data), "success")
             return redirect(url_for("admin.calendar"))
     calendar_in_force = current_calendar()
-    this_year = clock.now().year
+    this_year = local_today().year
     years = [(year, calendar_in_force.covers(year), calendar_in_force.schedules.get(year))
              for year in (this_year, this_year + 1)]
     status = 422 if form.is_submitted() and form.errors else 200

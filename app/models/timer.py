@@ -15,3 +15,7 @@ class PendingTimer(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     signal: Mapped[str] = mapped_column(String(40), default="")
     due_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    # A legal clock (calendar days): it keeps running, and fires, while the case's clock is paused.
+    statutory: Mapped[bool] = mapped_column(default=False)
+    # The case's closing limit (dispute_case.due_at): a breach when it passes before handling ends.
+    closing: Mapped[bool] = mapped_column(default=False)

@@ -37,6 +37,8 @@ class TrailEventType(StrEnum):
     TASK_COMPLETED = "task_completed", _l("办结任务")
     TASK_CANCELLED = "task_cancelled", _l("任务撤销")
     TIMER_FIRED = "timer_fired", _l("时限到期")
+    LIMIT_BREACHED = "limit_breached", _l("超过时限")
+    DUE_TIME_RECOMPUTED = "due_time_recomputed", _l("时限重算")
     CARD_RAISED = "card_raised", _l("亮牌督办")
     TIER_CHANGED = "tier_changed", _l("层级变更")
     CATEGORY_CHANGED = "category_changed", _l("类别调整")

@@ -64,7 +64,7 @@ def test_listing_cases_takes_a_fixed_number_of_queries(world, clock):
     db.session.expire_all()
     dispatcher = db.session.get(type(world["dispatcher"]), world["dispatcher"].id)
     with counted_queries() as statements:
-        page = cases.list_cases(dispatcher, ListFilter(sort="urgency", due_state="on_time"))
+        page = cases.list_cases(dispatcher, ListFilter(sort="urgency", due_state="due_soon"))  # 1-day triage
         [(case.grid.name, case.category.name) for case in page.items]
     assert len(page.items) == 12
     assert len(statements) <= 5  # count, page, next due times, grids, categories: no query per row
@@ -101,7 +101,9 @@ def test_due_state_filters_and_due_first_sorting(world, clock):
     clock.shift(timedelta(days=1, hours=12))
     soon = open_in(world, "晚登记")
     f.step(world, soon, "triage_case", f.TRIAGE_L1)
-    untriaged = open_in(world, "未研判")  # its task has no due time
+    clock.shift(timedelta(hours=1))
+    later = open_in(world, "最晚登记")
+    f.step(world, later, "triage_case", f.TRIAGE_L2)  # the four accounts: due an hour after `soon`
     late_due, soon_due = f.current_task(late).due_at, f.current_task(soon).due_at
     clock.move_to(late_due - timedelta(hours=12))  # `late` falls due within a day, `soon` later
     assert soon_due - (late_due - timedelta(hours=12)) > timedelta(hours=24)
@@ -109,9 +111,9 @@ def test_due_state_filters_and_due_first_sorting(world, clock):
 
     assert numbers(cases.list_cases(dispatcher, ListFilter(due_state="due_soon"))) == [late.number]
     assert set(numbers(cases.list_cases(dispatcher, ListFilter(due_state="on_time")))) == {soon.number,
-                                                                                          untriaged.number}
+                                                                                          later.number}
     assert numbers(cases.list_cases(dispatcher, ListFilter(sort="due"))) == [late.number, soon.number,
-                                                                             untriaged.number]
+                                                                             later.number]
     clock.move_to(late_due)
     assert numbers(cases.list_cases(dispatcher, ListFilter(due_state="overdue"))) == [late.number]
     mine = tasks.list_my_tasks(world["grid_worker"], ListFilter(due_state="overdue", sort="due"))

@@ -43,8 +43,9 @@ def smtp_sink(app):
 
 def yellow_case(world, clock):
     case = f.open_case(world)
-    f.step(world, case, "triage_case", f.TRIAGE_L2)
-    clock.shift(timedelta(days=3, minutes=1))
+    clock.shift(timedelta(hours=1))
+    f.step(world, case, "triage_case", f.TRIAGE_L2)  # its 3-day four-accounts limit ends an hour after the card
+    clock.shift(timedelta(days=3, minutes=-59))
     fire_due_timers()
     return f.reload(case)
 
@@ -166,6 +167,7 @@ def test_the_case_list_shows_each_cases_next_due_time_and_state(client, auth, wo
     risk = f.open_case(world, "扬言报复")
     f.step(world, risk, "triage_case", f.TRIAGE_RISK)
     calm = f.open_case(world, "楼上噪音")
+    f.step(world, calm, "triage_case", f.TRIAGE_L2)
     clock.shift(timedelta(hours=25))
     auth.login("dispatcher")
     page = client.get("/cases/").get_data(as_text=True)
@@ -197,3 +199,42 @@ def test_only_the_mediation_side_pauses_resumes_and_extends_supervisors_read(cli
     else:
         assert not kept & events
         assert "pause-clock" not in page.text and "extend-mediation" not in page.text
+
+
+def test_due_times_across_an_unknown_year_are_marked_provisional_until_it_is_entered(client, auth, world, clock,
+                                                                                   day_counting):
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from app.services.time_limits.year_schedules import enter_year_schedule
+
+    day_counting("working")
+    clock.move_to(datetime(2026, 12, 29, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+    auth.login("grid_worker")
+    page = client.get("/tasks/").get_data(as_text=True)
+    assert "2027-01-04 10:00" in page and 'data-testid="provisional-due"' in page
+    enter_year_schedule(world["admin"], 2027, holidays=[date(2027, 1, 1)], working_days=[])
+    assert 'data-testid="provisional-due"' not in client.get("/tasks/").get_data(as_text=True)
+
+
+def test_the_calendar_page_and_warning_use_the_local_date_and_state_calendar_days(client, auth, world, clock):
+    from datetime import datetime, timezone
+
+    clock.move_to(datetime(2026, 12, 31, 17, 0, tzinfo=timezone.utc))  # 01:00 on 1 January 2027 in Shanghai
+    auth.login("admin")
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    assert 'data-year="2027"' in page and 'data-year="2028"' in page and 'data-year="2026"' not in page
+    assert "法定期限（人民调解 30 日调解期限、申请司法确认 30 日期限）始终按自然日计算" in page
+    assert "2027、2028 年的国务院节假日安排尚未录入" in page
+
+
+def test_the_supervision_lists_show_each_steps_time_limit(client, auth, world, clock):
+    case = yellow_case(world, clock)
+    auth.login("supervisor")
+    page = client.get("/supervision/reminder").get_data(as_text=True)
+    row = page[page.index(case.number):].split("</tr>")[0]
+    assert "2026-11-27 10:00" in row  # the four accounts: 3 days from triage at 10:00
+    rows = list(csv.reader(io.StringIO(client.get("/supervision/reminder.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[1][8] == "2026-11-27 10:00"

@@ -56,7 +56,8 @@ def test_a_case_keeps_its_definition_version_after_a_new_one_is_deployed(world, 
 def test_pending_timers_are_mirrored_with_their_due_times(world, clock):
     case = f.open_case(world)
     timers = {t.bpmn_id: t.due_at for t in db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id))}
-    assert timers == {"yellow_card": START + timedelta(days=3), "red_card": START + timedelta(days=6)}
+    assert timers == {"yellow_card": START + timedelta(days=3), "red_card": START + timedelta(days=6),
+                      "triage_deadline": START + timedelta(days=1)}
 
 
 def test_nothing_fires_before_its_time(world, clock):
@@ -117,13 +118,13 @@ def test_the_police_24_hour_limit_fires_without_taking_the_task_away(world, cloc
 
 def test_a_sweep_only_loads_cases_with_due_timers(world, clock, monkeypatch):
     due, not_due = f.open_case(world, "到期"), None
-    clock.shift(timedelta(days=2))
-    not_due = f.open_case(world, "未到期")
-    clock.shift(timedelta(days=1, minutes=1))
+    clock.shift(timedelta(days=2, hours=12))
+    not_due = f.open_case(world, "未到期")  # its 1-day triage limit falls due after the sweep
+    clock.shift(timedelta(hours=12, minutes=1))
     loaded = []
     from app.services import engine
     original = engine.fire_due_timers
-    monkeypatch.setattr(engine, "fire_due_timers", lambda state, calendar: loaded.append(state) or original(state, calendar))
+    monkeypatch.setattr(engine, "fire_due_timers", lambda state, calendar, **options: loaded.append(state) or original(state, calendar, **options))
     report = fire_due_timers()
     assert (len(loaded), report.cases_advanced) == (1, 1)
     assert (f.reload(due).card, f.reload(not_due).card) == ("yellow", "none")

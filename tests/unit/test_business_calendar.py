@@ -1,5 +1,5 @@
-"""Due times on calendar days and Chinese working days (2026 holidays from chinese-calendar)."""
-from datetime import date, datetime
+"""Due times on calendar days and Chinese working days (2026 from chinese-calendar, 2027 by rule)."""
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -58,11 +58,58 @@ def test_weeks_and_months():
     assert due(CALENDAR, local(2026, 1, 31, 9, 0), "P1M") == local(2026, 2, 28, 9, 0)
 
 
-def test_a_year_the_package_does_not_know_falls_back_to_weekends():
+def test_a_year_the_package_does_not_know_uses_the_statutory_holidays_by_rule():
     assert not WORKING.covers(2027) and WORKING.covers(2026)
     assert WORKING.uncovered_years(date(2026, 11, 24)) == [2027]
-    # Wednesday 30 December 2026 + 3 working days: Thu 31, Fri 1 Jan (unknown: weekday), Mon 4 Jan.
-    assert due(WORKING, local(2026, 12, 30, 10, 0), "P3D") == local(2027, 1, 4, 10, 0)
+    assert WORKING.year_table(2027).provisional and not WORKING.year_table(2026).provisional
+    assert not WORKING.is_working_day(date(2027, 1, 1))  # New Year's Day, by rule
+    assert not WORKING.is_working_day(date(2027, 2, 8))  # Spring Festival, computed from the lunar calendar
+    # Tuesday 29 December 2026 + 3 working days: Wed 30, Thu 31, (Fri 1 Jan off), Mon 4 Jan.
+    assert due(WORKING, local(2026, 12, 29, 10, 0), "P3D") == local(2027, 1, 4, 10, 0)
+    assert due(WORKING, local(2026, 12, 30, 10, 0), "P3D") == local(2027, 1, 5, 10, 0)
+
+
+def test_due_times_across_an_unknown_year_are_provisional():
+    now = local(2026, 12, 29, 10, 0)
+    assert WORKING.is_provisional(local(2027, 1, 4, 10, 0), now)
+    assert not WORKING.is_provisional(local(2026, 12, 31, 10, 0), now)
+    assert not CALENDAR.is_provisional(local(2027, 1, 4, 10, 0), now)
+    entered = BusinessCalendar("working", schedules=[YearSchedule(2027, holidays=frozenset({date(2027, 1, 1)}))])
+    assert not entered.is_provisional(local(2027, 1, 4, 10, 0), now)
+
+
+@pytest.mark.parametrize(("start", "working", "calendar"), [
+    (local(2026, 9, 30, 0, 0), local(2026, 10, 10, 0, 0), local(2026, 10, 3, 0, 0)),
+    (local(2026, 9, 30, 23, 59), local(2026, 10, 10, 23, 59), local(2026, 10, 3, 23, 59)),
+    # Thursday 1 October is a holiday: the clock starts at 00:00 on Thursday 8 October and runs
+    # whole working days, so it ends at 24:00 on Saturday 10 October (an adjusted working day).
+    (local(2026, 10, 1, 0, 0), local(2026, 10, 11, 0, 0), local(2026, 10, 4, 0, 0)),
+    (local(2026, 10, 1, 23, 59), local(2026, 10, 11, 0, 0), local(2026, 10, 4, 23, 59)),
+])
+def test_a_clock_started_on_a_rest_day_starts_with_the_next_working_day(start, working, calendar):
+    assert due(WORKING, start, "P3D") == working
+    assert due(CALENDAR, start, "P3D") == calendar
+
+
+def test_later_starts_never_fall_due_earlier():
+    starts = [local(2026, 9, 30, 23, 0) + timedelta(minutes=30 * step) for step in range(24 * 20)]
+    dues = [WORKING.add(start, "P3D") for start in starts]
+    assert dues == sorted(dues)
+
+
+def test_working_time_counts_whole_working_days_only():
+    assert WORKING.working_time_between(local(2026, 9, 30, 10, 0), local(2026, 10, 8, 10, 0)) == timedelta(hours=24)
+    assert WORKING.working_time_between(local(2026, 11, 27, 18, 0), local(2026, 11, 30, 8, 0)) == timedelta(hours=14)
+    assert WORKING.working_time_between(local(2026, 10, 3, 0, 0), local(2026, 10, 4, 0, 0)) == timedelta(0)
+    assert WORKING.add_working_time(local(2026, 10, 9, 10, 0), timedelta(hours=24)) == local(2026, 10, 10, 10, 0)
+    assert WORKING.add_working_time(local(2026, 10, 4, 12, 0), timedelta(hours=1)) == local(2026, 10, 8, 1, 0)
+
+
+def test_the_jurisdictions_zone_counts_not_the_servers():
+    shanghai = BusinessCalendar("working", timezone="Asia/Shanghai")
+    utc = datetime(2026, 11, 20, 16, 30, tzinfo=ZoneInfo("UTC"))  # Saturday 00:30 in Shanghai
+    assert due(shanghai, utc, "P1D") == local(2026, 11, 24, 0, 0)
+    assert shanghai.local_date(utc) == date(2026, 11, 21)
 
 
 def test_an_entered_schedule_takes_precedence():

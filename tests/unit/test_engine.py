@@ -40,7 +40,7 @@ def ready_ids(result) -> list[str]:
 
 @pytest.fixture
 def started(clock):
-    return engine.start_workflow(MEDIATION, {"case_no": "A-1"})
+    return engine.start_workflow(MEDIATION, {"case_no": "A-1", "source": "grid_patrol"})
 
 
 @pytest.fixture
@@ -60,8 +60,10 @@ def test_start_waits_for_triage_with_yellow_and_red_cards(started):
     assert {(timer.bpmn_id, timer.signal, timer.due_at) for timer in started.timers} == {
         ("yellow_card", "yellow_card", START + timedelta(days=3)),
         ("red_card", "red_card", START + timedelta(days=6)),
+        ("triage_deadline", "step_overdue", START + timedelta(days=1)),
     }
-    assert started.data == {"case_no": "A-1"}
+    assert task.due_at == START + timedelta(days=1)
+    assert started.data == {"case_no": "A-1", "source": "grid_patrol"}
     assert not started.completed and started.fired_timers == ()
     assert started.serializer_version == engine.SERIALIZER_VERSION
 
@@ -98,7 +100,7 @@ def test_due_timers_escalate_on_site_mediation(clock, on_site):
     result = engine.fire_due_timers(on_site.state)
     assert {timer.signal for timer in result.fired_timers} == {"escalated", "yellow_card"}
     assert ready_ids(result) == ["assess_four_accounts"]
-    assert {timer.bpmn_id for timer in result.timers} == {"mediation_limit", "red_card"}
+    assert {timer.bpmn_id for timer in result.timers} == {"mediation_limit", "red_card", "four_accounts_deadline"}
 
 
 def test_timers_not_yet_due_do_not_fire(clock, on_site):

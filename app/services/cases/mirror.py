@@ -32,6 +32,8 @@ SIGNAL_MESSAGES = {
     "escalated": _l("案件 {number}「{title}」现场调解超过3日未化解，已自动上交人民调解室。"),
     "mediation_overdue": _l("案件 {number}「{title}」调解已满30日；如需延长，须经双方当事人同意并记录。"),
     "confirmation_window_closing": _l("案件 {number}「{title}」的调解协议申请司法确认期限（30日）即将届满。"),
+    "confirmation_window_closed": _l("案件 {number}「{title}」的调解协议申请司法确认期限（30日）已届满。"),
+    "step_overdue": _l("案件 {number}「{title}」有环节已超过时限，尚未办结。"),
 }
 
 
@@ -69,12 +71,51 @@ def record_step(
     """Mirror an engine result: save the state, sync tasks and timers, update the case, trail it."""
     workflow.state = result.state
     workflow.serializer_version = result.serializer_version
+    _record_task_breaches(case, now, completed_task)
     _sync_tasks(case, result, actor=actor, now=now, completed_task=completed_task)
+    _record_closing_limit(case, result, now)
     _sync_timers(case, result)
     for timer in result.fired_timers:
         _record_fired_timer(case, timer, now)
     _update_case(case, result, actor=actor, now=now)
+    dues = [task.due_at for task in result.ready_tasks if task.due_at] + [timer.due_at for timer in result.timers]
+    case.next_due_at = None if result.completed else min(dues, default=None)
     db.session.flush()
+
+
+def _record_task_breaches(case, now, completed_task) -> None:
+    """A task's limit is breached once: when it passes (at a sweep) or at completion, whichever is first.
+    A paused clock stands still: nothing is breached while it is paused."""
+    if case.clock_paused_at is not None:
+        if completed_task is not None:
+            completed_task.on_time = completed_task.breached_at is None
+        return
+    rows = db.session.scalars(select(Task).where(
+        Task.case_id == case.id, Task.state == "ready", Task.due_at <= now, Task.breached_at.is_(None))).all()
+    if completed_task is not None and completed_task.due_at is not None and completed_task.breached_at is None \
+            and completed_task.completed_at > completed_task.due_at:
+        rows.append(completed_task)
+    for row in rows:
+        row.breached_at = row.due_at
+        append_event(case.id, TrailEventType.LIMIT_BREACHED, actor=None, at=now, task_id=row.id,
+                     data={"task": row.name, "bpmn_id": row.bpmn_id, "due_at": row.due_at.isoformat()})
+    if completed_task is not None:
+        completed_task.on_time = completed_task.breached_at is None
+
+
+def _record_closing_limit(case, result, now) -> None:
+    """Keep the case's closing limit; a breach once it passes (fired, or dropped when handling ended late)."""
+    still_pending = {timer.bpmn_id for timer in result.timers if timer.closing}
+    for timer in result.timers:
+        if timer.closing:
+            case.due_at = timer.due_at
+    passed = db.session.scalars(select(PendingTimer).where(
+        PendingTimer.case_id == case.id, PendingTimer.closing.is_(True), PendingTimer.due_at <= now)).all()
+    for row in passed:
+        if row.bpmn_id not in still_pending and case.breached_at is None and case.clock_paused_at is None:
+            case.breached_at = row.due_at
+            append_event(case.id, TrailEventType.LIMIT_BREACHED, actor=None, at=now,
+                         data={"limit": row.name, "bpmn_id": row.bpmn_id, "due_at": row.due_at.isoformat()})
 
 
 def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
@@ -117,7 +158,8 @@ def _sync_timers(case, result) -> None:
     db.session.execute(delete(PendingTimer).where(PendingTimer.case_id == case.id))
     for timer in result.timers:
         db.session.add(PendingTimer(case_id=case.id, bpmn_id=timer.bpmn_id, name=timer.name,
-                                    signal=timer.signal, due_at=timer.due_at))
+                                    signal=timer.signal, due_at=timer.due_at, statutory=timer.statutory,
+                                    closing=timer.closing))
 
 
 def _record_fired_timer(case, timer, now) -> None:
@@ -149,4 +191,5 @@ def _update_case(case, result, *, actor, now) -> None:
     if result.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         case.outcome = OUTCOMES.get(data.get("result"), "closed")
+        case.on_time = case.breached_at is None
         append_event(case.id, TrailEventType.CASE_CLOSED, actor=actor, at=now, data={"outcome": case.outcome})

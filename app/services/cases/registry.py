@@ -100,8 +100,9 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     category = _check_case_fields(new_case)
     position = _checked_position(new_case.position)
     now = clock.now()
+    calendar = current_calendar()
     case = DisputeCase(
-        number=_next_case_number(now.year),
+        number=_next_case_number(calendar.local_date(now).year),
         title=new_case.title.strip(),
         description=new_case.description.strip(),
         category_id=new_case.category_id,
@@ -128,7 +129,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
         "tier": 1,
         "result": "",
         "judicial_confirmation": False,
-    }, current_calendar())
+    }, calendar)
     workflow = WorkflowState(case_id=case.id, definition_id=definition.id, state=result.state,
                              serializer_version=result.serializer_version)
     db.session.add(workflow)

@@ -63,7 +63,8 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str 
     access.ensure_can_do_task(actor, task)
     case = db.session.get(DisputeCase, task.case_id)
     check_step_data(case, task, data)
-    result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar())
+    result = engine.complete_task(workflow.state, task.engine_task_id, data, current_calendar(),
+                                  paused=case.clock_paused_at is not None)
     now = clock.now()
     task.state, task.completed_at, task.completed_by_id = "completed", now, actor.id
     task.submitted_data = dict(data)

@@ -31,6 +31,7 @@ from app.services.engine.runtime import (
     describe,
     fire_due_timers,
     inspect_definition,
+    reschedule_timers,
     shift_timers,
     start_workflow,
     timer_expression_problem,
@@ -40,6 +41,6 @@ __all__ = [
     "MAX_BPMN_BYTES", "SERIALIZER_VERSION", "DefinitionDiff", "DefinitionProblem", "DiagramPosition",
     "ElementChange", "EngineResult", "FiredTimer", "ProcessInfo", "ReadyTask", "WaitingTimer", "checksum",
     "complete_task", "describe", "diagram_position", "diff_definitions", "fire_due_timers", "inspect_definition",
-    "migrate_workflow", "migration_problem", "process_key_of", "shift_timers", "start_workflow",
+    "migrate_workflow", "migration_problem", "process_key_of", "reschedule_timers", "shift_timers", "start_workflow",
     "timer_expression_problem", "validate_definition",
 ]

@@ -76,6 +76,9 @@ class WaitingTimer:
     name: str
     signal: str
     due_at: datetime
+    statutory: bool = False  # `calendar=natural`: a legal clock, counted in calendar days and never paused
+    closing: bool = False  # `closing_limit=true`: the case's closing limit (按时办结)
+    reminder: bool = False  # `reminder=true`: a reminder before a limit, not the limit of its task
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ class _RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
 # The calendar that turns timer durations into due times during one engine step.
 _STEP_CALENDAR: ContextVar[BusinessCalendar] = ContextVar("step_calendar", default=BusinessCalendar("calendar"))
+# During a step of a case whose clock is paused: only the legal clocks (calendar=natural) may fire.
+_STEP_PAUSED: ContextVar[bool] = ContextVar("step_paused", default=False)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][\d:.]+([+-]\d{2}:?\d{2}|Z)?)?$")
 
 
@@ -123,21 +128,23 @@ class CalendarDurationTimer(DurationTimerEventDefinition):
     """A duration timer whose due time comes from the business calendar (working days, holidays).
 
     The due time is computed once, when the timer starts waiting, and kept with the timer's task:
-    `shift_timers` moves it when a clock is paused, and a migration carries it over.
+    `reschedule_timers` moves it when a paused clock resumes or a year's schedule is entered, and a
+    migration carries it over.
     """
 
     def has_fired(self, my_task):
         event_value = my_task._get_internal_data("event_value")
         if event_value is None:
             value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
-            natural = (getattr(my_task.task_spec, "extensions", None) or {}).get("calendar") == "natural"
+            natural = _extensions(my_task).get("calendar") == "natural"
             try:
                 due = _STEP_CALENDAR.get().add(clock.now(), str(value), natural=natural)
             except CalendarError as error:
                 raise ProcessError(_("计时器 “%(timer)s” 的时长无效：%(reason)s", timer=self.name, reason=error)) from None
             event_value = due.isoformat()
             my_task._set_internal_data(event_value=event_value)
-        if TimerEventDefinition.get_datetime(event_value) <= clock.now():
+        held = _STEP_PAUSED.get() and _extensions(my_task).get("calendar") != "natural"
+        if not held and TimerEventDefinition.get_datetime(event_value) <= clock.now():
             my_task._set_internal_data(event_fired=True)
         return my_task._get_internal_data("event_fired", False)
 
@@ -151,7 +158,8 @@ def timer_expression_problem(text: str | None) -> str | None:
     text = (text or "").strip()
     if not text:
         return _("计时器没有设置时长或时间")
-    literal = text.strip("\"'") if text[:1] in "\"'" and text[-1:] == text[:1] else text
+    quoted = len(text) > 1 and text[:1] in "\"'" and text[-1:] == text[:1] and text[:1] not in text[1:-1]
+    literal = text[1:-1] if quoted else text
     if literal.upper().startswith("P"):
         try:
             parse_duration(literal)
@@ -271,8 +279,9 @@ def start_workflow(bpmn_xml: str, data: Mapping[str, Any], calendar: BusinessCal
 
 
 def complete_task(state: str, engine_task_id: str, data: Mapping[str, Any],
-                  calendar: BusinessCalendar | None = None) -> EngineResult:
-    """Complete a ready user task with already validated form data and run on."""
+                  calendar: BusinessCalendar | None = None, paused: bool = False) -> EngineResult:
+    """Complete a ready user task with already validated form data and run on (`paused`: the case's
+    clock is paused, so only the legal clocks may fire on the way)."""
     _check_data_keys(data)
     workflow = _load(state)
     task = _ready_user_task(workflow, engine_task_id)
@@ -281,20 +290,43 @@ def complete_task(state: str, engine_task_id: str, data: Mapping[str, Any],
         task.data.update(data)
         task.run()
 
-    return _advance(workflow, run_task, calendar)
+    return _advance(workflow, run_task, calendar, paused)
 
 
-def fire_due_timers(state: str, calendar: BusinessCalendar | None = None) -> EngineResult:
-    """Fire the timers that are due by now (the engine reads the clock) and run on."""
+def fire_due_timers(state: str, calendar: BusinessCalendar | None = None, paused: bool = False) -> EngineResult:
+    """Fire the timers that are due by now (the engine reads the clock) and run on.
+
+    `paused`: the case's clock is paused: only the legal clocks fire, the others stand still.
+    """
     workflow = _load(state)
-    return _advance(workflow, workflow.refresh_timers, calendar)
+    return _advance(workflow, workflow.refresh_timers, calendar, paused)
+
+
+def reschedule_timers(state: str, calendar: BusinessCalendar,
+                      new_due: Callable[[WaitingTimer, str], datetime | None]) -> EngineResult | None:
+    """Give waiting timers new due times: `new_due(timer, unit)` returns one, or None to leave it.
+
+    `unit` is how the timer's limit counts: "working" (days on working time), "clock" (clock time),
+    or "statutory" (a legal clock in calendar days). None when no due time changed.
+    """
+    workflow = _load(state)
+    moved = False
+    for task in _waiting_timer_tasks(workflow):
+        timer = _waiting_timer(task)
+        if timer is None:
+            continue
+        due = new_due(timer, _timer_unit(task, calendar))
+        if due is not None and due != timer.due_at:
+            task._set_internal_data(event_value=due.isoformat())
+            moved = True
+    return _result(workflow, fired=()) if moved else None
 
 
 def shift_timers(state: str, delta: timedelta, only: set[str] | None = None) -> EngineResult | None:
     """Move waiting timers' due times by `delta` (all, or those whose bpmn id is in `only`).
 
-    A paused clock resumes this way, and an agreed extension moves the mediation limit; nothing
-    fires here. None when there was no such timer to move.
+    An agreed extension moves the mediation limit this way; nothing fires here. None when there was
+    no such timer to move.
     """
     workflow = _load(state)
     moved = False
@@ -384,18 +416,27 @@ def _ready_user_task(workflow: BpmnWorkflow, engine_task_id: str):
     return task
 
 
-def _advance(workflow: BpmnWorkflow, step: Callable[[], None], calendar: BusinessCalendar | None) -> EngineResult:
+def _advance(workflow: BpmnWorkflow, step: Callable[[], None], calendar: BusinessCalendar | None,
+             paused: bool = False) -> EngineResult:
     waiting_before = {task.id: task for task in _waiting_timer_tasks(workflow)}
     token = _STEP_CALENDAR.set(calendar or BusinessCalendar("calendar"))
+    paused_token = _STEP_PAUSED.set(paused)
     try:
         step()
         workflow.do_engine_steps()
+        # do_engine_steps ends by refreshing timers: a timer found due there is ready but not yet run.
+        # Run it now, so it is recorded with this step instead of vanishing from the pending timers.
+        for _round in range(10):
+            if not any(not task.task_spec.manual for task in workflow.get_tasks(state=TaskState.READY)):
+                break
+            workflow.do_engine_steps()
     except ProcessError:
         raise
     except SpiffWorkflowException as error:
         raise ProcessError(_describe_engine_error(error)) from None
     finally:
         _STEP_CALENDAR.reset(token)
+        _STEP_PAUSED.reset(paused_token)
     fired = tuple(
         _timer_identity(task)
         for task in waiting_before.values()
@@ -462,7 +503,7 @@ def _ready_task(task) -> ReadyTask:
         for sibling in (task.parent.children if task.parent else [])
         if sibling is not task and _is_waiting_timer(sibling)
     ]
-    due_times = [timer.due_at for timer in attached if timer is not None]
+    due_times = [timer.due_at for timer in attached if timer is not None and not timer.reminder]
     return ReadyTask(
         engine_task_id=str(task.id),
         bpmn_id=spec.bpmn_id,
@@ -483,10 +524,28 @@ def _is_waiting_timer(task) -> bool:
     return task.state == TaskState.WAITING and isinstance(definition, TimerEventDefinition)
 
 
+def _extensions(task) -> dict:
+    return getattr(task.task_spec, "extensions", None) or {}
+
+
 def _timer_identity(task) -> FiredTimer:
     spec = task.task_spec
-    signal = (getattr(spec, "extensions", None) or {}).get("signal", "")
-    return FiredTimer(bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id, signal=signal)
+    return FiredTimer(bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
+                      signal=_extensions(task).get("signal", ""))
+
+
+def _timer_unit(task, calendar: BusinessCalendar) -> str:
+    """How a waiting timer's limit counts: "statutory", "working" or "clock" (see reschedule_timers)."""
+    if _extensions(task).get("calendar") == "natural":
+        return "statutory"
+    definition = task.task_spec.event_definition
+    if not isinstance(definition, CalendarDurationTimer):
+        return "clock"
+    try:
+        duration = parse_duration(str(task.workflow.script_engine.evaluate(task, definition.expression)))
+    except (CalendarError, ProcessError, SpiffWorkflowException):
+        return "clock"
+    return "working" if calendar.counts_working_days(duration) else "clock"
 
 
 def _waiting_timer(task) -> WaitingTimer | None:
@@ -497,5 +556,8 @@ def _waiting_timer(task) -> WaitingTimer | None:
         due_at = TimerEventDefinition.get_datetime(value)
     except (TypeError, ValueError):
         return None
-    identity = _timer_identity(task)
-    return WaitingTimer(bpmn_id=identity.bpmn_id, name=identity.name, signal=identity.signal, due_at=due_at)
+    identity, extensions = _timer_identity(task), _extensions(task)
+    return WaitingTimer(bpmn_id=identity.bpmn_id, name=identity.name, signal=identity.signal, due_at=due_at,
+                        statutory=extensions.get("calendar") == "natural",
+                        closing=extensions.get("closing_limit") == "true",
+                        reminder=extensions.get("reminder") == "true")

@@ -100,7 +100,7 @@ def append_event(
         data=data or {},
         prev_hash=case.trail_head_hash,
     )
-    entry.hash = entry_hash(entry, _key())
+    entry.hash = entry_hash(entry, trail_key())
     case.trail_head_seq, case.trail_head_hash = entry.seq, entry.hash
     db.session.add(entry)  # flushed with the step's other writes: the entries of one step in one batch
     return entry
@@ -128,7 +128,8 @@ def entry_hash(entry: TrailEvent, key: bytes, *, seq: int | None = None) -> str:
     return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _key() -> bytes:
+def trail_key() -> bytes:
+    """The key the chain is computed with (JIEFEN_TRAIL_KEY)."""
     return current_app.config["TRAIL_KEY"].encode("utf-8")
 
 
@@ -136,7 +137,7 @@ def _key() -> bytes:
 
 def verify_trails(case_number: str | None = None, anchor_text: str | None = None) -> VerifyReport:
     """Check every case's trail (or one case's), and the heads an anchor recorded: each break, named."""
-    key = _key()
+    key = trail_key()
     query = select(DisputeCase.id).order_by(DisputeCase.id)
     if case_number is not None:
         query = query.where(DisputeCase.number == case_number)
@@ -162,7 +163,7 @@ def verify_trails(case_number: str | None = None, anchor_text: str | None = None
 
 def case_trail_breaks(case: DisputeCase, trail: list[TrailEvent]) -> list[TrailBreak]:
     """What is wrong with one case's trail (already read, in seq order), for the case page."""
-    return _case_breaks(case, trail, _key(), *_files_of([case.id]))
+    return _case_breaks(case, trail, trail_key(), *_files_of([case.id]))
 
 
 def _verify_batch(cases: list[DisputeCase], key: bytes, anchored: Anchor | None, breaks: list[TrailBreak]) -> int:
@@ -296,7 +297,7 @@ def anchor_heads(at: datetime) -> Anchor:
     """Every case's head now, as text ending in a digest line to keep outside the system (daily)."""
     lines = [f"{number} {seq} {head}" for number, seq, head in db.session.execute(
         select(DisputeCase.number, DisputeCase.trail_head_seq, DisputeCase.trail_head_hash).order_by(DisputeCase.id))]
-    line = _digest_line(at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), lines, _key())
+    line = _digest_line(at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), lines, trail_key())
     return Anchor(heads=_parse_heads(lines), line=line, text="\n".join([ANCHOR_HEADER, *lines, line]) + "\n")
 
 

@@ -2,6 +2,10 @@
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import PendingTimer
 
 DUE_SOON = timedelta(hours=24)
 DUE_STATE_LABELS = {
@@ -25,3 +29,9 @@ def due_state(due_at: datetime | None, card: str, now: datetime, paused: bool = 
     if due_at is not None and due_at - now <= DUE_SOON:
         return "due_soon"
     return "on_time"
+
+
+def legal_clocks(case_id: int) -> list[PendingTimer]:
+    """The case's running legal clocks (calendar days, not stopped by a pause), soonest first."""
+    return list(db.session.scalars(select(PendingTimer).where(
+        PendingTimer.case_id == case_id, PendingTimer.statutory.is_(True)).order_by(PendingTimer.due_at)))

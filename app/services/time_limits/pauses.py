@@ -12,6 +12,7 @@ from app.services.errors import InvalidInputError
 from app.services.people import access
 from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
+from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
 
 MAX_EXTENSION_DAYS = 90
@@ -33,17 +34,28 @@ def pause_case_clock(actor: User, number: str, reason: str) -> DisputeCase:
 
 @transaction
 def resume_case_clock(actor: User, number: str) -> DisputeCase:
-    """Restart the clock: every pending time limit moves on by the time it stood still."""
+    """Restart the clock: each pending limit gets back the time it had left when the clock stopped,
+    measured in the unit it counts — working time for working days, clock time for hours and calendar
+    days — and counted on from now. The legal clocks (calendar=natural) never stopped."""
     case = _case_for_clock(actor, number, access.PAUSE_CLOCK)
     if case.clock_paused_at is None:
         raise InvalidInputError(_("该案件的计时没有暂停。"))
     now = clock.now()
-    paused_for = now - case.clock_paused_at
+    paused_at, paused_for = case.clock_paused_at, now - case.clock_paused_at
+    calendar = current_calendar()
+
+    def new_due(timer, unit):
+        if unit == "statutory" or timer.due_at <= paused_at:
+            return None
+        if unit == "working":
+            return calendar.add_working_time(now, calendar.working_time_between(paused_at, timer.due_at))
+        return timer.due_at + paused_for
+
     workflow = lock_workflow(case.id)
-    result = engine.shift_timers(workflow.state, paused_for)
+    case.clock_paused_at, case.clock_pause_reason = None, ""
+    result = engine.reschedule_timers(workflow.state, calendar, new_due)
     if result is not None:
         record_step(case, workflow, result, actor=actor, now=now)
-    case.clock_paused_at, case.clock_pause_reason = None, ""
     append_event(case.id, TrailEventType.CLOCK_RESUMED, actor=actor, at=now,
                  data={"paused_seconds": int(paused_for.total_seconds())})
     return case

@@ -3,7 +3,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer
@@ -15,6 +15,7 @@ from app.services.time_limits.year_schedules import current_calendar
 from app.services.transaction import transaction
 
 log = logging.getLogger(__name__)
+BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -22,39 +23,65 @@ class SweepReport:
     cases_advanced: int
     timers_fired: int
     failed_case_ids: tuple[int, ...]
+    remaining: int = 0  # cases still due when the sweep ended (the failed ones, retried next time)
 
 
-def fire_due_timers(now: datetime | None = None, batch_size: int = 500) -> SweepReport:
-    """Fire every timer due by `now` on open cases whose clock runs; each case in its own transaction.
+def fire_due_timers(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepReport:
+    """Fire every timer due by `now` on open cases; each case in its own transaction.
 
-    A case that fails is logged and left for the next sweep. Two sweeps at once each claim a case
-    before firing (a skipped row lock on PostgreSQL, the version check on SQLite), so every timer
-    fires once. The engine compares timers with the real clock, so `now` is the clock's time (tests
-    move the clock with time-machine rather than pass a future `now`).
+    Batch after batch until nothing is due: a case whose clock is paused fires only its legal
+    (statutory) clocks. A case that fails is logged, skipped for the rest of this sweep and
+    retried by the next. Two sweeps at once each claim a case before firing (a skipped row lock on
+    PostgreSQL, the version check on SQLite), so every timer fires once. The engine compares timers
+    with the real clock, so `now` is the clock's time (tests move the clock with time-machine).
     """
     now = now or clock.now()
-    case_ids = db.session.scalars(
+    advanced, fired, failed, skipped = 0, 0, [], set()
+    while True:
+        case_ids = db.session.scalars(
+            _due_cases(now, skipped).group_by(PendingTimer.case_id)
+            .order_by(func.min(PendingTimer.due_at)).limit(batch_size)
+        ).all()
+        db.session.rollback()  # end the read; each case below runs in a transaction of its own
+        if not case_ids:
+            break
+        batch_fired = 0
+        for case_id in case_ids:
+            try:
+                count = _fire_case_timers(case_id, now)
+            except ConcurrentUpdateError:
+                count = 0  # another sweep fired this case's timers first
+            except Exception:  # one broken case must not stop the sweep; it is retried next time
+                log.exception("timers of case %s not fired", case_id)
+                failed.append(case_id)
+                count = 0
+            if count == 0:  # failed, or another sweep's: not again in this sweep
+                skipped.add(case_id)
+            advanced += count > 0
+            batch_fired += count
+        fired += batch_fired
+        log.info("sweep: %s timers fired on a batch of %s cases", batch_fired, len(case_ids))
+    still_due = _due_cases(now, set()).subquery()
+    remaining = db.session.scalar(select(func.count(func.distinct(still_due.c.case_id)))) or 0
+    db.session.rollback()
+    log.info("sweep done: %s timers fired on %s cases, %s cases failed, %s cases still due",
+             fired, advanced, len(failed), remaining)
+    return SweepReport(cases_advanced=advanced, timers_fired=fired, failed_case_ids=tuple(failed),
+                       remaining=remaining)
+
+
+def _due_cases(now: datetime, skipped: set[int]):
+    """Cases with a timer due by `now` that may fire: every timer of a running clock, only the
+    legal clocks of a paused one."""
+    query = (
         select(PendingTimer.case_id)
         .join(DisputeCase, DisputeCase.id == PendingTimer.case_id)
-        .where(PendingTimer.due_at <= now, DisputeCase.clock_paused_at.is_(None))
-        .group_by(PendingTimer.case_id)
-        .order_by(func.min(PendingTimer.due_at))
-        .limit(batch_size)
-    ).all()
-    db.session.rollback()  # end the read; each case below runs in a transaction of its own
-    advanced, fired, failed = 0, 0, []
-    for case_id in case_ids:
-        try:
-            count = _fire_case_timers(case_id, now)
-        except ConcurrentUpdateError:
-            continue  # another sweep fired this case's timers first
-        except Exception:  # one broken case must not stop the sweep; it is retried next time
-            log.exception("timers of case %s not fired", case_id)
-            failed.append(case_id)
-            continue
-        advanced += count > 0
-        fired += count
-    return SweepReport(cases_advanced=advanced, timers_fired=fired, failed_case_ids=tuple(failed))
+        .where(PendingTimer.due_at <= now,
+               or_(DisputeCase.clock_paused_at.is_(None), PendingTimer.statutory.is_(True)))
+    )
+    if skipped:
+        query = query.where(PendingTimer.case_id.not_in(skipped))
+    return query
 
 
 @transaction
@@ -63,11 +90,12 @@ def _fire_case_timers(case_id: int, now: datetime) -> int:
     if workflow is None:  # another sweep holds this case
         return 0
     case = db.session.get(DisputeCase, case_id, populate_existing=True)
-    still_due = db.session.scalar(
-        select(PendingTimer.id).where(PendingTimer.case_id == case_id, PendingTimer.due_at <= now).limit(1)
-    )
-    if still_due is None or case.clock_paused_at is not None:  # fired by another sweep, or paused
+    paused = case.clock_paused_at is not None
+    still_due = select(PendingTimer.id).where(PendingTimer.case_id == case_id, PendingTimer.due_at <= now)
+    if paused:
+        still_due = still_due.where(PendingTimer.statutory.is_(True))
+    if db.session.scalar(still_due.limit(1)) is None:  # fired by another sweep, or paused since
         return 0
-    result = engine.fire_due_timers(workflow.state, current_calendar())
+    result = engine.fire_due_timers(workflow.state, current_calendar(), paused=paused)
     record_step(case, workflow, result, actor=None, now=now)
     return len(result.fired_timers)
