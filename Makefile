@@ -74,9 +74,11 @@ else
 	@echo "PostgreSQL not installed: the database tests ran on SQLite only (see README)."
 endif
 
-# PNGs of the main pages, in Chinese, from the browser tests' setup (tests/browser/test_screenshots.py).
+# PNGs of the main pages, in Chinese, from the browser tests' setup (tests/browser/test_screenshots.py),
+# and of the first page of a generated agreement.
 screenshots: install translations
 	JIEFEN_SCREENSHOTS=1 $(PYTEST) -m screenshots tests/browser/test_screenshots.py
+	JIEFEN_SCREENSHOTS=1 $(PYTEST) tests/integration/test_documents.py -k page_image  # docs/agreement.png
 
 # The benchmarks of bench/RESULTS.md (run by hand, never in CI): BENCH_CASES cases on SQLite (bench/bench.sqlite),
 # then on a throwaway PostgreSQL (.ci/with-postgres). Each run generates afresh; gunicorn comes with the `bench` extra.

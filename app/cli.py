@@ -5,6 +5,7 @@ from flask_migrate import upgrade
 
 from app import demo
 from app.models import DEFAULT_LOCALE, LOCALES
+from app.services.cases.sector_bodies import seed_sector_bodies
 from app.services.design.processes import deploy_processes
 from app.services.errors import ConfirmationRequiredError, JiefenError
 from app.services.intake.api_tokens import create_token, revoke_tokens
@@ -18,7 +19,8 @@ from scheduler import build_scheduler
 
 def init_app(app: Flask) -> None:
     for command in (init_db_command, deploy_processes_command, seed_demo_command, create_user_command,
-                    scheduler_group, create_token_command, revoke_token_command, trail_group):
+                    scheduler_group, create_token_command, revoke_token_command, trail_group,
+                    seed_sector_bodies_command):
         app.cli.add_command(command)
 
 
@@ -101,6 +103,17 @@ def seed_demo_command():
     click.echo("演示账号（用户名 / 密码 / 角色）：")
     for username, password, role in logins:
         click.echo(f"  {username:<12} {password:<14} {role}")
+
+
+@click.command("seed-sector-bodies")
+@click.option("--town", required=True, help="the town, by name")
+def seed_sector_bodies_command(town):
+    """Give a town the default list of sector mediation bodies (those it lacks)."""
+    try:
+        added = seed_sector_bodies(town)
+    except JiefenError as error:
+        raise click.ClickException(error.message) from None
+    click.echo(f"{town}: added {added} sector mediation bodies")
 
 
 @click.command("create-user")

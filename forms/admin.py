@@ -2,8 +2,8 @@ from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 
 def parse_days(text: str) -> list[date]:
@@ -37,3 +37,14 @@ class YearScheduleForm(FlaskForm):
     year = IntegerField(_l("年份"), validators=[InputRequired(message=_l("请填写年份。")), NumberRange(2000, 2100)])
     holidays = DateListField(_l("放假日期（法定节假日及调休放假的工作日）"))
     working_days = DateListField(_l("调休上班日期（周末上班）"))
+
+
+class SectorBodyForm(FlaskForm):
+    town_id = SelectField(_l("乡镇"), coerce=int, validators=[InputRequired()])
+    name = StringField(_l("调解组织名称"), validators=[DataRequired(message=_l("请填写此项。")), Length(max=100)])
+
+
+class SectorBodyToggleForm(FlaskForm):
+    """Deactivate ("0") or reactivate ("1") a body."""
+
+    active = HiddenField(validators=[AnyOf(("0", "1"))])

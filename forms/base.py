@@ -12,6 +12,9 @@ NOT_DATA = {"csrf_token", "submit"}
 class TaskForm(FlaskForm):
     """A form for one kind of user task; `to_data()` is what the process receives."""
 
+    def bind_case(self, case) -> None:
+        """Narrow choices that depend on the case (e.g. its town's bodies); most forms have none."""
+
     def to_data(self) -> dict:
         data = {}
         for name, field in self._fields.items():

@@ -19,19 +19,28 @@ TRIAGE_L2 = {**TRIAGE_L1, "tier": 2}
 TRIAGE_L3 = {**TRIAGE_L1, "tier": 3}
 TRIAGE_RISK = {**TRIAGE_L1, "violence_risk": True, "triage_note": "扬言报复"}
 ON_SITE_AGREEMENT = {"session_record": "现场调解", "result": "agreement", "agreement_form": "oral",
-                     "agreement_terms": "晚十点后停止装修"}
+                     "agreement_terms": "晚十点后停止装修", "performance_method": "自行履行",
+                     "performance_deadline": "2026-12-01"}
 ON_SITE_FAILED = {"session_record": "分歧大", "result": "unresolved", "agreement_form": "oral",
                   "agreement_terms": ""}
 ON_SITE_RISK = {**ON_SITE_FAILED, "result": "violence_risk"}
 FOUR_ACCOUNTS = {"psychological_account": "心理", "emotional_account": "感情",
                  "consequences_account": "后果", "interests_account": "利益"}
-SESSION_AGREEMENT = {"session_record": "调解笔录", "result": "agreement", "agreement_form": "written",
-                     "agreement_terms": "赔偿两千元", "judicial_confirmation": False}
+# A written agreement with every item Art. 29 asks for.
+WRITTEN_AGREEMENT = {"agreement_form": "written",
+                     "parties_particulars": "张三，男，1970年生，汉族，住和平路12号；李四，男，1985年生，汉族，住和平路12号楼上",
+                     "facts": "李四装修至深夜，噪音影响张三休息", "disputed_matters": "噪音损害的赔偿数额",
+                     "responsibilities": "李四负主要责任", "agreement_terms": "赔偿两千元",
+                     "performance_method": "银行转账", "performance_deadline": "2026-12-15"}
+SESSION_AGREEMENT = {"session_record": "调解笔录", "result": "agreement", **WRITTEN_AGREEMENT,
+                     "judicial_confirmation": False}
 SESSION_CONFIRM = {**SESSION_AGREEMENT, "judicial_confirmation": True}
 SESSION_CONTINUE = {**SESSION_AGREEMENT, "result": "continue", "agreement_terms": ""}
 SESSION_FAILED = {**SESSION_AGREEMENT, "result": "unresolved", "agreement_terms": ""}
-CONSULT_AGREEMENT = {"participants": "法院、司法所、派出所", "session_record": "三长会商", "result": "agreement",
-                     "agreement_terms": "分期付款", "judicial_confirmation": False, "referral_route": ""}
+CONSULT_AGREEMENT = {"court_participant": "城关法庭庭长", "justice_office_participant": "司法所所长",
+                     "police_participant": "派出所所长", "session_record": "三长会商", "result": "agreement",
+                     **WRITTEN_AGREEMENT, "agreement_terms": "分期付款", "judicial_confirmation": False,
+                     "referral_route": ""}
 CONSULT_ENDED = {**CONSULT_AGREEMENT, "result": "ended", "agreement_terms": "", "referral_route": "litigation"}
 CONSULT_RISK = {**CONSULT_AGREEMENT, "result": "violence_risk", "agreement_terms": ""}
 POLICE_TAKEN_OVER = {"police_action": "出警处置", "result": "taken_over", "tier": 1}

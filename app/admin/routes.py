@@ -1,11 +1,13 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.errors import InvalidInputError
+from app.services.cases import sector_bodies
+from app.services.errors import AccessDeniedError, InvalidInputError, NotFoundError
 from app.services.people import access, sessions
 from app.services.time_limits.year_schedules import current_calendar, enter_year_schedule, local_today
-from forms.admin import YearScheduleForm
+from app.views import flash_form_errors, flash_outcome
+from forms.admin import SectorBodyForm, SectorBodyToggleForm, YearScheduleForm
 from forms.base import show_field_errors
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,6 +44,41 @@ def calendar():
                            day_counting=calendar_in_force.day_counting), status
 
 
+@bp.route("/sector-bodies", methods=["GET", "POST"])
+@login_required
+def sector_bodies_page():
+    """The sector mediation bodies of each town: the "N" of "3+N" and where the panel may refer cases."""
+    if current_user.role != "admin":
+        abort(403)
+    towns = sector_bodies.towns()
+    form = SectorBodyForm()
+    form.town_id.choices = [(town.id, town.name) for town in towns]
+    if form.validate_on_submit():
+        try:
+            body = sector_bodies.add_sector_body(current_user, form.town_id.data, form.name.data)
+        except InvalidInputError as error:
+            show_field_errors(form, error.field_errors)
+            flash(error.message, "error")
+        else:
+            flash(_("已添加“%(name)s”。", name=body.name), "success")
+            return redirect(url_for("admin.sector_bodies_page"))
+    status = 422 if form.is_submitted() and form.errors else 200
+    listing = [(town, sector_bodies.sector_bodies_of_town(town.id, active_only=False)) for town in towns]
+    return render_template("admin/sector_bodies.html", form=form, listing=listing,
+                           toggle_form=SectorBodyToggleForm()), status
+
+
+@bp.post("/sector-bodies/<int:body_id>/active")
+@login_required
+def toggle_sector_body(body_id: int):
+    form = SectorBodyToggleForm()
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+    else:
+        active = form.active.data == "1"
+        flash_outcome(lambda: sector_bodies.set_sector_body_active(current_user, body_id, active),
+                      _("已启用。") if active else _("已停用。"), (InvalidInputError, AccessDeniedError, NotFoundError))
+    return redirect(url_for("admin.sector_bodies_page"))
 @bp.get("/sign-ins")
 @login_required
 def sign_ins():

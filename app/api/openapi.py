@@ -10,6 +10,7 @@ from wtforms import (
     FormField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Regexp
 
@@ -53,6 +54,12 @@ def field_schema(field) -> dict:
     elif isinstance(field, DateTimeField):
         schema.update(type="string", format="date-time")
         schema["description"] += _("（ISO 8601；不带时区时按显示时区）")
+    elif isinstance(field, SelectMultipleField):  # before SelectField, its base class
+        integer = field.coerce is int
+        schema.update(type="array", items={"type": "integer" if integer else "string"})
+        labels = _("；").join(f"{value}={label}" for value, label in field.choices)
+        if labels:
+            schema["description"] = _("%(label)s：%(choices)s", label=schema["description"], choices=labels)
     elif isinstance(field, SelectField):
         values = [value for value, _label in field.choices]
         integer = field.coerce is int

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.input_guard import parse_int
+from app.services.cases import documents as case_documents
 from app.services.cases import files as case_files
 from app.services.errors import InvalidInputError
 from app.views import (
@@ -69,6 +70,18 @@ def download(number: str, attachment_id: int):
     file = case_files.get_attachment(current_user, number, attachment_id)
     response = Response(file.data, mimetype=file.content_type)
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file.filename)}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<number>/documents/<int:document_id>")
+@login_required
+def document(number: str, document_id: int):
+    """A generated document (PDF), shown in the browser; its own name is offered on saving."""
+    file = case_documents.get_document(current_user, number, document_id)
+    response = Response(file.data, mimetype=file.content_type)
+    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(file.filename)}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -2,7 +2,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from app.services.cases import catalog, search
+from app.services.cases import catalog, search, step_records
+from app.services.cases import documents as case_documents
 from app.services.cases import files as case_files
 from app.services.cases import registry as case_service
 from app.services.cases.lists import ListFilter
@@ -105,7 +106,9 @@ def show(number: str):
     return render_template("cases/show.html", view=view,
                            case_file=case_files.get_case_file(current_user, view.case.id), case_number=number,
                            comment_form=CommentForm(formdata=None), attachment_form=AttachmentForm(formdata=None),
-                           pause_form=PauseClockForm(), extend_form=ExtendMediationForm())
+                           pause_form=PauseClockForm(), extend_form=ExtendMediationForm(),
+                           step_rows={step.task.id: step.rows for step in step_records.completed_steps(view.case)},
+                           documents=case_documents.list_documents(current_user, view.case))
 
 
 @bp.post("/<number>/clock/pause")

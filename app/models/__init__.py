@@ -1,6 +1,7 @@
 """Plain data: one aggregate per module. Models change state; only services commit."""
 from app.models.api_token import ApiToken
 from app.models.attachment import Attachment, AttachmentContent
+from app.models.case_document import CaseDocument, CaseDocumentContent, DocumentNumberCounter
 from app.models.category import Category
 from app.models.client_submission import ClientSubmission
 from app.models.comment import CaseComment
@@ -13,6 +14,7 @@ from app.models.party import Party
 from app.models.process_definition import ProcessDefinition, ProcessSpec
 from app.models.process_design import ProcessDraft, ProcessEvent
 from app.models.schedule import ScheduledDay, ScheduleYear
+from app.models.sector_body import SectorBody
 from app.models.sign_in import LoginFailure, LoginLock, UserSession
 from app.models.task import Task
 from app.models.timer import PendingTimer
@@ -28,6 +30,7 @@ __all__ = [
     "ProcessDraft", "ProcessEvent",
     "ProcessSpec",
     "MediationRoom", "mediation_room_grid", "CaseComment", "Attachment", "AttachmentContent",
+    "CaseDocument", "CaseDocumentContent", "DocumentNumberCounter", "SectorBody",
     "LoginFailure", "LoginLock", "UserSession",
     "ClientSubmission",
 ]

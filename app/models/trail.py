@@ -50,6 +50,7 @@ class TrailEventType(StrEnum):
     CLOCK_RESUMED = "clock_resumed", _l("恢复计时")
     MEDIATION_EXTENDED = "mediation_extended", _l("延长调解期限")
     CASE_MIGRATED = "case_migrated", _l("迁移流程版本")
+    DOCUMENT_GENERATED = "document_generated", _l("生成文书")
     CASE_CLOSED = "case_closed", _l("结案")
 
 

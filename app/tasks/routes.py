@@ -3,7 +3,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.input_guard import parse_int
-from app.services.cases import catalog, task_actions
+from app.services.cases import catalog, step_records, task_actions
+from app.services.cases import documents as case_documents
 from app.services.cases import files as case_files
 from app.services.cases import tasks as task_service
 from app.services.cases.lists import ListFilter
@@ -56,6 +57,7 @@ def show(task_id: int):
         form = task_form_class(task.form_key)()
     except LookupError as error:
         abort(500, str(error))
+    form.bind_case(task.case)
     if form.validate_on_submit():
         try:
             task_service.submit_task(current_user, task.id, form.to_data(), request.form.get("client_id"))
@@ -85,6 +87,9 @@ def show(task_id: int):
         comment_form=CommentForm(formdata=None, task_id=task.id),
         attachment_form=AttachmentForm(formdata=None, task_id=task.id),
         case_file=case_files.get_case_file(current_user, task.case_id),
+        steps=step_records.completed_steps(task.case), rows=step_records.task_record_rows(task),
+        documents=[document for document in case_documents.list_documents(current_user, task.case)
+                   if document.task_id == task.id],
     ), status
 
 

@@ -57,8 +57,16 @@ def test_a_handed_off_case_is_mediated_through_two_tiers_and_audited(page, login
     page.get_by_label("调解结果").select_option("agreement")
     page.get_by_label("协议形式").select_option("written")
     page.get_by_label("协议内容").fill("晚十点后不再发出噪音；如有聚会提前告知。")
+    page.get_by_test_id("task-submit").click()  # the Art. 29 items are missing: refused, each one named
+    expect(page.get_by_test_id("error-facts")).to_contain_text("纠纷的主要事实")
+    for name, text in [("parties_particulars", "张三，男，住和平路12号；李四，男，住和平路12号楼上"),
+                       ("facts", "李四夜间聚会噪音影响张三休息"), ("disputed_matters", "夜间噪音"),
+                       ("responsibilities", "李四负主要责任"), ("performance_method", "自行履行"),
+                       ("performance_deadline", "2026-12-31")]:
+        page.get_by_test_id(f"field-{name}").fill(text)
     page.get_by_test_id("task-submit").click()
     expect(page.get_by_test_id("open-task")).to_have_text("回访")
+    expect(page.get_by_test_id("document").filter(has_text="人民调解协议书")).to_have_count(1)
 
     login("supervisor")
     page.get_by_test_id("nav-cases").click()
@@ -68,6 +76,9 @@ def test_a_handed_off_case_is_mediated_through_two_tiers_and_audited(page, login
     expect(trail.filter(has_text="认领任务")).to_have_count(1)
     expect(trail.filter(has_text="添加意见")).to_have_count(1)
     expect(trail.filter(has_text="办结任务")).to_have_count(4)
+    step = page.get_by_test_id("trail-step").last
+    step.locator("summary").click()
+    expect(step).to_contain_text("书面协议（人民调解协议书）")
     expect(page.get_by_test_id("comment-form")).to_have_count(0)  # the supervisor only reads
 
 

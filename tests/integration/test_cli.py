@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import DisputeCase, ProcessDefinition, Task, User
+from app.models import CaseDocument, DisputeCase, ProcessDefinition, Task, User
 from app.services.cases import registry as cases
 from app.services.cases.lists import ListFilter
 from app.services.supervision.dashboard import build_dashboard, default_period
@@ -36,6 +36,9 @@ def test_seed_demo_loads_every_stage_once_and_prints_log_ins(runner, clock):
     assert {"triage_case", "mediate_on_site", "assess_four_accounts", "consult_jointly",
             "handle_violence_risk", "follow_up_visit"} <= ready
     assert db.session.scalar(select(func.count()).where(DisputeCase.status == "closed")) >= 1
+    # Closed cases come with the documents their steps generated, a written agreement among them.
+    assert {"agreement", "oral_agreement_register", "closing_report", "case_file"} <= set(
+        db.session.scalars(select(CaseDocument.kind)))
     cases = db.session.scalar(select(func.count()).select_from(DisputeCase))
     again = runner.invoke(args=["seed-demo"])
     assert "演示数据已存在" in again.output

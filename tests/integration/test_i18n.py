@@ -12,7 +12,7 @@ from flask_babel import refresh
 from sqlalchemy import select
 
 from app.extensions import db, limiter
-from app.models import Address, Category, Notification, User
+from app.models import Address, Category, Notification, SectorBody, User
 from app.services import engine
 from app.services.cases import registry as cases
 from app.services.cases import tasks
@@ -36,7 +36,8 @@ BPMN_NAMES = sorted(set(re.findall(r'\bname="([^"]*)"', (ROOT / "processes" / "d
 def untranslated(page: str) -> list[str]:
     """The Chinese left on a page once the diagram's names and the seeded category labels (data) are gone."""
     labels = [category.label for category in db.session.scalars(select(Category))]
-    data = BPMN_NAMES + sorted({*labels, *db.session.scalars(select(Category.name))}, key=len, reverse=True)
+    bodies = db.session.scalars(select(SectorBody.name))  # each town's sector mediation bodies: data too
+    data = BPMN_NAMES + sorted({*labels, *db.session.scalars(select(Category.name)), *bodies}, key=len, reverse=True)
     for name in data:
         page = page.replace(name, "")
     return sorted({line.strip() for line in page.splitlines() if CJK.search(line)})

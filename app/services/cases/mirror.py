@@ -22,6 +22,7 @@ OUTCOMES = {
     "agreement": "agreement",
     "ended": "mediation_ended",
     "taken_over": "transferred_to_police",
+    "referred": "referred_to_sector_body",
 }
 CARD_SIGNALS = {"yellow_card": "yellow", "red_card": "red"}
 # What people are told when a timer with this `signal` fires.

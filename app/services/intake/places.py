@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Address, Community, Grid, MediationRoom, PoliceGrid, Town
+from app.services.cases.sector_bodies import add_default_sector_bodies
 from app.services.errors import InvalidInputError
 from app.services.transaction import transaction
 
@@ -25,7 +26,8 @@ class GridSpec:
 @transaction
 def create_places(town_name: str, grids: list[GridSpec]) -> list[Grid]:
     """Create a town with its grids, reusing communities and police grids by name."""
-    town = db.session.scalar(select(Town).where(Town.name == town_name)) or Town(name=town_name)
+    existing = db.session.scalar(select(Town).where(Town.name == town_name))
+    town = existing or Town(name=town_name)
     db.session.add(town)
     communities: dict[str, Community] = {}
     police_grids: dict[str, PoliceGrid] = {}
@@ -44,6 +46,8 @@ def create_places(town_name: str, grids: list[GridSpec]) -> list[Grid]:
             for text in spec.addresses)
         created.append(grid)
     db.session.flush()
+    if existing is None:  # a new town starts with the default list of sector mediation bodies
+        add_default_sector_bodies(town)
     return created
 
 
