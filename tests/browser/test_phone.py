@@ -43,6 +43,9 @@ def test_field_pages_fit_a_phone_and_every_control_takes_a_thumb(phone, world, r
         width = phone.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{path} scrolls sideways: {width}px"
         assert phone.evaluate(SMALL_CONTROLS) == [], path
+    phone.goto(f"/cases/{task.case.number}")  # what to do now first; the trail folded until asked for
+    assert phone.evaluate("document.querySelector('[data-testid=trail-box]').open") is False
+    assert phone.get_by_test_id("current-step").bounding_box()["y"] < phone.get_by_test_id("parties").bounding_box()["y"]
     phone.goto("/tasks/")
     card = phone.get_by_test_id("task-row").first
     expect(card.locator("td[data-label='时限']")).to_be_visible()

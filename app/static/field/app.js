@@ -325,6 +325,11 @@
     form.submit();
   }
 
+  /* ---- the case page on a phone: what to do now first, the trail folded until asked for ---- */
+  if (window.matchMedia("(max-width: 640px)").matches) {
+    document.querySelectorAll("details.trail-box").forEach((trail) => { trail.open = false; });
+  }
+
   /* ---- start ---- */
   if ("serviceWorker" in navigator && body.dataset.serviceWorker) {
     navigator.serviceWorker.register(body.dataset.serviceWorker, { scope: "/" }).then(() => navigator.serviceWorker.ready)
