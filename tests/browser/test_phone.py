@@ -74,6 +74,9 @@ def test_offline_report_with_photo_and_task_arrive_once_when_back_online(phone, 
     phone.get_by_label("现场调解记录").fill("双方同意错峰装修。")
     phone.get_by_label("调解结果").select_option("agreement")
     phone.get_by_label("协议内容").fill("晚十点后停止施工。")
+    phone.get_by_label("协议形式").select_option("oral")
+    phone.get_by_label("履行方式").fill("自行履行")
+    phone.get_by_label("履行期限").fill("2026-12-31")
     phone.get_by_test_id("task-submit").click()
     expect(phone.get_by_test_id("outbox-count")).to_have_text("待发送 2")
     assert count(DisputeCase) == cases_before  # nothing reached the server yet
@@ -104,6 +107,9 @@ def test_a_refused_offline_submission_is_shown_with_its_reason(phone, world):
     phone.get_by_label("现场调解记录").fill("已劝导。")
     phone.get_by_label("调解结果").select_option("agreement")
     phone.get_by_label("协议内容").fill("拴绳遛狗。")
+    phone.get_by_label("协议形式").select_option("oral")
+    phone.get_by_label("履行方式").fill("自行履行")
+    phone.get_by_label("履行期限").fill("2026-12-31")
     phone.get_by_test_id("task-submit").click()
     expect(phone.get_by_test_id("outbox-count")).to_have_text("待发送 1")
     # Meanwhile a colleague handled the step.
