@@ -95,7 +95,7 @@ def test_the_main_pages_fit_a_phone(browser, live_server, world, clock, path):
         page.get_by_test_id("login-submit").click()
         page.wait_for_url("**/tasks/")
         page.goto(f"/cases/{case.number}" if path == "case" else path)
-        expect(page.get_by_test_id("current-user")).to_be_visible()
+        expect(page.get_by_test_id("tabbar")).to_be_visible()  # phones navigate by the bottom tab bar
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 390px"
     finally:
