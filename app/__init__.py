@@ -79,8 +79,8 @@ class ConfigurationError(RuntimeError):
 
 
 def _require_settings(app: Flask) -> None:
-    """Production needs real keys and a shared rate-limit store; debug and testing get a random key per
-    process and in-memory rate limits when none is set."""
+    """Production needs real keys (debug and testing get a random one per process). Rate limits are counted
+    in the store the workers share; without one, per process, which production is warned of."""
     for key, variable in REQUIRED_SECRETS.items():
         value = app.config.get(key) or ""
         if app.debug or app.testing:
@@ -92,9 +92,9 @@ def _require_settings(app: Flask) -> None:
                 "(`make run` writes development keys to instance/development.env)")
     if not app.config["RATELIMIT_STORAGE_URI"]:
         if not (app.debug or app.testing):
-            raise ConfigurationError(
-                "JIEFEN_RATELIMIT_STORAGE_URI is unset: name the store the workers share their rate-limit counts "
-                "in, e.g. export JIEFEN_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (memory:// for one process)")
+            app.logger.warning(
+                "JIEFEN_RATELIMIT_STORAGE_URI is unset: rate limits are counted per process. With several workers "
+                "or nodes, name the store they share, e.g. export JIEFEN_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0")
         app.config["RATELIMIT_STORAGE_URI"] = "memory://"
 
 

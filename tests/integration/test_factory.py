@@ -34,10 +34,10 @@ def test_debug_and_testing_start_without_a_key_on_a_random_one(mode):
     assert first.config["SECRET_KEY"] != second.config["SECRET_KEY"]
 
 
-def test_production_refuses_to_start_without_a_shared_rate_limit_store():
-    with pytest.raises(ConfigurationError) as raised:
-        create_app(_config(SECRET_KEY=LONG_KEY, RATELIMIT_STORAGE_URI=""))
-    assert "\n" not in str(raised.value) and "export JIEFEN_RATELIMIT_STORAGE_URI=redis://" in str(raised.value)
+def test_production_without_a_shared_rate_limit_store_counts_per_process_and_says_so(caplog):
+    app = create_app(_config(SECRET_KEY=LONG_KEY, RATELIMIT_STORAGE_URI=""))
+    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert "export JIEFEN_RATELIMIT_STORAGE_URI=redis://" in caplog.text
 
 
 def test_one_process_may_choose_memory_explicitly_and_debug_gets_it_by_default():
