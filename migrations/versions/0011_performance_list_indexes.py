@@ -43,7 +43,8 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_dispute_case_card_raised_at", table_name="dispute_case")
     op.drop_index("ix_dispute_case_status_card", table_name="dispute_case")
-    op.drop_index("ix_dispute_case_urgency_order", table_name="dispute_case")
-    op.drop_index("ix_dispute_case_due_order", table_name="dispute_case")
+    # IF EXISTS: on SQLite a batch migration of another branch may have rebuilt the table without them.
+    op.execute("DROP INDEX IF EXISTS ix_dispute_case_urgency_order")
+    op.execute("DROP INDEX IF EXISTS ix_dispute_case_due_order")
     with op.batch_alter_table("dispute_case") as batch_op:
         batch_op.drop_column("card_raised_at")

@@ -148,6 +148,7 @@ PAGES = {
     "/supervision/weekly.csv": only("supervisor", "admin"),
     "/admin/calendar": only("admin"),
     "/admin/sign-ins": only("admin"),
+    "/admin/sector-bodies": only("admin"),
     "/supervision/dashboard": only("supervisor", "dispatcher", "admin"),
     "/menu": EVERYONE,
     "/outbox": EVERYONE,
@@ -183,7 +184,7 @@ NAV = {
     "supervisor": COMMON_NAV | {"/supervision/", "/supervision/dashboard", "/designer/dispute_mediation/"},
     "designer": COMMON_NAV | {"/designer/"},
     "admin": COMMON_NAV | {"/cases/new", "/handoffs/new", "/plates", "/supervision/", "/supervision/dashboard",
-                           "/admin/calendar", "/admin/sign-ins", "/designer/"},
+                           "/admin/calendar", "/admin/sign-ins", "/admin/sector-bodies", "/designer/"},
 }
 # Pages reached from another page rather than from the bar.
 REACHED_INSIDE = {"/menu", "/outbox", "/supervision/weekly", "/supervision/reminder", "/supervision/supervised", "/supervision/weekly.csv",

@@ -13,7 +13,9 @@ from tests import factories as f
 
 # One completion (mediate_on_site → follow_up_visit), measured 20 before the round trips were cut;
 # the calendar's and the trail head's statements are cut by their own work and lower it further.
-MAX_STATEMENTS_PER_COMPLETION = 19
+# 19 before the step also recorded breaches and wrote its documents (triage: the acceptance register and
+# the notice of rights, each with its content and trail entry); a bound, not a count per row.
+MAX_STATEMENTS_PER_COMPLETION = 43
 
 
 @contextmanager
@@ -49,14 +51,19 @@ def test_a_completion_costs_at_most_the_bounded_number_of_statements(world, cloc
 def test_timers_left_as_they_were_are_not_rewritten(world, clock):
     case = f.open_case(world)
     f.step(world, case, "triage_case", f.TRIAGE_L2)
-    before = {row.id: (row.bpmn_id, row.due_at) for row in db.session.scalars(select(PendingTimer))}
-    assert {bpmn_id for bpmn_id, _due in before.values()} == {"mediation_limit", "yellow_card", "red_card"}
+    # The case's clocks run on through the step; only the step's own limit ends and the next one's starts.
+    running = {"mediation_limit", "yellow_card", "red_card"}
+    before = {row.id: (row.bpmn_id, row.due_at) for row in db.session.scalars(select(PendingTimer))
+              if row.bpmn_id in running}
+    assert {bpmn_id for bpmn_id, _due in before.values()} == running
     with statements() as seen:
         f.step(world, case, "assess_four_accounts", f.FOUR_ACCOUNTS)
     assert f.current_task(case).bpmn_id == "hold_mediation_session"
-    after = {row.id: (row.bpmn_id, row.due_at) for row in db.session.scalars(select(PendingTimer))}
+    after = {row.id: (row.bpmn_id, row.due_at) for row in db.session.scalars(select(PendingTimer))
+             if row.bpmn_id in running}
     assert after == before
-    assert not [sql for sql in seen if sql.startswith(("INSERT INTO pending_timer", "DELETE FROM pending_timer"))]
+    assert len([sql for sql in seen if sql.startswith("DELETE FROM pending_timer")]) <= 1
+    assert not [sql for sql in seen if sql.startswith("UPDATE pending_timer")]
 
 
 def test_a_timer_that_ends_is_deleted_and_only_it(world, clock):

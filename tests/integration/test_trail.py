@@ -214,7 +214,7 @@ def test_production_refuses_to_start_without_a_trail_key():  # the same rule as 
 
 def test_every_event_type_has_a_label_in_both_languages(app):
     from flask_babel import force_locale
-    assert len(TrailEventType) == 25  # every event the trail records
+    assert len(TrailEventType) == 26  # every event the trail records
     with app.test_request_context(), force_locale("en"):
         english = {str(event_type.label) for event_type in TrailEventType}
     assert len(english) == len(TrailEventType) and not any("\u4e00" <= ch <= "\u9fff" for label in english for ch in label)
