@@ -35,7 +35,7 @@ SPECS_KEPT_APART = "performance_process_specs"
 
 
 @pytest.fixture
-def deployed(deployed):
+def deployed(app, deployed):
     """Today's processes, and the versions the saved cases ran on (kept beside them, by checksum prefix)."""
     for path in sorted(Path(SAVED[0]).parent.glob("*.bpmn")):
         add_version(path.read_text(encoding="utf-8"), None)
