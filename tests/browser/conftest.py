@@ -90,3 +90,14 @@ def log_in(page, username: str, password: str = "secret-pass"):
     page.get_by_label("密码").fill(password)
     page.get_by_test_id("login-submit").click()
     page.wait_for_url("**/tasks/")
+
+
+def wait_for_service_worker(page) -> None:
+    """Until the service worker controls the page (an awaited promise, not a polled expression: the CSP
+    refuses the eval that wait_for_function would need)."""
+    page.evaluate("""async () => {
+        await navigator.serviceWorker.ready;
+        if (!navigator.serviceWorker.controller) {
+            await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, {once: true}));
+        }
+    }""")

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Attachment, DisputeCase, Task, TrailEvent
 from tests import factories as f
-from tests.browser.conftest import PHONE, log_in
+from tests.browser.conftest import PHONE, log_in, wait_for_service_worker
 
 # Elements drawn by bpmn-js inside a diagram (and its licence link) are not page controls; a radio button or
 # a checkbox is touched through its label.
@@ -55,7 +55,7 @@ def test_offline_report_with_photo_and_task_arrive_once_when_back_online(phone, 
     task = on_site_task(world, "邻里噪音")
     cases_before = count(DisputeCase)
     log_in(phone, "grid_worker")
-    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for_service_worker(phone)
     for path in ("/cases/new", f"/tasks/{task.id}"):  # seen once online: kept for the dead spot
         phone.goto(path)
 
@@ -101,7 +101,7 @@ def test_offline_report_with_photo_and_task_arrive_once_when_back_online(phone, 
 def test_a_refused_offline_submission_is_shown_with_its_reason(phone, world):
     task = on_site_task(world, "宠物扰民")
     log_in(phone, "grid_worker")
-    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for_service_worker(phone)
     phone.goto(f"/tasks/{task.id}")
     phone.context.set_offline(True)
     phone.get_by_label("现场调解记录").fill("已劝导。")
@@ -141,7 +141,7 @@ def test_use_my_location_suggests_the_address_and_the_report_keeps_the_position(
 def test_log_out_clears_what_the_phone_kept(phone, world):
     case = f.open_case(world, "噪音")
     log_in(phone, "grid_worker")
-    phone.wait_for_function("navigator.serviceWorker.controller !== null")
+    wait_for_service_worker(phone)
     phone.goto(f"/cases/{case.number}")
     phone.context.set_offline(True)
     phone.get_by_label("意见 / 备注").fill("离线记录")
