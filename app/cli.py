@@ -5,6 +5,7 @@ from flask_migrate import upgrade
 
 from app import demo
 from app.models import DEFAULT_LOCALE, LOCALES
+from app.services.cases.documents import render_pending_documents
 from app.services.cases.sector_bodies import seed_sector_bodies
 from app.services.design.processes import deploy_processes
 from app.services.errors import ConfirmationRequiredError, JiefenError
@@ -20,7 +21,7 @@ from scheduler import build_scheduler
 def init_app(app: Flask) -> None:
     for command in (init_db_command, deploy_processes_command, seed_demo_command, create_user_command,
                     scheduler_group, create_token_command, revoke_token_command, trail_group,
-                    seed_sector_bodies_command):
+                    seed_sector_bodies_command, documents_group):
         app.cli.add_command(command)
 
 
@@ -198,3 +199,19 @@ def anchor_trail_command(output):
     with open(output, "w", encoding="utf-8") as file:
         file.write(anchor.text)
     click.echo(anchor.line)
+
+
+@click.group("documents")
+def documents_group():
+    """The case documents (PDF) that steps ask for."""
+
+
+@documents_group.command("render")
+@click.option("--retry-failed", is_flag=True, help="also retry documents whose rendering failed before")
+def render_documents_command(retry_failed):
+    """Render every document waiting for its PDF now (the scheduler does it every few seconds)."""
+    report = render_pending_documents(retry_failed=retry_failed)
+    click.echo(f"{report.rendered} documents rendered; {len(report.failed_case_ids)} cases failed; "
+               f"{report.remaining} documents waiting")
+    if report.failed_case_ids:
+        raise SystemExit(1)

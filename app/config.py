@@ -30,6 +30,8 @@ class Config:
     # "working": days in time limits are Chinese working days; "calendar": calendar days.
     DAY_COUNTING = os.environ.get("JIEFEN_DAY_COUNTING", "working")
     SWEEP_INTERVAL_SECONDS = int(os.environ.get("JIEFEN_SWEEP_INTERVAL_SECONDS", "60"))
+    # How often the scheduler renders the PDFs steps have asked for (a step only writes the document's row).
+    DOCUMENT_RENDER_INTERVAL_SECONDS = int(os.environ.get("JIEFEN_DOCUMENT_RENDER_INTERVAL_SECONDS", "5"))
     SMTP_HOST = os.environ.get("JIEFEN_SMTP_HOST", "")
     SMTP_PORT = int(os.environ.get("JIEFEN_SMTP_PORT", "25"))
     SMTP_USERNAME = os.environ.get("JIEFEN_SMTP_USERNAME", "")

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Address, Category, Task, User
 from app.services.cases import registry as cases
 from app.services.cases import tasks
+from app.services.cases.documents import render_pending_documents
 from app.services.cases.sector_bodies import sector_bodies_of_town
 from app.services.design.processes import latest_definition
 from app.services.intake.places import GridSpec, create_mediation_room, create_places
@@ -84,6 +85,7 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
             task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
             tasks.submit_task(users[role], task.id, data)
     seed_closed_cases_with_documents(users, address)
+    render_pending_documents()  # the scheduler would within seconds; the demo shows them from the first page
     return [(username, DEMO_PASSWORD, role) for username, _, role, _, _ in USERS]
 
 

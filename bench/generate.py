@@ -41,6 +41,7 @@ from app.models import (  # noqa: E402
     WorkflowState,
 )
 from app.models.dispute_case import SOURCES  # noqa: E402
+from app.services.cases.search import reindex_all_cases  # noqa: E402
 from app.services.design.processes import deploy_processes  # noqa: E402
 from app.services.intake.api_tokens import create_token  # noqa: E402
 from app.services.intake.places import GridSpec, create_mediation_room, create_places  # noqa: E402
@@ -118,6 +119,9 @@ def main() -> None:
         templates = _templates()
         print(f"places, people and {len(templates)} representative cases: {time.perf_counter() - began:.0f} s")
         _replicate(templates, args.count, args.open_share)
+        reindex_all_cases()  # the copies bypass the services that keep the search index
+        db.session.commit()
+        print(f"search index: {time.perf_counter() - began:.0f} s", flush=True)
         if db.engine.dialect.name == "postgresql":
             _advance_sequences()
             with db.engine.begin() as connection:
@@ -162,6 +166,9 @@ def _places_and_people(towns: int, grids_per_town: int) -> str:
     create_user("admin", "管理员", "admin", PASSWORD, [])
     return create_token("bench", "1-1警格").token
 
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN_NAMES = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华建国红梅玉兰志文斌浩宇鹏辉丹萍鑫新德利金荣春海林云飞波雪晨"
 
 def _templates() -> list[dict]:
     """Representative cases through the services, then read back as rows to copy."""
@@ -248,7 +255,10 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category_id
                 address_id=None)
     rows[DisputeCase].append(case)
     for party in template["parties"]:
-        rows[Party].append({**party, "id": ids[Party], "case_id": case_id})
+        # Names and phones vary as a county's do, so a search for one finds a few cases, not all of them.
+        name = random.choice(SURNAMES) + "".join(random.choices(GIVEN_NAMES, k=random.choice((1, 2))))
+        phone = f"1{random.choice('3578')}{random.randrange(10 ** 9):09d}" if party["phone"] else party["phone"]
+        rows[Party].append({**party, "id": ids[Party], "case_id": case_id, "name": name, "phone": phone})
         ids[Party] += 1
     parts = list(template["state_parts"])
     engine_ids: dict[str, str] = {}

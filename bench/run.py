@@ -41,6 +41,7 @@ from app.services.cases import registry as cases  # noqa: E402
 from app.services.cases import tasks  # noqa: E402
 from app.services.cases.mirror import saved_state  # noqa: E402
 from app.services.intake.api_tokens import create_token  # noqa: E402
+from app.services.supervision import dashboard  # noqa: E402
 from app.services.supervision import lists as supervision  # noqa: E402
 from app.services.time_limits import clock  # noqa: E402
 from app.services.time_limits.timers import fire_due_timers  # noqa: E402
@@ -222,6 +223,12 @@ def lists(people, repeats: int) -> None:
         ("cases of a mediator (routed only)", lambda: cases.list_cases(who["mediator"], ListFilter())),
         ("cases text search (admin)", lambda: cases.list_cases(who["admin"], ListFilter(text="bench 12"))),
     ]
+    # Search by a party's name (two characters, the commonest Chinese query), one character, and a phone's tail.
+    for term in ("张三", "张", "0001"):
+        measures.append((f"search {term!r} (dispatcher)", lambda t=term: cases.list_cases(who["dispatcher"], ListFilter(text=t))))
+    period = dashboard.parse_period(None, None, dashboard.today())
+    for role in ("supervisor", "admin"):
+        measures.append((f"dashboard, default period ({role})", lambda r=role: dashboard.build_dashboard(who[r], period)))
     for kind in ("weekly", "reminder", "supervised"):
         for role in ("supervisor", "admin"):
             measures.append((f"supervision {kind} ({role})", lambda k=kind, r=role: supervision.supervision_list(who[r], k)))

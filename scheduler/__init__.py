@@ -1,4 +1,5 @@
-"""The background sweep: APScheduler calls the timer and e-mail jobs at a fixed interval.
+"""The background jobs: APScheduler calls the timer and e-mail sweep, and the document renderer, at
+fixed intervals.
 
 Run it once per deployment as its own process (`flask --app wsgi scheduler run`), never inside
 web workers. Starting a second copy by mistake does no harm: each case is claimed in the
@@ -9,7 +10,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from app.services.time_limits import clock
-from scheduler.jobs import sweep
+from scheduler.jobs import render_documents, sweep
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
@@ -22,5 +23,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         max_instances=1,
         coalesce=True,
         next_run_time=clock.now(),  # at start-up, timers that fell due while the system was down fire at once
+    )
+    scheduler.add_job(
+        render_documents,
+        IntervalTrigger(seconds=app.config["DOCUMENT_RENDER_INTERVAL_SECONDS"]),
+        args=[app],
+        id="documents",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=clock.now(),
     )
     return scheduler

@@ -1,10 +1,12 @@
 """Documents generated from a case's own data (受理登记表, 调解协议书, 卷宗 ...), as PDF.
 
-Like attachments, the bytes live in their own table, written in the step's transaction.
+The step that makes a document writes its row (kind, number, date) in the step's transaction; the PDF is
+rendered after the commit (services/cases/documents.py), so until then `sha256` is empty. Like attachments,
+the bytes live in their own table.
 """
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -13,7 +15,12 @@ from app.models.user import User
 
 
 class CaseDocument(db.Model):
-    __table_args__ = (Index("ix_case_document_case_created", "case_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_document_case_created", "case_id", "created_at"),
+        # The documents waiting to be rendered, for the render job.
+        Index("ix_case_document_pending", "id", sqlite_where=text("sha256 IS NULL"),
+              postgresql_where=text("sha256 IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"))
@@ -23,12 +30,18 @@ class CaseDocument(db.Model):
     # The committee's document number, e.g. (2026)城人调字第12号; agreements only.
     number: Mapped[str | None] = mapped_column(String(60))
     filename: Mapped[str] = mapped_column(String(160))
-    size: Mapped[int]
-    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int | None]  # None until rendered, like sha256
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    # Why the last rendering failed (it is retried on download and by `flask documents render --retry`).
+    render_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     created_by: Mapped[User | None] = relationship()
+
+    @property
+    def rendered(self) -> bool:
+        return self.sha256 is not None
 
 
 class CaseDocumentContent(db.Model):

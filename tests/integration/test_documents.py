@@ -1,5 +1,6 @@
-"""Documents generated from the case's own data: made at their step, stored, hashed in the trail, downloadable
-by those who may see the case; the agreement blocks its step until every Art. 29 item is there."""
+"""Documents generated from the case's own data: asked for by their step, rendered after its commit, stored,
+hashed in the trail, downloadable by those who may see the case; the agreement blocks its step until every
+Art. 29 item is there."""
 import hashlib
 import io
 import os
@@ -14,15 +15,19 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import CaseDocument, CaseDocumentContent, Task, TrailEvent
 from app.services.cases import tasks
+from app.services.cases.documents import render_pending_documents
 from app.services.errors import InvalidInputError
 from app.services.intake.api_tokens import create_token
 from tests import factories as f
+from tests.conftest import days
 from tests.integration.test_pages import form_data
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def documents(case) -> list[CaseDocument]:
+    """The case's documents, rendered first (as the scheduler's render job does after each step)."""
+    render_pending_documents()
     return list(db.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)
                                    .order_by(CaseDocument.id)))
 
@@ -181,3 +186,62 @@ def test_the_agreement_renders_as_a_page_image(world, clock, tmp_path):
     assert image.read_bytes().startswith(b"\x89PNG") and image.stat().st_size > 20_000
     if os.environ.get("JIEFEN_SCREENSHOTS"):
         shutil.copy(image, ROOT / "docs" / "agreement.png")
+
+
+def test_a_step_asks_for_its_documents_and_the_render_job_makes_them_as_of_that_step(world, clock):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+    waiting = db.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)).all()
+    assert {d.kind for d in waiting} == {"acceptance_register", "rights_notice"}
+    assert all(not d.rendered and d.size is None for d in waiting)
+    assert db.session.scalar(select(func.count()).select_from(CaseDocumentContent)) == 0
+    assert not db.session.scalars(select(TrailEvent).where(TrailEvent.event == "document_generated")).all()
+    clock.shift(days(2))  # rendered later, after the next step: still the paper of the triage
+    f.step(world, case, "mediate_on_site", f.ON_SITE_AGREEMENT)
+    report = render_pending_documents()
+    assert (report.rendered, report.failed_case_ids, report.remaining) == (4, (), 0)
+    register = next(d for d in documents(case) if d.kind == "acceptance_register")
+    text = pdf_text(register)
+    assert "2026年11月24日" in text and "晚十点后停止装修" not in text  # the on-site agreement came later
+    assert render_pending_documents().rendered == 0  # each is rendered once
+
+
+def test_a_document_not_rendered_yet_is_rendered_when_downloaded(client, auth, world, clock):
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+    document = db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == case.id).order_by(CaseDocument.id))
+    auth.login("supervisor")
+    page = client.get(f"/cases/{case.number}").get_data(as_text=True)
+    assert 'data-testid="document-pending"' in page
+    response = client.get(f"/cases/{case.number}/documents/{document.id}")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+    db.session.expire_all()
+    assert db.session.get(CaseDocument, document.id).sha256 == hashlib.sha256(response.data).hexdigest()
+    assert render_pending_documents().rendered == 0  # the case's other document was rendered with it
+
+
+def test_a_failed_rendering_loses_nothing_is_shown_and_is_retried(client, auth, world, clock, monkeypatch):
+    from app.services.cases import documents as case_documents
+
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+
+    def broken(html):
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(case_documents, "render_pdf", broken)
+    report = render_pending_documents()
+    assert (report.rendered, report.failed_case_ids, report.remaining) == (0, (case.id,), 2)
+    assert f.current_task(case).bpmn_id == "mediate_on_site"  # the step stands
+    db.session.expire_all()
+    assert {d.render_error for d in db.session.scalars(select(CaseDocument))} == {"RuntimeError: no fonts"}
+    assert render_pending_documents().failed_case_ids == ()  # not retried by every run
+    auth.login("supervisor")
+    assert 'data-testid="document-failed"' in client.get(f"/cases/{case.number}").get_data(as_text=True)
+    document = db.session.scalar(select(CaseDocument).order_by(CaseDocument.id))
+    failed = client.get(f"/cases/{case.number}/documents/{document.id}")
+    assert failed.status_code == 422 and "文书生成失败" in failed.get_data(as_text=True)
+    monkeypatch.undo()
+    assert render_pending_documents(retry_failed=True).rendered == 2
+    db.session.expire_all()
+    assert {d.render_error for d in db.session.scalars(select(CaseDocument))} == {None}

@@ -1,7 +1,11 @@
 """The case's documents, generated from its own data as PDF (WeasyPrint, HTML templates → PDF).
 
-Each is made at the step it belongs to, inside that step's transaction, stored with the case
-(case_document + case_document_content) and recorded in the trail with its SHA-256:
+The step a document belongs to writes its row (kind, date, the agreement's number) in its own transaction;
+the PDF is rendered after the commit — by the scheduler's render job, `flask documents render`, or at once
+when someone downloads it first — and stored with the case (case_document_content), its SHA-256 recorded in
+the row and in the trail. Rendering takes ~0.3 s of CPU a page set: inside the step it made a triage cost
+two of them. A document is rendered as of its step (the steps completed by then, the date of its step), so
+rendering it later gives the same paper.
 
 - 研判分流 (the case accepted): 受理登记表 and 权利义务告知书;
 - each mediation step (on site, in the room, the joint consultation): 调解笔录;
@@ -14,6 +18,7 @@ Documents are legal papers in Chinese whatever the reader's language; labels fro
 Chinese too. Helpers add and flush; the public functions own their transaction.
 """
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -37,12 +42,17 @@ from app.models import (
     mediation_room_grid,
 )
 from app.models.trail import TrailEventType
+from app.services.cases.mirror import lock_workflow
 from app.services.cases.sector_bodies import bodies_outside_town
 from app.services.cases.step_records import completed_steps, task_record_rows
-from app.services.errors import InvalidInputError, NotFoundError
+from app.services.errors import ConcurrentUpdateError, InvalidInputError, NotFoundError
 from app.services.people import access
 from app.services.supervision.trail import append_event
+from app.services.time_limits import clock
+from app.services.transaction import transaction
 from forms.tasks import missing_agreement_items
+
+log = logging.getLogger(__name__)
 
 # Every kind, in the standard order of a case file (卷宗).
 KINDS = {
@@ -66,6 +76,13 @@ class Download:
     data: bytes
 
 
+@dataclass(frozen=True)
+class RenderReport:
+    rendered: int
+    failed_case_ids: tuple[int, ...]
+    remaining: int  # documents still waiting (those of failed cases among them)
+
+
 def check_step_data(case: DisputeCase, task: Task, data: dict) -> None:
     """Refuse a step whose data would make a half-filled document, or names another town's bodies.
 
@@ -83,25 +100,60 @@ def check_step_data(case: DisputeCase, task: Task, data: dict) -> None:
                                 errors)
 
 
-def record_step_documents(case: DisputeCase, task: Task, actor: User, now: datetime) -> list[CaseDocument]:
-    """Helper for submit_task: the documents this step produces (see the module's list)."""
+def request_step_documents(case: DisputeCase, task: Task, actor: User, now: datetime) -> list[CaseDocument]:
+    """Helper for submit_task: the rows of the documents this step produces (see the module's list), to be
+    rendered after the commit. The agreement's number is given out here, in the order of the steps."""
     data = task.submitted_data or {}
     made = []
     if task.form_key == "triage":
-        made += [_store(case, "acceptance_register", task, actor, now), _store(case, "rights_notice", task, actor, now)]
+        made += [_request(case, "acceptance_register", task, actor, now), _request(case, "rights_notice", task, actor, now)]
     if task.form_key in MEDIATION_STEPS:
-        made.append(_store(case, "mediation_record", task, actor, now))
+        made.append(_request(case, "mediation_record", task, actor, now))
         if data.get("result") == "agreement":
             if data.get("agreement_form") == "written":
-                made.append(_store(case, "agreement", task, actor, now, number=_next_agreement_number(case, now)))
+                made.append(_request(case, "agreement", task, actor, now, number=_next_agreement_number(case, now)))
             else:
-                made.append(_store(case, "oral_agreement_register", task, actor, now))
+                made.append(_request(case, "oral_agreement_register", task, actor, now))
     if task.form_key == "follow_up":
-        made.append(_store(case, "follow_up_record", task, actor, now))
+        made.append(_request(case, "follow_up_record", task, actor, now))
     if case.status == "closed":
-        made.append(_store(case, "closing_report", task, actor, now))
-        made.append(_store(case, "case_file", task, actor, now))
+        made.append(_request(case, "closing_report", task, actor, now))
+        made.append(_request(case, "case_file", task, actor, now))
     return made
+
+
+def render_pending_documents(retry_failed: bool = False, batch_size: int = 50) -> RenderReport:
+    """Render every document waiting for its PDF, oldest first; each case in its own transaction.
+
+    A case whose rendering fails keeps its documents waiting with the error recorded (shown on the case
+    page); they are tried again when downloaded or with `retry_failed`. A case a step is writing at the
+    same moment is left for the next run.
+    """
+    rendered, failed, skipped = 0, [], set()
+    while True:
+        waiting = select(CaseDocument.case_id).where(CaseDocument.sha256.is_(None))
+        if not retry_failed:
+            waiting = waiting.where(CaseDocument.render_error.is_(None))
+        if skipped:
+            waiting = waiting.where(CaseDocument.case_id.not_in(skipped))
+        case_ids = db.session.scalars(waiting.group_by(CaseDocument.case_id)
+                                      .order_by(func.min(CaseDocument.id)).limit(batch_size)).all()
+        db.session.rollback()  # end the read; each case below runs in a transaction of its own
+        if not case_ids:
+            break
+        for case_id in case_ids:
+            try:
+                rendered += _render_case_documents(case_id)
+            except ConcurrentUpdateError:
+                skipped.add(case_id)
+            except Exception as error:  # one broken document must not stop the others
+                log.exception("documents of case %s not rendered", case_id)
+                _record_render_error(case_id, f"{type(error).__name__}: {error}")
+                failed.append(case_id)
+                skipped.add(case_id)
+    remaining = db.session.scalar(select(func.count()).where(CaseDocument.sha256.is_(None))) or 0
+    db.session.rollback()
+    return RenderReport(rendered=rendered, failed_case_ids=tuple(failed), remaining=remaining)
 
 
 def list_documents(actor: User, case: DisputeCase) -> list[CaseDocument]:
@@ -112,12 +164,24 @@ def list_documents(actor: User, case: DisputeCase) -> list[CaseDocument]:
 
 
 def get_document(actor: User, case_number: str, document_id: int) -> Download:
-    """A document's PDF, for those who may see its case and download its files (others: not found)."""
+    """A document's PDF, for those who may see its case and download its files (others: not found).
+
+    One not rendered yet is rendered now, with the case's other waiting documents."""
     case = db.session.scalar(select(DisputeCase).where(DisputeCase.number == case_number))
     access.ensure_may(actor, access.DOWNLOAD_ATTACHMENT, case)
     document = db.session.get(CaseDocument, document_id)
     if document is None or document.case_id != case.id:
         raise NotFoundError(_("没有找到该文书。"))
+    if not document.rendered:
+        try:
+            _render_case_documents(case.id)
+        except ConcurrentUpdateError:
+            raise
+        except Exception as error:
+            log.exception("documents of case %s not rendered", case.id)
+            _record_render_error(case.id, f"{type(error).__name__}: {error}")
+            raise InvalidInputError(_("文书生成失败，已记录原因，请稍后重试或联系管理员。")) from error
+        document = db.session.get(CaseDocument, document_id)
     content = db.session.get(CaseDocumentContent, document.id)
     return Download(filename=document.filename, content_type="application/pdf", data=content.data)
 
@@ -131,36 +195,57 @@ def render_pdf(html: str) -> bytes:
 
 # --- Making one document ---------------------------------------------------------------------------
 
-def _store(case: DisputeCase, kind: str, task: Task, actor: User, now: datetime,
-           number: str | None = None) -> CaseDocument:
+def _request(case: DisputeCase, kind: str, task: Task, actor: User, now: datetime,
+             number: str | None = None) -> CaseDocument:
     title = KINDS[kind]
-    with force_locale("zh_CN"):
-        html = _render(case, kind, task, now, number)
-    data = render_pdf(html)
-    digest = hashlib.sha256(data).hexdigest()
     suffix = ""
     if kind == "mediation_record":  # one per session: numbered in the order they were held
         held = db.session.scalar(select(func.count()).where(CaseDocument.case_id == case.id,
                                                             CaseDocument.kind == kind))
         suffix = f"-{held + 1}"
     document = CaseDocument(case_id=case.id, task_id=task.id, kind=kind, title=title, number=number,
-                            filename=f"{case.number}-{title}{suffix}.pdf", size=len(data), sha256=digest,
-                            created_at=now, created_by_id=actor.id)
+                            filename=f"{case.number}-{title}{suffix}.pdf", created_at=now, created_by_id=actor.id)
     db.session.add(document)
-    db.session.flush()
-    db.session.add(CaseDocumentContent(document_id=document.id, data=data))
-    append_event(case.id, TrailEventType.DOCUMENT_GENERATED, actor=actor, at=now, task_id=task.id, data={
-        "document_id": document.id, "kind": kind, "title": title, "number": number,
-        "size": len(data), "sha256": digest, "task": task.name,
-    })
     return document
 
 
-def _render(case: DisputeCase, kind: str, task: Task, now: datetime, number: str | None) -> str:
-    context = _context(case, now)
+@transaction
+def _render_case_documents(case_id: int) -> int:
+    lock_workflow(case_id)  # as a step does: the trail's head on the case row moves
+    case = db.session.get(DisputeCase, case_id, populate_existing=True)
+    waiting = db.session.scalars(select(CaseDocument).where(
+        CaseDocument.case_id == case_id, CaseDocument.sha256.is_(None)).order_by(CaseDocument.id)).all()
+    for document in waiting:
+        _render_one(case, document)
+    return len(waiting)
+
+
+def _render_one(case: DisputeCase, document: CaseDocument) -> None:
+    task = _task(document.task_id)
+    with force_locale("zh_CN"):
+        html = _render(case, document.kind, task, document.created_at, document.number)
+    data = render_pdf(html)
+    document.size, document.sha256, document.render_error = len(data), hashlib.sha256(data).hexdigest(), None
+    db.session.add(CaseDocumentContent(document_id=document.id, data=data))
+    append_event(case.id, TrailEventType.DOCUMENT_GENERATED, actor=document.created_by, at=clock.now(),
+                 task_id=document.task_id, data={
+                     "document_id": document.id, "kind": document.kind, "title": document.title,
+                     "number": document.number, "size": document.size, "sha256": document.sha256,
+                     "task": task.name if task else None})
+
+
+@transaction
+def _record_render_error(case_id: int, message: str) -> None:
+    db.session.execute(update(CaseDocument).where(CaseDocument.case_id == case_id, CaseDocument.sha256.is_(None))
+                       .values(render_error=message[:500]))
+
+
+def _render(case: DisputeCase, kind: str, task: Task | None, at: datetime, number: str | None) -> str:
+    """The document's HTML as of `at`, its step's time."""
+    context = _context(case, at)
     if kind == "case_file":
         stored = list(db.session.scalars(select(CaseDocument).where(
-            CaseDocument.case_id == case.id, CaseDocument.kind != "case_file")))
+            CaseDocument.case_id == case.id, CaseDocument.kind != "case_file", CaseDocument.created_at <= at)))
         order = list(KINDS)
         stored.sort(key=lambda document: (order.index(document.kind), document.created_at, document.id))
         sections = [{"id": f"doc-{document.id}", "title": document.title, "number": document.number,
@@ -171,7 +256,7 @@ def _render(case: DisputeCase, kind: str, task: Task, now: datetime, number: str
                                           .order_by(Attachment.id)).all()
         return _render_template("documents/case_file.html", sections=sections, attachments=attachments, **context)
     return _render_template("documents/page.html", title=KINDS[kind],
-                           body=_body(case, kind, task, now, number, context), **context)
+                           body=_body(case, kind, task, at, number, context), **context)
 
 
 def _body(case, kind, task, at, number, context) -> str:
@@ -186,9 +271,9 @@ def _render_template(name: str, **context) -> str:
     return current_app.jinja_env.get_template(name).render(**context)
 
 
-def _context(case: DisputeCase, now: datetime) -> dict:
+def _context(case: DisputeCase, at: datetime) -> dict:
     town = case.grid.community.town
-    steps = completed_steps(case)
+    steps = completed_steps(case, until=at)
     room = db.session.scalar(select(MediationRoom).join(
         mediation_room_grid, mediation_room_grid.c.room_id == MediationRoom.id).where(
         mediation_room_grid.c.grid_id == case.grid_id))

@@ -51,11 +51,12 @@ def task_record_rows(task: Task) -> list[Row]:
     return rows
 
 
-def completed_steps(case: DisputeCase) -> list[StepRecord]:
-    """Every completed step of a case, oldest first, with its rows."""
-    tasks = db.session.scalars(
-        select(Task).where(Task.case_id == case.id, Task.state == "completed").order_by(Task.completed_at, Task.id)
-    ).all()
+def completed_steps(case: DisputeCase, until: datetime | None = None) -> list[StepRecord]:
+    """Every completed step of a case (completed by `until`, when given), oldest first, with its rows."""
+    query = select(Task).where(Task.case_id == case.id, Task.state == "completed")
+    if until is not None:
+        query = query.where(Task.completed_at <= until)
+    tasks = db.session.scalars(query.order_by(Task.completed_at, Task.id)).all()
     return [StepRecord(task=task, rows=task_record_rows(task)) for task in tasks]
 
 

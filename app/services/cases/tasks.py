@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import DisputeCase, Task, User
 from app.services import engine
 from app.services.cases import lists as listing
-from app.services.cases.documents import check_step_data, record_step_documents
+from app.services.cases.documents import check_step_data, request_step_documents
 from app.services.cases.mirror import lock_task_workflow, record_step, saved_state
 from app.services.cases.submissions import record_submission
 from app.services.errors import JiefenError, NotFoundError, TaskNotReadyError
@@ -71,7 +71,7 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str 
                  data={"task": task.name, "bpmn_id": task.bpmn_id, "form": dict(data)})
     record_step(case, workflow, result, actor=actor, now=now, completed_task=task)
     record_submission(actor, client_id, "task", case.id, task.id, now)
-    record_step_documents(case, task, actor, now)
+    request_step_documents(case, task, actor, now)
     return task
 
 
