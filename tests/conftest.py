@@ -75,7 +75,8 @@ def _clean_database(request):
             else:
                 for table in tables:
                     connection.execute(table.delete())
-                connection.execute(text("DELETE FROM case_search"))  # the search index, not in the models
+                for search_table in ("case_search", "case_search_short"):  # the search index, not in the models
+                    connection.execute(text(f"DELETE FROM {search_table}"))
         engine.forget_specs()  # process version ids are used again by the next test
 
 

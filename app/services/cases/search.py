@@ -8,9 +8,11 @@ names and phones, the police incident numbers — in the table `case_search`, cr
   more characters is a phrase MATCH on the index.
 - PostgreSQL: a plain table with a GIN `gin_trgm_ops` index (pg_trgm); ILIKE uses the index.
 
-Trigrams need three characters. Chinese names and words are often one or two (张三, 噪音): shorter
-queries scan the search table instead (`instr` on SQLite — FTS5's own LIKE misses short multi-byte
-patterns — ILIKE on PostgreSQL), which is still one narrow table.
+Trigrams need three characters; Chinese names and words are often one or two (张三, 噪音). For those,
+`case_search_short` holds every character and every pair of adjacent characters of each document (runs of
+letters and digits, lower-cased): SQLite as an FTS5 table of unicode61 tokens, PostgreSQL as a text array
+under a GIN index; a one- or two-character term is then one exact token lookup. A short term with other
+characters (a dash, a space) scans the search table (`instr` on SQLite, ILIKE on PostgreSQL).
 
 The service layer keeps the documents current: `index_case` is called by every function that writes
 a searchable field (opening a case, a police hand-off, a resident's tracking code).
@@ -18,13 +20,17 @@ a searchable field (opening a case, a police hand-off, a resident's tracking cod
 import re
 
 from sqlalchemy import column, delete, func, insert, literal, literal_column, or_, select, table
+from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.types import Text
 
 from app.extensions import db
 from app.models import DisputeCase, Handoff, Party
 from app.services.people import access
 
 SEARCH_TABLE = "case_search"
+SHORT_TABLE = "case_search_short"  # a name `is_search_table` covers
 TRIGRAM = 3
+RUNS = re.compile(r"[^\W_]+")  # letters and digits, in any script
 # A tracking code as residents read it out (ABCD-EFGH-JKMN) is stored without dashes.
 GROUPED_CODE = re.compile(r"^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4})+$")
 
@@ -37,6 +43,17 @@ def is_search_table(name: str | None) -> bool:
 def _table():
     key = "case_id" if db.engine.dialect.name == "postgresql" else "rowid"
     return table(SEARCH_TABLE, column(key), column("body")), key
+
+
+def _short_table():
+    key = "case_id" if db.engine.dialect.name == "postgresql" else "rowid"
+    return table(SHORT_TABLE, column(key), column("grams", ARRAY(Text) if key == "case_id" else Text)), key
+
+
+def short_grams(body: str) -> list[str]:
+    """The distinct characters and adjacent pairs of each run of letters and digits, lower-cased."""
+    runs = RUNS.findall(body.lower())
+    return sorted({run[i:i + n] for run in runs for n in (1, 2) for i in range(len(run) - n + 1)})
 
 
 def _document(case_ids):
@@ -57,25 +74,42 @@ def _document(case_ids):
 def index_case(case_id: int) -> None:
     """Helper (flushes; the caller owns the transaction): write the case's search document afresh."""
     db.session.flush()
-    search, key = _table()
-    db.session.execute(delete(search).where(search.c[key] == case_id))
-    db.session.execute(insert(search).from_select([key, "body"], _document([case_id])))
+    _write_documents([case_id])
 
 
 def reindex_all_cases() -> None:
     """Helper: rebuild every document (after bulk inserts that bypass the services, e.g. demo history)."""
+    _write_documents(None)
+
+
+def _write_documents(case_ids: list[int] | None) -> None:
     search, key = _table()
-    db.session.execute(delete(search))
-    db.session.execute(insert(search).from_select([key, "body"], _document(None)))
+    short, short_key = _short_table()
+    for written in (search, short):
+        db.session.execute(delete(written) if case_ids is None else delete(written).where(written.c[key].in_(case_ids)))
+    db.session.execute(insert(search).from_select([key, "body"], _document(case_ids)))
+    bodies = db.session.execute(select(search.c[key], search.c.body) if case_ids is None else
+                                select(search.c[key], search.c.body).where(search.c[key].in_(case_ids)))
+    postgresql = short_key == "case_id"
+    rows = [{short_key: case_id, "grams": short_grams(body) if postgresql else " ".join(short_grams(body))}
+            for case_id, body in bodies]
+    if rows:
+        db.session.execute(insert(short), rows)
 
 
 def matching_case_ids(query_text: str):
     """A subquery of the ids of cases whose search document contains `query_text` (any case)."""
+    term = query_text.strip()
+    if len(term) < TRIGRAM and RUNS.fullmatch(term):  # one or two letters or digits: one token of the short index
+        short, key = _short_table()
+        if key == "case_id":
+            return select(short.c[key]).where(short.c.grams.contains(array([term.lower()], type_=Text)))
+        return select(short.c[key]).where(literal_column(SHORT_TABLE).op("MATCH")(f'"{term.lower()}"'))
+    terms = {term}
+    if GROUPED_CODE.match(term):
+        terms.add(term.replace("-", "").upper())
     search, key = _table()
-    terms = {query_text.strip()}
-    if GROUPED_CODE.match(query_text.strip()):
-        terms.add(query_text.strip().replace("-", "").upper())
-    return select(search.c[key]).where(or_(*(_contains(search, term) for term in terms if term)))
+    return select(search.c[key]).where(or_(*(_contains(search, each) for each in terms)))
 
 
 def _contains(search, term: str):
