@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
-from app.config import MIN_SECRET_LENGTH, REQUIRED_SECRETS, Config, engine_options
+from app.config import MIN_SECRET_LENGTH, REQUIRED_SECRETS, Config, ConfigurationError, engine_options
 from app.extensions import csrf, db, limiter, login_manager, migrate
 from app.services.errors import JiefenError
 
@@ -72,10 +72,6 @@ def create_app(config: dict | None = None) -> Flask:
         return redirect(url_for("tasks.mine"))
 
     return app
-
-
-class ConfigurationError(RuntimeError):
-    """The app cannot start as configured; the message says what to set."""
 
 
 def _require_settings(app: Flask) -> None:

@@ -19,6 +19,10 @@ from forms.handoffs import HandoffForm, PushForm
 from forms.tasks import TASK_FORMS
 
 NOT_DATA = {"csrf_token", "submit"}
+# The `error` of an error body, by status (routes.error_response); the document lists them.
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "bad_request",
+               422: "invalid_input", 429: "too_many_requests", 500: "internal_error"}
 
 
 def form_schema(form) -> dict:
@@ -80,6 +84,12 @@ def field_schema(field) -> dict:
     return schema
 
 
+def _closed(properties: dict, optional: tuple[str, ...] = ()) -> dict:
+    """A response object: every property but the `optional` ones always sent (null where nullable), no other."""
+    return {"type": "object", "properties": properties, "additionalProperties": False,
+            "required": [name for name in properties if name not in optional]}
+
+
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
@@ -111,9 +121,7 @@ def build_document() -> dict:
     task_schemas = {f"TaskForm_{key}": form_schema(form_class(formdata=None, meta=meta))
                     for key, form_class in sorted(TASK_FORMS.items())}
     push_reason = field_schema(PushForm(formdata=None, meta=meta).reason)
-    task = {
-        "type": "object",
-        "properties": {
+    task = _closed({
             "id": {"type": "integer"}, "name": {"type": "string"}, "bpmn_id": {"type": "string"},
             "form_key": {"type": "string", "enum": sorted(TASK_FORMS),
                          "description": _("请求体格式见同名 TaskForm_<form_key>")},
@@ -122,28 +130,29 @@ def build_document() -> dict:
             "case_number": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
             "due_at": {"type": "string", "format": "date-time", "nullable": True},
             "complete_url": {"type": "string", "format": "uri-reference"},
-        },
-    }
+    })
     datetime_or_null = {"type": "string", "format": "date-time", "nullable": True}
     schemas = {
-        "Error": {"type": "object", "required": ["error", "message"], "properties": {
-            "error": {"type": "string"}, "message": {"type": "string"},
-            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
-        }},
+        "Error": _closed({
+            "error": {"type": "string", "enum": sorted({*ERROR_CODES.values(), "error"})}, "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                       "description": _("字段名 → 错误信息（422）")},
+            "request_id": {"type": "string", "description": _("服务器内部错误的请求编号（500）")},
+        }, optional=("fields", "request_id")),
         "HandoffRequest": form_schema(HandoffForm(formdata=None, meta=meta)),
-        "HandoffResponse": {"type": "object", "properties": {
+        "HandoffResponse": _closed({
             "case_number": {"type": "string"}, "created": {"type": "boolean"},
             "status": {"type": "string"}, "url": {"type": "string", "format": "uri-reference"},
             "page_url": {"type": "string", "format": "uri-reference"},
-        }},
-        "Push": {"type": "object", "properties": {
+        }),
+        "Push": _closed({
             "id": {"type": "integer"}, "case_number": {"type": "string"}, "title": {"type": "string"},
             "grid_code": {"type": "string"}, "police_grid": {"type": "string"}, "reason": push_reason,
             "pushed_at": {"type": "string", "format": "date-time"},
             "incident_number": {"type": "string", "nullable": True},
-        }},
+        }),
         "Task": task,
-        "Case": {"type": "object", "properties": {
+        "Case": _closed({
             "number": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "string"},
             "outcome": {"type": "string", "nullable": True}, "tier": {"type": "integer", "nullable": True},
             "card": {"type": "string"}, "violence_risk": {"type": "boolean"}, "source": {"type": "string"},
@@ -151,12 +160,12 @@ def build_document() -> dict:
             "address": {"type": "string"}, "opened_at": {"type": "string", "format": "date-time"},
             "closed_at": datetime_or_null,
             "current_tasks": {"type": "array", "items": _ref("Task")},
-            "trail": {"type": "array", "items": {"type": "object", "properties": {
+            "trail": {"type": "array", "items": _closed({
                 "seq": {"type": "integer"}, "event": {"type": "string", "enum": [event.value for event in TrailEventType]},
                 "occurred_at": {"type": "string", "format": "date-time"}, "actor": {"type": "string"},
                 "task": {"type": "string", "nullable": True},
-            }}},
-        }},
+            })},
+        }),
         **task_schemas,
     }
     return {
@@ -199,9 +208,9 @@ def build_document() -> dict:
                      "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}},
                 ],
                 "responses": {
-                    "200": {"description": _("推送列表"), **_json({"type": "object", "properties": {
+                    "200": {"description": _("推送列表"), **_json(_closed({
                         "pushes": {"type": "array", "items": _ref("Push")}, "next_after": {"type": "integer"},
-                    }})},
+                    }))},
                     **_errors("400", "401"),
                 },
             }},
@@ -216,9 +225,9 @@ def build_document() -> dict:
                 "parameters": [{"name": "page", "in": "query",
                                 "schema": {"type": "integer", "minimum": 1, "default": 1}}],
                 "responses": {
-                    "200": {"description": _("任务列表"), **_json({"type": "object", "properties": {
+                    "200": {"description": _("任务列表"), **_json(_closed({
                         "tasks": {"type": "array", "items": _ref("Task")}, "page": {"type": "integer"},
-                        "pages": {"type": "integer"}, "total": {"type": "integer"}}})},
+                        "pages": {"type": "integer"}, "total": {"type": "integer"}}))},
                     **_errors("400", "401"),
                 },
             }},
@@ -229,8 +238,8 @@ def build_document() -> dict:
                 "parameters": [{"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": {"required": True, **_json({"oneOf": [_ref(name) for name in task_schemas]})},
                 "responses": {
-                    "200": {"description": _("已办结"), **_json({"type": "object", "properties": {
-                        "task": _ref("Task"), "case_url": {"type": "string", "format": "uri-reference"}}})},
+                    "200": {"description": _("已办结"), **_json(_closed({
+                        "task": _ref("Task"), "case_url": {"type": "string", "format": "uri-reference"}}))},
                     **_errors("400", "401", "403", "404", "409", "413", "422"),
                 },
             }},

@@ -6,12 +6,13 @@ Errors are JSON `{"error": code, "message": 中文说明, "fields": {field: [mes
 """
 from datetime import datetime
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_httpauth import HTTPTokenAuth
 from werkzeug.exceptions import BadRequest, HTTPException, UnsupportedMediaType
 
-from app.api.openapi import build_document
+from app.api.openapi import ERROR_CODES, build_document
 from app.input_guard import RefusedInputError, query_int
 from app.links import external_url
 from app.services.cases import registry as case_service
@@ -25,11 +26,9 @@ from forms.handoffs import HandoffForm
 from forms.json import JsonShapeError, json_to_formdata
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
+# Every route but the public ones needs a live token (`authenticate`); the caller is `token_auth.current_user()`.
+token_auth = HTTPTokenAuth(scheme="Bearer", realm="jiefen")
 PUBLIC_ENDPOINTS = {"api.openapi"}
-ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "bad_request",
-               422: "invalid_input", 429: "too_many_requests", 500: "internal_error"}
 
 
 class ApiError(Exception):
@@ -47,22 +46,33 @@ def error_response(status: int, message: str, fields: dict | None = None, reques
         body["request_id"] = request_id
     response = jsonify(body)
     response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="jiefen"'
     return response
+
+
+@token_auth.verify_token
+def verify_token(token: str) -> api_tokens.ApiCaller | None:
+    """The caller behind a live token (Flask-HTTPAuth passes the token of `Authorization: Bearer <token>`)."""
+    return api_tokens.authenticate_token(token.strip())
+
+
+@token_auth.error_handler
+def token_error(status: int):
+    """401 for a missing, malformed, unknown or revoked token (Flask-HTTPAuth adds WWW-Authenticate: Bearer)."""
+    return error_response(status, _("缺少或无效的 API 令牌（Authorization: Bearer <token>）。"))
 
 
 @bp.before_request
 def authenticate():
+    """The token is checked here, before input_guard reads the body, and for every route by default
+    (a new route is not public by forgetting a decorator)."""
     request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
-    caller = api_tokens.authenticate_token(token.strip()) if scheme.lower() == "bearer" else None
-    if caller is None:
-        return error_response(401, _("缺少或无效的 API 令牌（Authorization: Bearer <token>）。"))
-    g.api_caller = caller
-    return None
+    return _require_token()
+
+
+# Flask-HTTPAuth's check around a view that answers None: None (go on to the view) or the 401 response.
+_require_token = token_auth.login_required(lambda: None)
 
 
 @bp.errorhandler(ApiError)
@@ -108,7 +118,7 @@ def openapi():
 
 @bp.post("/handoffs")
 def create_handoff():
-    caller = g.api_caller
+    caller = token_auth.current_user()
     form = _form_from_json(HandoffForm)
     result = handoff_service.hand_off_case(caller.user, form.to_handoff(caller.system))
     case = result.case
@@ -125,7 +135,7 @@ def create_handoff():
 def list_pushes():
     after = query_int(request.args, "after", default=0, minimum=0)
     limit = query_int(request.args, "limit", default=100, maximum=500)
-    pushes = handoff_service.list_pushes(g.api_caller.user, after_id=after, limit=limit)
+    pushes = handoff_service.list_pushes(token_auth.current_user().user, after_id=after, limit=limit)
     return jsonify({
         "pushes": [{
             "id": push.id, "case_number": push.case_number, "title": push.title, "grid_code": push.grid_code,
@@ -138,7 +148,7 @@ def list_pushes():
 
 @bp.get("/cases/<number>")
 def show_case(number: str):
-    view = case_service.get_case(g.api_caller.user, number)
+    view = case_service.get_case(token_auth.current_user().user, number)
     case = view.case
     return jsonify({
         "number": case.number, "title": case.title, "status": case.status, "outcome": case.outcome,
@@ -154,14 +164,14 @@ def show_case(number: str):
 @bp.get("/tasks")
 def list_tasks():
     page_number = query_int(request.args, "page", default=1)
-    page = task_service.list_my_tasks(g.api_caller.user, ListFilter(sort="due", page=page_number))
-    return jsonify({"tasks": [_task_json(task) for task in page.items], "page": page.page, "pages": page.pages,
+    page = task_service.list_my_tasks(token_auth.current_user().user, ListFilter(sort="due", page=page_number))
+    return jsonify({"tasks": [_task_json(task) for task in page.items], "page": page.page, "pages": page.pages or 1,
                     "total": page.total})
 
 
 @bp.post("/tasks/<int:task_id>/complete")
 def complete_task(task_id: int):
-    actor = g.api_caller.user
+    actor = token_auth.current_user().user
     task = task_service.get_task(actor, task_id)
     if task.state != "ready":
         raise ApiError(409, _("该任务已办理或已不在当前环节。"))

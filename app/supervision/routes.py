@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app.input_guard import query_int
 from app.services.people import access
 from app.services.supervision.exports import CSV_MIMETYPE
 from app.services.supervision.lists import KINDS, ListPage, supervision_csv, supervision_page
@@ -22,7 +23,7 @@ def index():
 def show(kind: str):
     if kind not in KINDS:
         abort(404)
-    wanted = ListPage(kind, request.args.get("page", 1, type=int) or 1)
+    wanted = ListPage(kind, query_int(request.args, "page", default=1))
     return render_template("supervision/index.html", kind=kind, kinds=KINDS, wanted=wanted,
                            page=supervision_page(current_user, kind, wanted.page))
 

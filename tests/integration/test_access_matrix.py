@@ -1,7 +1,8 @@
 """The authorization matrix, cell by cell: every role × in/out of scope × action, through the pages.
 
 EXPECTED is the specification written out by hand (not read from app/services/people/access.py): "ok" means
-the action succeeds; a number is the refusal's status code, and a refused action changes nothing.
+the action succeeds with its exact answer in SUCCEEDS (200, or 302 to a named page); a number is the refusal's
+status code, and a refused action changes nothing.
 Out of scope every case-bound action answers 404 — the case does not exist for the user. Registering
 a case on a grid outside the scope is refused by the form, which offers only the grids in scope (422);
 roles that may not register at all are refused the page (403).
@@ -41,6 +42,21 @@ EXPECTED_OUT_OF_SCOPE = {
 CELLS = [(role, "in", action, EXPECTED_IN_SCOPE[role][action]) for role in EXPECTED_IN_SCOPE for action in ACTIONS]
 CELLS += [(role, "out", action, EXPECTED_OUT_OF_SCOPE[role][action])
           for role in EXPECTED_OUT_OF_SCOPE for action in ACTIONS]
+
+# What a successful action answers: a page (200), or a redirect (302) to the page named by a template
+# filled with the case's number, the task's id and the number of the case just registered.
+SUCCEEDS = {
+    "view_case": (200, None),
+    "view_task": (200, None),
+    "download_attachment": (200, None),
+    "complete_task": (302, "/cases/{case}"),
+    "claim_task": (302, "/tasks/{task}"),
+    "assign_task": (302, "/tasks/{task}"),
+    "add_comment": (302, "/cases/{case}#case-file"),
+    "add_attachment": (302, "/cases/{case}#case-file"),
+    "register_case": (302, "/cases/{registered}"),
+}
+assert set(SUCCEEDS) == set(ACTIONS)
 
 # The stage each role's case is at: a task the role is a candidate for, where it has one.
 STAGES = {
@@ -113,12 +129,17 @@ def test_access_matrix(client, auth, world, clock, role, scope, action, expected
     auth.login(role)
     response = perform(client, action, case, task, colleague, attachment, grid)
     if expected == "ok":
-        assert response.status_code in (200, 302), response.get_data(as_text=True)[:2000]
+        status, location = SUCCEEDS[action]
+        assert response.status_code == status, response.get_data(as_text=True)[:2000]
         if action not in ("view_case", "view_task", "download_attachment"):
             assert snapshot() != before, "an allowed action must change something"
-        if response.status_code == 302:
-            followed = client.get(response.headers["Location"]).get_data(as_text=True)
-            assert "flash-error" not in followed, followed
+        if location is not None:
+            registered = db.session.scalar(select(DisputeCase.number).order_by(DisputeCase.id.desc()).limit(1))
+            assert response.headers["Location"] == location.format(case=case.number, task=task.id,
+                                                                   registered=registered)
+            followed = client.get(response.headers["Location"])
+            assert followed.status_code == 200 and "flash-error" not in followed.get_data(as_text=True)
+            assert "flash-success" in followed.get_data(as_text=True)
     else:
         assert response.status_code == expected
         assert snapshot() == before
@@ -156,6 +177,8 @@ PAGES = {
     "/designer/dispute_mediation/": only("designer", "supervisor", "admin"),
     "/designer/dispute_mediation/heatmap.json": only("designer", "supervisor", "admin"),
 }
+# Where each page that answers 302 sends its user.
+REDIRECTS = {"/supervision/": "/supervision/weekly"}
 PAGE_CELLS = [(role, path, expected[role]) for path, expected in PAGES.items() for role in f.ROLES]
 
 
@@ -170,8 +193,11 @@ def test_every_role_opens_every_list_page_with_the_expected_status(client, auth,
     case = f.open_case(world)
     f.step(world, case, "triage_case", f.TRIAGE_L3)
     auth.login(role)
-    answered = {path: client.get(path).status_code for path in PAGES}
-    assert answered == {path: expected[role] for path, expected in PAGES.items()}
+    answers = {path: client.get(path) for path in PAGES}
+    assert {path: answer.status_code for path, answer in answers.items()} == {
+        path: expected[role] for path, expected in PAGES.items()}
+    assert {path: answer.headers["Location"] for path, answer in answers.items() if answer.status_code == 302} == {
+        path: target for path, target in REDIRECTS.items() if PAGES[path][role] == 302}
 
 
 COMMON_NAV = {"/tasks/", "/tasks/team", "/cases/", "/notifications/", "/settings/"}

@@ -1,4 +1,5 @@
 """The task and case lists: filters, search, sorting and pages — all in SQL."""
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -6,7 +7,8 @@ import pytest
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.models import Category
+from app.models import Category, DisputeCase, Task
+from app.services.cases import lists as listing
 from app.services.cases import registry as cases
 from app.services.cases import tasks
 from app.services.cases.lists import PAGE_SIZE, ListFilter
@@ -58,6 +60,46 @@ def test_cases_come_in_pages_of_25_with_links(client, auth, world, clock):
     assert page.count('data-testid="case-row"') == 2
 
 
+def test_the_pager_shows_the_edges_and_two_pages_either_side(app, world, clock):
+    for index in range(12):
+        open_in(world, f"纠纷{index:02d}")
+    pager = app.jinja_env.get_template("_lists.html").module.pager
+    with app.test_request_context("/cases/"):
+        found = listing.paginate(cases.filtered_cases(world["dispatcher"], ListFilter()), 6, per_page=1)
+        html = str(pager("cases.index", found, ListFilter(page=6)))
+    assert (found.page, found.pages, found.total, found.has_prev, found.has_next) == (6, 12, 12, True, True)
+    links = re.findall(r'data-testid="page-(link|current)">(\d+)<', html)
+    assert [int(number) for _kind, number in links] == [1, 2, 4, 5, 6, 7, 8, 11, 12]
+    assert ("current", "6") in links and html.count("…") == 2
+    assert 'page=5" data-testid="page-prev"' in html and 'page=7" data-testid="page-next"' in html
+
+
+def test_an_empty_list_is_page_1_of_1(client, auth, world, clock):
+    auth.login("dispatcher")
+    page = client.get("/cases/?page=7").get_data(as_text=True)
+    assert "共 0 条，第 1 / 1 页" in page and 'data-testid="page-prev"' not in page
+
+
+def test_whole_rows_keep_every_row_of_a_case_and_a_page_past_the_end_is_the_last(world, clock):
+    """Supervision lists page rows of (case, step): two rows of one case stay two, in their order."""
+    case = open_in(world, "楼上噪音")
+    f.step(world, case, "triage_case", f.TRIAGE_L2)
+    query = (select(DisputeCase, Task.bpmn_id).join(Task, Task.case_id == DisputeCase.id)
+             .where(DisputeCase.id == case.id).order_by(Task.id))
+    rows = listing.paginate(query, 1, whole_rows=True).items
+    assert len(rows) >= 2 and {row[0].id for row in rows} == {case.id} and rows[0][1] == "triage_case"
+    last = listing.paginate(query, 2147483647, per_page=1, whole_rows=True)
+    assert (last.page, last.total, last.items) == (len(rows), len(rows), [rows[-1]])
+    assert listing.paginate(query, 1).items == [case]  # without whole rows: the cases, each once
+
+
+def test_the_supervision_pages_refuse_a_page_that_is_no_number_and_clamp_a_large_one(client, auth, world, clock):
+    auth.login("supervisor")
+    assert client.get("/supervision/weekly?page=2147483647").status_code == 200
+    for page in ("x", "0", "99999999999999999999"):
+        assert client.get(f"/supervision/weekly?page={page}").status_code == 400
+
+
 def test_listing_cases_takes_a_fixed_number_of_queries(world, clock):
     for index in range(12):
         open_in(world, f"纠纷{index}")
@@ -68,7 +110,7 @@ def test_listing_cases_takes_a_fixed_number_of_queries(world, clock):
         [(case.grid.name, case.category.name) for case in page.items]
     assert len(page.items) == 12
     assert len(statements) <= 4, statements  # count, page, grids, categories: no query per row
-    assert set(page.next_due) == {case.id for case in page.items}
+    assert all(case.next_due_at for case in page.items)  # the due column reads the case row
 
 
 def test_filters_by_status_tier_category_grid_and_text(world, clock):

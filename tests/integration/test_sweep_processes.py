@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -36,12 +35,38 @@ def due_cases(app, world):
     return ids
 
 
-def sweep_process(app) -> subprocess.Popen:
+# The sweep command, with its per-case step wrapped: on the `hold_at`-th case it writes that case's step
+# (flushed, not committed), says "holding" on stdout and waits for a kill — a kill that lands mid-sweep,
+# mid-transaction, at a known point, with no sleep-and-hope.
+HOLDING_SWEEP = """
+import sys
+from flask.cli import main
+from app.extensions import db
+from app.services.time_limits import timers
+
+real_record_step, stepped = timers.record_step, []
+
+def record_step_then_hold(*args, **kwargs):
+    real_record_step(*args, **kwargs)
+    stepped.append(1)
+    if len(stepped) == {hold_at}:
+        db.session.flush()
+        print("holding", flush=True)
+        sys.stdin.read()
+
+timers.record_step = record_step_then_hold
+sys.argv = ["flask", "--app", "wsgi", "scheduler", "sweep"]
+main()
+"""
+
+
+def sweep_process(app, hold_at: int | None = None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "JIEFEN_DAY_COUNTING": "calendar",
            "SECRET_KEY": "sweep-process-key-" + "x" * 32, "JIEFEN_RATELIMIT_STORAGE_URI": "memory://",
            "JIEFEN_TRAIL_KEY": app.config["TRAIL_KEY"]}
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "sweep"], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = ["-c", HOLDING_SWEEP.format(hold_at=hold_at)] if hold_at else ["-m", "flask", "--app", "wsgi", "scheduler", "sweep"]
+    return subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def fired_per_case(ids) -> dict[int, list[str]]:
@@ -63,18 +88,16 @@ def test_two_sweep_processes_fire_each_timer_once(app, due_cases):
 
 
 def test_a_sweep_killed_halfway_leaves_whole_cases_and_the_next_sweep_finishes(app, due_cases):
-    sweep = sweep_process(app)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and sweep.poll() is None:
-        db.session.remove()
-        done = db.session.scalar(select(func.count(func.distinct(TrailEvent.case_id))).where(
-            TrailEvent.case_id.in_(due_cases), TrailEvent.event == "timer_fired"))
-        if done:
-            sweep.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.01)
+    sweep = sweep_process(app, hold_at=3)  # two cases committed, the third written but not committed
+    line = sweep.stdout.readline()  # blocks until the sweep holds (or exits: then "")
+    assert line == "holding\n", (line, sweep.stderr.read() if sweep.poll() is not None else "")
+    fired = sum(1 for signals in fired_per_case(due_cases).values() if signals)
+    assert fired == 2 and 0 < fired < len(due_cases)  # the kill lands mid-sweep
+    sweep.send_signal(signal.SIGKILL)
     sweep.wait(timeout=30)
+    assert sweep.returncode == -signal.SIGKILL
     partial = fired_per_case(due_cases)
+    assert sum(1 for signals in partial.values() if signals) == 2  # the third case's writes rolled back
     for case_id, signals in partial.items():  # each case all or nothing
         case = db.session.get(DisputeCase, case_id)
         if signals:

@@ -1,5 +1,7 @@
 """Time limits as users see them: due states, inbox, e-mail, supervision lists, calendar admin."""
 import csv
+import email
+import email.policy
 import io
 import socket
 from datetime import timedelta
@@ -80,12 +82,16 @@ def test_notifications_are_emailed_after_the_commit(world, clock, smtp_sink):
     supervisor = db.session.get(User, world["supervisor"].id)
     supervisor.email = "supervisor@example.test"
     db.session.commit()
-    yellow_case(world, clock)
+    case = yellow_case(world, clock)
     assert smtp_sink.messages == []  # nothing leaves inside the step's transaction
     report = send_pending_emails()
     assert report.sent >= 1 and report.failed == 0
-    [message] = [m for m in smtp_sink.messages if m.rcpt_tos == ["supervisor@example.test"]]
-    assert "亮黄牌督办".encode() in message.content or "=?utf-8?" in message.content.decode()
+    [envelope] = [m for m in smtp_sink.messages if m.rcpt_tos == ["supervisor@example.test"]]
+    message = email.message_from_bytes(envelope.content, policy=email.policy.default)  # decodes =?utf-8?…?=
+    text = f"案件 {case.number}「{case.title}」登记已满3日仍未办结，亮黄牌督办。"
+    assert message["Subject"] == f"【解纷】{text}"
+    assert message["To"] == "supervisor@example.test"
+    assert message.get_content().strip() == text
     states = set(db.session.scalars(select(Notification.email_state).where(Notification.user_id == supervisor.id)))
     assert states == {"sent"}
     assert send_pending_emails().sent == 0  # sent once

@@ -4,14 +4,14 @@ Helpers for the list functions in services/tasks.py and services/cases.py; they 
 read, never write.
 """
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, func, literal_column, or_, select
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from sqlalchemy import Select, and_, exists, literal_column, or_, select
 
 from app.extensions import db
 from app.input_guard import RefusedInputError, query_int
@@ -101,20 +101,6 @@ class ListFilter:
                     self.on_time is not None, self.opened_from, self.opened_to, self.closed_from, self.closed_to))
 
 
-@dataclass(frozen=True)
-class Page:
-    items: list
-    page: int
-    total: int
-    per_page: int = PAGE_SIZE
-    # For a page of cases: the earliest due time of each case's ready tasks, by case id.
-    next_due: dict = field(default_factory=dict)
-
-    @property
-    def pages(self) -> int:
-        return max(ceil(self.total / self.per_page), 1)
-
-
 def due_state_condition(due_column, state: str):
     """SQL for a due state over a due-time column, with the boundaries of services/due_states.py."""
     now = clock.now()
@@ -183,13 +169,34 @@ def sort_cases(query: Select, sort: str) -> Select:
     return query.order_by(*CASE_ORDERS.get(sort, CASE_ORDERS["newest"]))
 
 
-def paginate(query: Select, page: int, per_page: int = PAGE_SIZE, whole_rows: bool = False) -> Page:
-    """One count and one page of rows (of the first column, or `whole_rows`); a page past the end shows the last page."""
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    page = min(max(page, 1), max(ceil(total / per_page), 1))
-    paged = query.limit(per_page).offset((page - 1) * per_page)
-    items = list(db.session.execute(paged).all() if whole_rows else db.session.scalars(paged))
-    return Page(items=items, page=page, total=total, per_page=per_page)
+class RowPagination(SelectPagination):
+    """Flask-SQLAlchemy's page of a select, whose items are its whole rows (tuples of every selected
+    column) instead of the first column's values made unique (`db.paginate` takes `.unique().scalars()`)."""
+
+    def _query_items(self) -> list:
+        paged = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(self._query_args["session"].execute(paged).all())
+
+
+def paginate(query: Select, page: int, per_page: int = PAGE_SIZE, whole_rows: bool = False) -> Pagination:
+    """One page of rows (of the first column, or `whole_rows`) and one count (Flask-SQLAlchemy's: count(*)
+    over the query without its order); a page past the end shows the last page.
+
+    `page` has been checked already (input_guard.query_int: 1 to MAX_INT), so the offset stays within
+    what a database takes."""
+    found = _page_of(query, page, per_page, whole_rows)
+    if found.page > 1 and not found.items:
+        last = _page_of(query, max(found.pages, 1), per_page, whole_rows, count=False)
+        last.total = found.total
+        return last
+    return found
+
+
+def _page_of(query: Select, page: int, per_page: int, whole_rows: bool, count: bool = True) -> Pagination:
+    if whole_rows:
+        return RowPagination(select=query, session=db.session(), page=page, per_page=per_page,
+                             max_per_page=None, error_out=False, count=count)
+    return db.paginate(query, page=page, per_page=per_page, max_per_page=None, error_out=False, count=count)
 
 
 def _date(value) -> date | None:

@@ -1,8 +1,9 @@
 """Opening cases and reading them back for the people who may see them."""
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
@@ -160,12 +161,11 @@ def get_case(actor: User, number: str) -> CaseView:
     )
 
 
-def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> listing.Page:
-    """The cases the actor may see, filtered, sorted and one page of them (all in SQL)."""
+def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> Pagination:
+    """The cases the actor may see, filtered, sorted and one page of them (all in SQL). The list shows each
+    case's next due time from its row (mirror.py keeps it with each step): the same one the list sorts by."""
     wanted = wanted or listing.ListFilter()
-    page = listing.paginate(filtered_cases(actor, wanted), wanted.page)
-    # The next due time is kept on the case row with each step (mirror.py): the same one the list sorts by.
-    return replace(page, next_due={case.id: case.next_due_at for case in page.items if case.next_due_at})
+    return listing.paginate(filtered_cases(actor, wanted), wanted.page)
 
 
 def filtered_cases(actor: User, wanted: listing.ListFilter):

@@ -2,6 +2,7 @@
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -38,12 +39,12 @@ def can_do_task(actor: User, task: Task) -> bool:
     return True
 
 
-def list_my_tasks(actor: User, wanted: listing.ListFilter | None = None) -> listing.Page:
+def list_my_tasks(actor: User, wanted: listing.ListFilter | None = None) -> Pagination:
     """Ready tasks claimed by the actor or claimable by their role in their scope; due first."""
     return _ready_tasks(access.actionable_tasks(actor), wanted or listing.ListFilter(sort="due"))
 
 
-def list_team_tasks(actor: User, wanted: listing.ListFilter | None = None) -> listing.Page:
+def list_team_tasks(actor: User, wanted: listing.ListFilter | None = None) -> Pagination:
     """Ready tasks of every case the actor may see, whoever may do or holds them; due first."""
     return _ready_tasks(access.team_tasks(actor), wanted or listing.ListFilter(sort="due"))
 
@@ -75,7 +76,7 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str 
     return task
 
 
-def _ready_tasks(condition, wanted: listing.ListFilter) -> listing.Page:
+def _ready_tasks(condition, wanted: listing.ListFilter) -> Pagination:
     query = (
         select(Task)
         .join(DisputeCase, DisputeCase.id == Task.case_id)

@@ -1,9 +1,10 @@
 """Supervision lists (督办清单): the weekly list, reminder slips and supervised-handling slips."""
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import aliased
 
@@ -46,12 +47,13 @@ class ListPage:
         return {"kind": self.kind, **({"page": page} if page > 1 else {})}
 
 
-def supervision_page(actor: User, kind: str, page: int = 1) -> listing.Page:
+def supervision_page(actor: User, kind: str, page: int = 1) -> Pagination:
     """One page of a list (SupervisionRow items), in the order of `supervision_list`."""
     access.ensure_can_supervise(actor)
     now = clock.now()
     found = listing.paginate(_list_query(actor, kind, now), page, whole_rows=True)
-    return replace(found, items=[_row(row, now) for row in found.items])
+    found.items = [_row(row, now) for row in found.items]
+    return found
 
 
 def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
