@@ -124,11 +124,11 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
         return false()
     condition = in_area(actor, DisputeCase.grid_id)
     if actor.role in ROUTED_ONLY:
-        # Its own aliases, so that inside a query over tasks (the team list) the subquery still looks at
-        # all the case's tasks instead of correlating to the outer task and losing its FROM.
-        routed_task, candidate = aliased(Task), aliased(TaskCandidateRole)
-        routed = exists().where(routed_task.case_id == DisputeCase.id, candidate.task_id == routed_task.id,
-                                candidate.role == actor.role)
+        # Its own alias of Task, so that inside a query over tasks (the team list) the subquery still
+        # looks at all the case's tasks instead of correlating to the outer task and losing its FROM.
+        # Nested, so the case's tasks (ix_task_case_state) are read first and each asked by primary key.
+        routed_task = aliased(Task)
+        routed = exists().where(routed_task.case_id == DisputeCase.id, _has_candidate(actor.role, routed_task))
         condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
 
@@ -171,10 +171,10 @@ def users_serving_grid(grid_id: int, roles: list[str]) -> ColumnElement[bool]:
     return and_(User.active.is_(True), or_(false(), *per_role))
 
 
-def _has_candidate(role: str) -> ColumnElement[bool]:
+def _has_candidate(role: str, task=Task) -> ColumnElement[bool]:
     """The task names the role among its candidates: one primary-key lookup per task."""
     candidate = aliased(TaskCandidateRole)
-    return exists().where(candidate.task_id == Task.id, candidate.role == role)
+    return exists().where(candidate.task_id == task.id, candidate.role == role)
 
 
 # --- Checks ------------------------------------------------------------------------------------
