@@ -16,7 +16,7 @@ from app.models.process_design import ProcessDraft, ProcessEvent
 from app.models.schedule import ScheduledDay, ScheduleYear
 from app.models.sector_body import SectorBody
 from app.models.sign_in import LoginFailure, LoginLock, UserSession
-from app.models.task import Task
+from app.models.task import Task, TaskCandidateRole
 from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent
 from app.models.user import DEFAULT_LOCALE, LOCALES, ROLE_LABELS, ROLES, User, user_grid
@@ -24,7 +24,7 @@ from app.models.workflow_state import WorkflowState
 
 __all__ = [
     "Address", "CaseNumberCounter", "Notification", "ScheduledDay", "ScheduleYear", "Category", "Community", "DisputeCase", "Grid", "Party",
-    "PendingTimer", "PoliceGrid", "DEFAULT_LOCALE", "LOCALES", "ProcessDefinition", "ROLE_LABELS", "ROLES", "Task", "Town", "TrailEvent",
+    "PendingTimer", "PoliceGrid", "DEFAULT_LOCALE", "LOCALES", "ProcessDefinition", "ROLE_LABELS", "ROLES", "Task", "TaskCandidateRole", "Town", "TrailEvent",
     "User", "WorkflowState", "user_grid",
     "ApiToken", "CasePush", "Handoff",
     "ProcessDraft", "ProcessEvent",

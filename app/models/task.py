@@ -1,4 +1,5 @@
-"""The user-task mirror: every ready or finished user task, so task lists never load a workflow."""
+"""The user-task mirror: every ready or finished user task, so task lists never load a workflow; and
+the roles that may do each (a row per role, like spiff-arena's human_task_user)."""
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String
@@ -24,8 +25,6 @@ class Task(db.Model):
     bpmn_id: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     form_key: Mapped[str] = mapped_column(String(100))
-    # Candidate roles as ",grid_worker,police_officer," so one LIKE finds a role.
-    candidate_roles: Mapped[str] = mapped_column(String(200))
     tier: Mapped[int | None]
     grid_id: Mapped[int] = mapped_column(ForeignKey("grid.id"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -43,7 +42,25 @@ class Task(db.Model):
     case: Mapped[DisputeCase] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    # The process's camunda:candidateGroups; lists of tasks load them with selectinload.
+    candidate_roles: Mapped[list["TaskCandidateRole"]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="TaskCandidateRole.role")
 
     @property
     def roles(self) -> list[str]:
-        return [role for role in self.candidate_roles.split(",") if role]
+        return [row.role for row in self.candidate_roles]
+
+    @roles.setter
+    def roles(self, roles) -> None:
+        """Set the candidate roles; rows of roles the task keeps stay as they are."""
+        kept = {row.role: row for row in self.candidate_roles}
+        self.candidate_roles = [kept.get(role) or TaskCandidateRole(role=role) for role in dict.fromkeys(roles)]
+
+
+class TaskCandidateRole(db.Model):
+    """A role that may take a task. Access filters ask EXISTS on (role, task_id), so "the tasks my role
+    may take" reads the index, never a string match over the task table."""
+    __table_args__ = (Index("ix_task_candidate_role_role_task", "role", "task_id"),)
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)  # as User.role

@@ -40,7 +40,7 @@ def add_case(grid, name: str, opened: datetime, *, closed_days: float | None = N
     db.session.flush()
     if step:
         db.session.add(Task(case_id=case.id, engine_task_id=str(uuid.uuid4()), bpmn_id=step, name=f"环节{step}",
-                            form_key=step, candidate_roles=",mediator,", tier=tier, grid_id=grid.id, state="ready",
+                            form_key=step, roles=["mediator"], tier=tier, grid_id=grid.id, state="ready",
                             created_at=opened))
     return case
 

@@ -3,10 +3,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column
+from sqlalchemy import Column, inspect, select, text
 
 from app.extensions import db
+from app.models import Task
 from app.services.cases.search import is_search_table
+from tests import factories as f
 
 
 def test_models_and_migrations_agree(app):
@@ -30,3 +32,26 @@ def test_the_migrations_have_one_head(app):
     config = Config()
     config.set_main_option("script_location", str(app.config["MIGRATIONS_DIR"]))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_candidate_roles_move_to_their_table_and_back(app, world, clock):
+    """0013 turns each task's ",role,role," string into rows and the downgrade rebuilds the string; the
+    task table keeps its indexes through SQLite's rebuilds of it."""
+    from flask_migrate import downgrade, upgrade
+
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)  # triage (dispatcher) done, on-site (grid worker, police) ready
+    roles = {task.bpmn_id: task.roles for task in db.session.scalars(select(Task).where(Task.case_id == case.id))}
+    assert roles == {"triage_case": ["dispatcher"], "mediate_on_site": ["grid_worker", "police_officer"]}
+    directory = str(app.config["MIGRATIONS_DIR"])
+    db.session.remove()
+    downgrade(directory=directory, revision="merge_paperwork_main")
+    strings = dict(db.session.execute(text("SELECT bpmn_id, candidate_roles FROM task")).all())
+    assert strings == {"triage_case": ",dispatcher,", "mediate_on_site": ",grid_worker,police_officer,"}
+    db.session.remove()
+    upgrade(directory=directory)
+    assert {task.bpmn_id: task.roles for task in db.session.scalars(select(Task))} == roles
+    indexes = {index["name"] for index in inspect(db.engine).get_indexes("task")}
+    assert {index.name for index in Task.__table__.indexes} <= indexes
+    assert "ix_task_candidate_role_role_task" in {
+        index["name"] for index in inspect(db.engine).get_indexes("task_candidate_role")}

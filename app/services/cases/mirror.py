@@ -161,7 +161,7 @@ def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
             bpmn_id=ready.bpmn_id,
             name=ready.name,
             form_key=ready.form_key,
-            candidate_roles="," + ",".join(ready.roles) + ",",
+            roles=ready.roles,
             tier=ready.tier,
             grid_id=case.grid_id,
             state="ready",

@@ -4,7 +4,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.models import DisputeCase, Task, User
@@ -57,7 +57,8 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str 
     so a double or concurrent submission finds the task no longer ready and changes nothing.
     """
     workflow = lock_task_workflow(task_id)
-    task = db.session.get(Task, task_id, populate_existing=True)  # read under the lock
+    task = db.session.get(Task, task_id, populate_existing=True,  # read under the lock, with its roles
+                          options=[joinedload(Task.candidate_roles)])
     case = access.ensure_case_visible(actor, db.session.get(DisputeCase, task.case_id))
     if task.state != "ready":
         raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
@@ -81,7 +82,8 @@ def _ready_tasks(condition, wanted: listing.ListFilter) -> Pagination:
         select(Task)
         .join(DisputeCase, DisputeCase.id == Task.case_id)
         .where(condition)
-        .options(selectinload(Task.case).selectinload(DisputeCase.grid), selectinload(Task.assignee))
+        .options(selectinload(Task.case).selectinload(DisputeCase.grid), selectinload(Task.assignee),
+                 selectinload(Task.candidate_roles))
     )
     query = listing.filter_cases(query, listing.ListFilter(
         category_id=wanted.category_id, grid_id=wanted.grid_id, text=wanted.text))

@@ -391,7 +391,7 @@ def _refresh_task_rows(case_id: int, result: engine.EngineResult) -> None:
         task = ready.get(row.engine_task_id)
         if task is not None:
             row.bpmn_id, row.name, row.form_key, row.tier = task.bpmn_id, task.name, task.form_key, task.tier
-            row.candidate_roles = "," + ",".join(task.roles) + ","
+            row.roles = task.roles
     db.session.flush()
 
 

@@ -8,7 +8,9 @@ A case stores only its workflow instance; the process specs are stored once per 
 state is read on load: a state in an older format is upgraded (SpiffWorkflow's own migrations) and
 saved in the current format at its next step — tests/data/saved_states/ keeps states of earlier
 formats, and tests load, continue and close each. `runtime` runs workflows; `design` validates,
-compares and migrates definitions.
+compares and migrates definitions; `dry_run` walks a diagram before it deploys; `results` holds the
+dataclasses. `_spiff` is internal to the package: the machinery the others share and, in one commented
+section, every call into SpiffWorkflow's private API (safe under the pin `SpiffWorkflow~=3.2.0`).
 """
 from app.services.engine.design import (
     DefinitionDiff,

@@ -17,27 +17,9 @@ from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from app.services.engine import expressions
-from app.services.engine.runtime import (
-    _SCRIPT_ENGINE,
-    _SERIALIZER,
-    EngineResult,
-    ProcessSpecs,
-    SavedState,
-    WaitingTimer,
-    _advance,
-    _bpmn,
-    _executable_processes,
-    _load,
-    _local,
-    _Parser,
-    _result,
-    _safe_root,
-    _specs,
-    _waiting_timer,
-    _waiting_timer_tasks,
-    timer_expression_problem,
-)
+from app.services.engine import _spiff, expressions
+from app.services.engine.results import EngineResult, ProcessSpecs, SavedState, WaitingTimer
+from app.services.engine.runtime import timer_expression_problem
 from app.services.errors import DefinitionError, ProcessError
 from app.services.time_limits.business_calendar import BusinessCalendar
 
@@ -118,7 +100,7 @@ class DefinitionDiff:
 def process_key_of(bpmn_xml: str) -> str | None:
     """The id of the diagram's one executable process, or None if it has not exactly one (or is not XML)."""
     try:
-        processes = _executable_processes(_safe_root(bpmn_xml))
+        processes = _spiff.executable_processes(_spiff.safe_root(bpmn_xml))
     except DefinitionError:
         return None
     return processes[0].get("id") if len(processes) == 1 else None
@@ -126,8 +108,8 @@ def process_key_of(bpmn_xml: str) -> str | None:
 
 def check_diagram_file(bpmn_xml: str) -> None:
     """Raise DefinitionError unless the text is a BPMN file of acceptable size and safe XML."""
-    root = _safe_root(bpmn_xml)
-    if root.tag != _bpmn("definitions"):
+    root = _spiff.safe_root(bpmn_xml)
+    if root.tag != _spiff.bpmn("definitions"):
         raise DefinitionError(_("这不是 BPMN 文件：最外层元素应是 bpmn:definitions，而不是 %(tag)s。",
                                 tag=plain_text(root.tag)))
 
@@ -148,11 +130,11 @@ def validate_definition(bpmn_xml: str, form_keys, roles) -> list[DefinitionProbl
     then proves a diagram without problems runs.
     """
     try:
-        root = _safe_root(bpmn_xml)
+        root = _spiff.safe_root(bpmn_xml)
     except DefinitionError as error:
         return [DefinitionProblem("", "", error.message)]
-    processes = [node for node in root.iter(_bpmn("process"))]
-    executable = _executable_processes(root)
+    processes = [node for node in root.iter(_spiff.bpmn("process"))]
+    executable = _spiff.executable_processes(root)
     if len(executable) != 1:
         return [_executable_problem(processes, executable)]
     process = executable[0]
@@ -193,16 +175,16 @@ def _element_problems(process, form_keys: frozenset, roles: frozenset) -> list[D
     parents = _parents(process)
     ids = {node.get("id") for node in process.iter() if node.get("id")}
     outgoing: dict[str, list] = {}
-    for flow in process.iter(_bpmn("sequenceFlow")):
+    for flow in process.iter(_spiff.bpmn("sequenceFlow")):
         outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
     for node in process.iter():
-        tag = _local(node.tag)
+        tag = _spiff.local(node.tag)
         if tag in _REFUSED_ELEMENTS:
             problems.append(_problem(node, str(_REFUSED_ELEMENTS[tag])))
             continue
         if tag in _ALLOWED_EVENT_DEFINITIONS:
             problems += _event_problems(node, tag, parents)
-        if tag in _FLOW_NODE_TAGS and any(_local(child.tag) in ("multiInstanceLoopCharacteristics",
+        if tag in _FLOW_NODE_TAGS and any(_spiff.local(child.tag) in ("multiInstanceLoopCharacteristics",
                                                                 "standardLoopCharacteristics") for child in node):
             problems.append(_problem(node, _("多实例和循环标记暂不支持：请去掉该环节的循环标记，需要重复时用网关连回。")))
         if tag == "subProcess" and node.get("triggeredByEvent") == "true":
@@ -216,18 +198,18 @@ def _element_problems(process, form_keys: frozenset, roles: frozenset) -> list[D
                 problems.append(_problem(node, _("连线的起点或终点不在流程中：请删去这条连线，重新连接两个环节。"),
                                          f"{node.get('sourceRef')} → {node.get('targetRef')}"))
                 continue
-            condition = node.find(_bpmn("conditionExpression"))
+            condition = node.find(_spiff.bpmn("conditionExpression"))
             if condition is not None:
                 problems += _condition_problems(node, condition.text)
         elif tag == "timerEventDefinition":
             problems += _timer_problems(node, parents.get(node))
-        elif tag == "script" and _local(parents[node].tag) != "scriptTask":
+        elif tag == "script" and _spiff.local(parents[node].tag) != "scriptTask":
             problems.append(_problem(parents[node], _("图中不允许脚本：请删去该元素中的脚本。")))
     return problems
 
 
 def _event_problems(node, tag: str, parents: dict) -> list[DefinitionProblem]:
-    definitions = [_local(child.tag) for child in node if _local(child.tag).endswith("EventDefinition")]
+    definitions = [_spiff.local(child.tag) for child in node if _spiff.local(child.tag).endswith("EventDefinition")]
     refused = [kind for kind in definitions if kind not in _ALLOWED_EVENT_DEFINITIONS[tag]]
     if tag == "startEvent" and "timerEventDefinition" in refused:
         return [_problem(node, _("定时开始事件暂不支持：案件在登记时开始，请删去开始事件上的计时器。"))]
@@ -245,8 +227,8 @@ def _event_problems(node, tag: str, parents: dict) -> list[DefinitionProblem]:
 
 def _timer_problems(definition, event) -> list[DefinitionProblem]:
     event = event if event is not None else definition
-    values = [child for child in definition if _local(child.tag) in _TIMER_VALUE_TAGS]
-    if values and _local(values[0].tag) == "timeCycle":
+    values = [child for child in definition if _spiff.local(child.tag) in _TIMER_VALUE_TAGS]
+    if values and _spiff.local(values[0].tag) == "timeCycle":
         return [_problem(event, _("循环定时器暂不支持：请改为一次性的时长（如 P3D）或日期时间。"),
                          (values[0].text or "").strip())]
     text = (values[0].text or "").strip() if values else ""
@@ -295,7 +277,7 @@ def _gateway_problems(node, outgoing: list) -> list[DefinitionProblem]:
     elif default not in {flow.get("id") for flow in outgoing}:
         problems.append(_problem(node, _("默认路径 “%(flow)s” 不是该网关的出口：请重新选择默认路径。", flow=default)))
     for flow in outgoing:
-        if flow.get("id") != default and flow.find(_bpmn("conditionExpression")) is None:
+        if flow.get("id") != default and flow.find(_spiff.bpmn("conditionExpression")) is None:
             problems.append(_problem(flow, _("网关分支没有条件：请填写条件，或把它设为默认路径（只有默认路径可以不写条件）。")))
     return problems
 
@@ -333,7 +315,7 @@ def _reachability_problems(process) -> list[DefinitionProblem]:
 
     def collect(scope, scope_id):
         for child in scope:
-            tag = _local(child.tag)
+            tag = _spiff.local(child.tag)
             if tag in _FLOW_NODE_TAGS and child.get("id"):
                 nodes[child.get("id")] = child
                 children_of.setdefault(scope_id, []).append(child.get("id"))
@@ -342,20 +324,20 @@ def _reachability_problems(process) -> list[DefinitionProblem]:
 
     collect(process, "")
     edges: dict[str, set[str]] = {node_id: set() for node_id in nodes}
-    for flow in process.iter(_bpmn("sequenceFlow")):
+    for flow in process.iter(_spiff.bpmn("sequenceFlow")):
         if flow.get("sourceRef") in edges:
             edges[flow.get("sourceRef")].add(flow.get("targetRef"))
     for node_id, node in nodes.items():
-        if _local(node.tag) == "boundaryEvent" and node.get("attachedToRef") in edges:
+        if _spiff.local(node.tag) == "boundaryEvent" and node.get("attachedToRef") in edges:
             edges[node.get("attachedToRef")].add(node_id)
-        if _local(node.tag) in ("subProcess", "transaction"):
+        if _spiff.local(node.tag) in ("subProcess", "transaction"):
             for child_id in children_of.get(node_id, []):
                 child = nodes[child_id]
-                if _local(child.tag) == "startEvent" or child.get("triggeredByEvent") == "true":
+                if _spiff.local(child.tag) == "startEvent" or child.get("triggeredByEvent") == "true":
                     edges[node_id].add(child_id)
     starts = [
         node_id for node_id in children_of.get("", [])
-        if _local(nodes[node_id].tag) == "startEvent" or nodes[node_id].get("triggeredByEvent") == "true"
+        if _spiff.local(nodes[node_id].tag) == "startEvent" or nodes[node_id].get("triggeredByEvent") == "true"
     ]
     if not starts:
         return [_problem(process, _("流程没有开始事件：请从工具栏拖入一个开始事件并连到第一个环节。"))]
@@ -371,12 +353,12 @@ def _reachability_problems(process) -> list[DefinitionProblem]:
 
 def _engine_problems(bpmn_xml: str, key: str) -> list[DefinitionProblem]:
     """What SpiffWorkflow itself refuses: schema errors, unsupported constructs, a workflow it cannot build."""
-    parser = _Parser(validator=BpmnValidator())
+    parser = _spiff.Parser(validator=BpmnValidator())
     try:
         parser.add_bpmn_str(bpmn_xml.encode("utf-8"))
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
-        BpmnWorkflow(spec, subprocess_specs, script_engine=_SCRIPT_ENGINE)
+        BpmnWorkflow(spec, subprocess_specs, script_engine=_spiff.SCRIPT_ENGINE)
     except ValidationException as error:
         details = plain_text(error)
         details = details if len(details) <= 300 else details[:300] + "…"
@@ -397,22 +379,22 @@ def _engine_problems(bpmn_xml: str, key: str) -> list[DefinitionProblem]:
 
 def _element_facets(node, process, parents: dict) -> dict[str, str]:
     """What a designer can change on an element, as label → text, to compare two versions."""
-    facets = {_("类型"): _local(node.tag), _("名称"): node.get("name") or ""}
+    facets = {_("类型"): _spiff.local(node.tag), _("名称"): node.get("name") or ""}
     for attribute, value in node.attrib.items():
         if attribute in ("id", "name"):
             continue
         label = attribute.replace(f"{{{CAMUNDA_MODEL_NS}}}", "camunda:")
         facets[label] = value
-    condition = node.find(_bpmn("conditionExpression"))
+    condition = node.find(_spiff.bpmn("conditionExpression"))
     if condition is not None:
         facets[_("条件")] = (condition.text or "").strip()
     for definition in node:
-        if _local(definition.tag) == "timerEventDefinition":
+        if _spiff.local(definition.tag) == "timerEventDefinition":
             for value in definition:
-                facets[_("计时器 %(kind)s", kind=_local(value.tag))] = (value.text or "").strip()
-        elif _local(definition.tag).endswith("EventDefinition"):
-            facets[_("事件")] = _local(definition.tag)
-    for prop in node.iterfind(f"{_bpmn('extensionElements')}/{{{CAMUNDA_MODEL_NS}}}properties/"
+                facets[_("计时器 %(kind)s", kind=_spiff.local(value.tag))] = (value.text or "").strip()
+        elif _spiff.local(definition.tag).endswith("EventDefinition"):
+            facets[_("事件")] = _spiff.local(definition.tag)
+    for prop in node.iterfind(f"{_spiff.bpmn('extensionElements')}/{{{CAMUNDA_MODEL_NS}}}properties/"
                               f"{{{CAMUNDA_MODEL_NS}}}property"):
         facets[_("属性 %(name)s", name=prop.get("name"))] = prop.get("value") or ""
     parent = parents.get(node)
@@ -422,14 +404,14 @@ def _element_facets(node, process, parents: dict) -> dict[str, str]:
 
 
 def _diagram_nodes(bpmn_xml: str) -> tuple[Any, dict]:
-    root = _safe_root(bpmn_xml)
-    processes = _executable_processes(root)
+    root = _spiff.safe_root(bpmn_xml)
+    processes = _spiff.executable_processes(root)
     if len(processes) != 1:
-        raise DefinitionError(_executable_problem(list(root.iter(_bpmn("process"))), processes).message)
+        raise DefinitionError(_executable_problem(list(root.iter(_spiff.bpmn("process"))), processes).message)
     process = processes[0]
     nodes = {
         node.get("id"): node for node in process.iter()
-        if node.get("id") and (_local(node.tag) in _FLOW_NODE_TAGS or _local(node.tag) == "sequenceFlow")
+        if node.get("id") and (_spiff.local(node.tag) in _FLOW_NODE_TAGS or _spiff.local(node.tag) == "sequenceFlow")
     }
     return process, nodes
 
@@ -441,7 +423,7 @@ def diff_definitions(old_xml: str, new_xml: str) -> DefinitionDiff:
     old_parents, new_parents = _parents(old_process), _parents(new_process)
 
     def entry(node, changes=()):
-        return ElementChange(node.get("id"), node.get("name") or "", _local(node.tag), tuple(changes))
+        return ElementChange(node.get("id"), node.get("name") or "", _spiff.local(node.tag), tuple(changes))
 
     nothing = _("（无）")
     changed = []
@@ -481,8 +463,8 @@ class DroppedWork:
 def dropped_work(old_xml: str, new_xml: str) -> DroppedWork:
     old_process, old_nodes = _diagram_nodes(old_xml)
     new_process, new_nodes = _diagram_nodes(new_xml)
-    old_tasks = {i: n for i, n in old_nodes.items() if _local(n.tag) == "userTask"}
-    new_tasks = {i: n for i, n in new_nodes.items() if _local(n.tag) == "userTask"}
+    old_tasks = {i: n for i, n in old_nodes.items() if _spiff.local(n.tag) == "userTask"}
+    new_tasks = {i: n for i, n in new_nodes.items() if _spiff.local(n.tag) == "userTask"}
     tasks, forms, roles = {}, {}, {}
     for task_id, old in old_tasks.items():
         label = _element_label(old)
@@ -508,7 +490,7 @@ def _roles_of(node) -> list[str]:
 def _start_form(process) -> str:
     """The form of the process's start events: `camunda:formKey` and the ids of `camunda:formField`s."""
     parts = []
-    for start in process.findall(_bpmn("startEvent")):
+    for start in process.findall(_spiff.bpmn("startEvent")):
         parts.append(start.get(f"{{{CAMUNDA_MODEL_NS}}}formKey") or "")
         parts += [field.get("id") or "" for field in start.iter(f"{{{CAMUNDA_MODEL_NS}}}formField")]
     return " ".join(part for part in parts if part)
@@ -534,8 +516,8 @@ def migrate_workflow(saved: SavedState, target: ProcessSpecs, calendar: Business
 
 def _migrated(saved: SavedState, target: ProcessSpecs, calendar: BusinessCalendar | None) -> EngineResult:
 
-    (new_spec, new_subprocess_specs), new_specs = _specs(target)
-    workflow, _old_specs = _load(saved)
+    (new_spec, new_subprocess_specs), new_specs = _spiff.process_specs(target)
+    workflow, _old_specs = _spiff.load(saved)
     new_ids = {spec.bpmn_id for spec in new_spec.task_specs.values() if getattr(spec, "bpmn_id", None)}
     for sub in new_subprocess_specs.values():
         new_ids |= {spec.bpmn_id for spec in sub.task_specs.values() if getattr(spec, "bpmn_id", None)}
@@ -545,11 +527,11 @@ def _migrated(saved: SavedState, target: ProcessSpecs, calendar: BusinessCalenda
     if missing:
         raise ProcessError(_("当前任务在新版本中不存在：%(tasks)s", tasks=_("、").join(missing)))
     due_by_timer = {
-        task.task_spec.bpmn_id: task._get_internal_data("event_value")
-        for task in _waiting_timer_tasks(workflow)
-        if task._get_internal_data("event_value") is not None
+        task.task_spec.bpmn_id: _spiff.timer_value(task)
+        for task in _spiff.waiting_timer_tasks(workflow)
+        if _spiff.timer_value(task) is not None
     }
-    top_diff, sub_diffs = diff_workflow(_SERIALIZER.registry, workflow, new_spec, new_subprocess_specs)
+    top_diff, sub_diffs = diff_workflow(_spiff.SERIALIZER.registry, workflow, new_spec, new_subprocess_specs)
     removed = [task for task in top_diff.removed]
     for sub_diff in sub_diffs.values():
         if sub_diff is None:
@@ -565,7 +547,7 @@ def _migrated(saved: SavedState, target: ProcessSpecs, calendar: BusinessCalenda
             definition = getattr(task.task_spec, "event_definition", None)
             if value is not None and isinstance(definition, TimerEventDefinition) and not task.has_state(
                     TaskState.FINISHED_MASK):
-                task._set_internal_data(event_value=value)
+                _spiff.set_timer_value(task, value)
 
     def migrate():
         spiff_migrate(top_diff, workflow, new_spec)
@@ -575,12 +557,12 @@ def _migrated(saved: SavedState, target: ProcessSpecs, calendar: BusinessCalenda
         workflow.subprocess_specs = new_subprocess_specs
         carry_due_times()
 
-    result = _advance(workflow, migrate, calendar, new_specs)
+    result = _spiff.advance(workflow, migrate, calendar, new_specs)
     # Branches that became waiting again during the engine steps get their old due time back too.
     carry_due_times()
-    result = _result(workflow, result.fired_timers, new_specs)
+    result = _spiff.result(workflow, result.fired_timers, new_specs)
     try:
-        _load(SavedState(result.state, result.serializer_version, target))
+        _spiff.load(SavedState(result.state, result.serializer_version, target))
     except Exception as error:  # a state that cannot be read back must never be saved
         raise ProcessError(_("迁移后的流程状态无法读取：%(reason)s", reason=error)) from None
     return result
@@ -596,7 +578,7 @@ class DiagramPosition:
 
 
 def diagram_position(saved: SavedState) -> DiagramPosition:
-    workflow, _new_specs = _load(saved)
+    workflow, _new_specs = _spiff.load(saved)
     completed = dict.fromkeys(
         task.task_spec.bpmn_id for task in workflow.get_tasks(state=TaskState.COMPLETED)
         if getattr(task.task_spec, "bpmn_id", None)
@@ -606,6 +588,6 @@ def diagram_position(saved: SavedState) -> DiagramPosition:
         if getattr(task.task_spec, "bpmn_id", None)
     )
     timers = tuple(
-        timer for timer in (_waiting_timer(task) for task in _waiting_timer_tasks(workflow)) if timer is not None
+        timer for timer in (_spiff.waiting_timer(task) for task in _spiff.waiting_timer_tasks(workflow)) if timer is not None
     )
     return DiagramPosition(completed=tuple(completed), ready=tuple(ready), timers=timers)

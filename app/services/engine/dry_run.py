@@ -20,16 +20,8 @@ from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from app.services.engine import _spiff
 from app.services.engine.design import DefinitionProblem, plain_text
-from app.services.engine.runtime import (
-    _SCRIPT_ENGINE,
-    _SERIALIZER,
-    _STEP_CALENDAR,
-    _local,
-    _parse,
-    _safe_root,
-    _waiting_timer_tasks,
-)
 from app.services.errors import DefinitionError, ProcessError
 from app.services.time_limits.business_calendar import BusinessCalendar
 
@@ -54,7 +46,7 @@ def dry_run(bpmn_xml: str, start_data: Sequence[Mapping[str, Any]],
     how durations count days (`working` or `calendar`, as JIEFEN_DAY_COUNTING).
     """
     try:
-        _parse(bpmn_xml)  # a diagram the engine cannot parse is one problem for the whole file
+        _spiff.parse(bpmn_xml)  # a diagram the engine cannot parse is one problem for the whole file
     except DefinitionError as error:
         return [DefinitionProblem("", "", error.message)]
     read = _names_read(bpmn_xml)
@@ -72,11 +64,11 @@ def _walk(bpmn_xml: str, starts: str, answers: str, day_counting: str,
           read: frozenset[str]) -> tuple[DefinitionProblem, ...]:
     """The walk itself, remembered per diagram, sample data and calendar: deploying the same file
     again (every `deploy-processes`, every test) does not walk it again."""
-    parsed = _parse(bpmn_xml)
+    parsed = _spiff.parse(bpmn_xml)
     task_data = json.loads(answers)
     walk = _Walk(BusinessCalendar(day_counting), read, (parsed.spec, parsed.subprocess_specs))
     for data in json.loads(starts):
-        workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=_SCRIPT_ENGINE)
+        workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=_spiff.SCRIPT_ENGINE)
         workflow.task_tree.data.update(data)
         walk.step(workflow, None, lambda: None)
     while walk.frontier and len(walk.seen) < MAX_STATES:
@@ -115,11 +107,11 @@ class _Walk:
 
     def load(self, state: str, where: "_Where | None") -> BpmnWorkflow | None:
         try:
-            workflow = _SERIALIZER.registry.restore(json.loads(state), specs=self.specs)
+            workflow = _spiff.SERIALIZER.registry.restore(json.loads(state), specs=self.specs)
         except Exception as error:  # a saved state that cannot be read back would strand every case
             self.problem(where, _("流程走到这里后保存的状态无法读回：请改用系统支持的元素（见说明）。"), error)
             return None
-        workflow.script_engine = _SCRIPT_ENGINE
+        workflow.script_engine = _spiff.SCRIPT_ENGINE
         return workflow
 
     def complete(self, state: str, where: "_Where | None", task_id, data: Mapping[str, Any]) -> bool:
@@ -142,7 +134,7 @@ class _Walk:
         task = workflow.get_task_from_id(task_id)
 
         def run():
-            task._set_internal_data(event_value=_LONG_AGO)
+            _spiff.set_timer_value(task, _LONG_AGO)
             workflow.refresh_timers()
 
         self.step(workflow, task, run)
@@ -151,7 +143,7 @@ class _Walk:
     def step(self, workflow: BpmnWorkflow, task, action: Callable[[], None]) -> None:
         """Run one step; on success queue the saved state (once per distinct state)."""
         current = [task]
-        token = _STEP_CALENDAR.set(self.calendar)
+        token = _spiff.STEP_CALENDAR.set(self.calendar)
         try:
             action()
             workflow.do_engine_steps(will_complete_task=lambda started: current.__setitem__(0, started))
@@ -159,20 +151,20 @@ class _Walk:
             self.failure(_where_of(error, current[0]), error)
             return
         finally:
-            _STEP_CALENDAR.reset(token)
+            _spiff.STEP_CALENDAR.reset(token)
         key = _state_key(workflow, self.read)
         if key in self.seen:
             return
         where = _where_of(None, current[0])
         try:
-            state = _SERIALIZER.serialize_json(workflow)
+            state = _spiff.SERIALIZER.serialize_json(workflow)
         except Exception as error:
             self.problem(_newest_waiting(workflow) or where,
                          _("流程走到这里后状态无法保存：该环节用了系统不支持的功能，请改用用户任务、网关或计时器。"), error)
             return
         self.seen.add(key)
         ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-        timers = _waiting_timer_tasks(workflow)
+        timers = _spiff.waiting_timer_tasks(workflow)
         if not ready and not timers and not workflow.is_completed():
             self.stuck(workflow, where)
         moves = [("task", task.id, task.task_spec.bpmn_id,
@@ -210,8 +202,8 @@ class _Walk:
 def _names_read(bpmn_xml: str) -> frozenset[str]:
     """The data fields the diagram's conditions and timer values read: only they can change a path."""
     names = set()
-    for node in _safe_root(bpmn_xml).iter():
-        if _local(node.tag) in ("conditionExpression", "timeDuration", "timeDate", "timeCycle") and node.text:
+    for node in _spiff.safe_root(bpmn_xml).iter():
+        if _spiff.local(node.tag) in ("conditionExpression", "timeDuration", "timeDate", "timeCycle") and node.text:
             try:
                 tree = ast.parse(node.text.strip(), mode="eval")
             except SyntaxError:

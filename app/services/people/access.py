@@ -20,6 +20,7 @@ from app.models import (
     DisputeCase,
     Grid,
     Task,
+    TaskCandidateRole,
     User,
     mediation_room_grid,
     user_grid,
@@ -125,6 +126,7 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
     if actor.role in ROUTED_ONLY:
         # Its own alias of Task, so that inside a query over tasks (the team list) the subquery still
         # looks at all the case's tasks instead of correlating to the outer task and losing its FROM.
+        # Nested, so the case's tasks (ix_task_case_state) are read first and each asked by primary key.
         routed_task = aliased(Task)
         routed = exists().where(routed_task.case_id == DisputeCase.id, _has_candidate(actor.role, routed_task))
         condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
@@ -170,7 +172,9 @@ def users_serving_grid(grid_id: int, roles: list[str]) -> ColumnElement[bool]:
 
 
 def _has_candidate(role: str, task=Task) -> ColumnElement[bool]:
-    return task.candidate_roles.contains(f",{role},")
+    """The task names the role among its candidates: one primary-key lookup per task."""
+    candidate = aliased(TaskCandidateRole)
+    return exists().where(candidate.task_id == task.id, candidate.role == role)
 
 
 # --- Checks ------------------------------------------------------------------------------------

@@ -5,11 +5,11 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
-from app.models import ROLE_LABELS, DisputeCase, Grid, Task, User
+from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TaskCandidateRole, User
 from app.services.cases import lists as listing
 from app.services.people import access
 from app.services.supervision.exports import csv_text
@@ -67,8 +67,11 @@ def _list_query(actor: User, kind: str, now: datetime):
     """reminder: open cases with a yellow card; supervised: open cases with a red card; weekly: open
     carded cases plus any case carded in the last seven days — read from the case row, not the trail."""
     assignee = aliased(User)
+    # The step's candidate roles as one comma-joined string (group_concat / string_agg), for the label.
+    roles = (select(func.aggregate_strings(TaskCandidateRole.role, ","))
+             .where(TaskCandidateRole.task_id == Task.id).scalar_subquery())
     query = (
-        select(DisputeCase, Grid.name, Task.name, Task.candidate_roles, Task.due_at, assignee.display_name)
+        select(DisputeCase, Grid.name, Task.name, roles, Task.due_at, assignee.display_name)
         .join(Grid, Grid.id == DisputeCase.grid_id)
         .outerjoin(Task, (Task.case_id == DisputeCase.id) & (Task.state == "ready"))
         .outerjoin(assignee, assignee.id == Task.assignee_id)
@@ -110,4 +113,4 @@ def supervision_csv(actor: User, kind: str, display_zone) -> str:
 def _roles_label(candidate_roles: str | None) -> str:
     if not candidate_roles:
         return "—"
-    return _("、").join(str(ROLE_LABELS.get(role, role)) for role in candidate_roles.split(",") if role) + _("（待认领）")
+    return _("、").join(str(ROLE_LABELS.get(role, role)) for role in sorted(candidate_roles.split(","))) + _("（待认领）")
