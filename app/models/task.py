@@ -4,13 +4,13 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.dispute_case import DisputeCase
 from app.models.types import UtcDateTime
 from app.models.user import User
 
 
-class Task(db.Model):
+class Task(Model):
     __table_args__ = (
         Index("ix_task_state_grid", "state", "grid_id"),
         Index("ix_task_assignee_state", "assignee_id", "state"),
