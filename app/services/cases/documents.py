@@ -129,7 +129,8 @@ def render_pending_documents(retry_failed: bool = False, batch_size: int = 50) -
     page); they are tried again when downloaded or with `retry_failed`. A case a step is writing at the
     same moment is left for the next run.
     """
-    rendered, failed, skipped = 0, [], set()
+    rendered, failed = 0, []
+    skipped: set[int] = set()
     while True:
         waiting = select(CaseDocument.case_id).where(CaseDocument.sha256.is_(None))
         if not retry_failed:
@@ -212,7 +213,7 @@ def _request(case: DisputeCase, kind: str, task: Task, actor: User, now: datetim
 @transaction
 def _render_case_documents(case_id: int) -> int:
     lock_workflow(case_id)  # as a step does: the trail's head on the case row moves
-    case = db.session.get(DisputeCase, case_id, populate_existing=True)
+    case = db.session.get_one(DisputeCase, case_id, populate_existing=True)  # the workflow row's case
     waiting = db.session.scalars(select(CaseDocument).where(
         CaseDocument.case_id == case_id, CaseDocument.sha256.is_(None)).order_by(CaseDocument.id)).all()
     for document in waiting:

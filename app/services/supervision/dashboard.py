@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Integer, Label, and_, case, cast, func, literal_column, or_, select
 
 from app.extensions import db
 from app.models import Category, DisputeCase, Grid, Task, User
@@ -294,7 +294,7 @@ def _count_rows(in_scope, current: tuple[datetime, datetime], previous: tuple[da
             f"on_time_{key}": total(and_(closed, DisputeCase.on_time.is_(True))),
             f"on_time_known_{key}": total(and_(closed, DisputeCase.on_time.is_not(None))),
         })
-    dimensions = ([DisputeCase.grid_id.label("grid")] if by_grid else
+    dimensions: list[Label[Any]] = ([DisputeCase.grid_id.label("grid")] if by_grid else
                   [top_category.label("category"), DisputeCase.source.label("source"), tier.label("tier"),
                    DisputeCase.outcome.label("outcome")])
     query = (
