@@ -93,6 +93,8 @@ bench: install translations
 clean:
 	rm -rf $(VENV) instance/jiefen.sqlite .pytest_cache app/translations/*/LC_MESSAGES/*.mo
 
-# Style checks (pyflakes, pycodestyle, import order) with ruff (a `test` extra): the first step of `make test`.
+# Style checks (pyflakes, pycodestyle, import order) with ruff, then type checks of app, forms and scheduler
+# with mypy ([mypy] in setup.cfg); both are `test` extras. The first step of `make test`.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy

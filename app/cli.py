@@ -147,7 +147,8 @@ def scheduler_group():
 @scheduler_group.command("run")
 def run_scheduler_command():
     """Run the sweep every JIEFEN_SWEEP_INTERVAL_SECONDS until stopped (one process per deployment)."""
-    app = current_app._get_current_object()
+    # The app itself, for the scheduler's threads: current_app is a proxy, which Flask types as the app.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"scheduler: sweeping every {app.config['SWEEP_INTERVAL_SECONDS']} s; Ctrl+C stops it")
     try:
         build_scheduler(app).start()

@@ -3,6 +3,8 @@
 It is a script over the public services (each call its own transaction), so the demo cases
 travel through the real process exactly as users' cases do.
 """
+from typing import Any
+
 from sqlalchemy import select
 
 from app.demo_history import add_history
@@ -50,7 +52,7 @@ ON_SITE_FAILED = {"session_record": "双方分歧较大。", "result": "unresolv
                   "agreement_terms": ""}
 FOLLOW_UP = {"agreement_kept": "yes", "satisfaction": "satisfied", "recurrence_risk": False,
              "note": "回访双方，协议已履行。"}
-DEMO_CASES = [
+DEMO_CASES: list[tuple[str, str, list[tuple[str, dict[str, Any]]]]] = [
     # (title, category code, steps: list of (role, data))
     ("楼上装修噪音扰民", "neighbour", []),
     ("老旧小区加装电梯意见不一", "property", [("dispatcher", TRIAGE)]),
@@ -74,7 +76,7 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
         create_user(username, name, role, DEMO_PASSWORD, grids, **scope)
     users = {user.role: user for user in db.session.scalars(select(User))}
     add_history(ALL_GRIDS, today())  # closed cases since January last year, for the dashboard
-    address = db.session.scalar(select(Address).order_by(Address.id))
+    address = db.session.scalars(select(Address).order_by(Address.id).limit(1)).one()  # made by create_places
     for title, category_code, steps in DEMO_CASES:
         category_id = db.session.scalar(select(Category.id).where(Category.code == category_code))
         case = cases.open_case(users["grid_worker"], cases.NewCase(
@@ -82,11 +84,15 @@ def seed_demo() -> list[tuple[str, str, str]] | None:
             parties=[cases.NewParty("张三", "applicant", "13800000001"), cases.NewParty("李四", "respondent")],
         ))
         for role, data in steps:
-            task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
-            tasks.submit_task(users[role], task.id, data)
+            tasks.submit_task(users[role], _ready_task_id(case.id), data)
     seed_closed_cases_with_documents(users, address)
     render_pending_documents()  # the scheduler would within seconds; the demo shows them from the first page
     return [(username, DEMO_PASSWORD, role) for username, _, role, _, _ in USERS]
+
+
+def _ready_task_id(case_id: int) -> int:
+    """The case's ready task: the demo's cases go one step at a time."""
+    return db.session.scalars(select(Task.id).where(Task.case_id == case_id, Task.state == "ready").limit(1)).one()
 
 
 # Closed cases whose documents (受理登记表 … 人民调解协议书 … 卷宗) the steps generate, as users' cases do.
@@ -136,5 +142,4 @@ def seed_closed_cases_with_documents(users: dict[str, User], address: Address) -
             parties=[cases.NewParty(applicant, "applicant", "13900000002"), cases.NewParty(respondent, "respondent")],
         ))
         for role, data in steps:
-            task = db.session.scalar(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
-            tasks.submit_task(users[role], task.id, data)
+            tasks.submit_task(users[role], _ready_task_id(case.id), data)

@@ -1,4 +1,7 @@
 """Flask extensions, created unbound and initialised by the app factory."""
+from typing import TYPE_CHECKING
+
+import flask_sqlalchemy.model
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -7,6 +10,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -24,3 +28,12 @@ login_manager = LoginManager()
 babel = Babel()
 # No default limits: the public intake routes name theirs (app/public/routes.py).
 limiter = Limiter(key_func=get_remote_address)
+
+if TYPE_CHECKING:
+    # The models' base class. mypy takes no attribute (`db.Model`) as a base class (python/mypy#8603), so it
+    # checks the models against a class of the same shape: SQLAlchemy 2.0's typed declarative base (`Mapped[...]`
+    # columns, keyword constructor) with Flask-SQLAlchemy's additions.
+    class Model(DeclarativeBase, flask_sqlalchemy.model.Model):
+        pass
+else:
+    Model = db.Model

@@ -1,6 +1,8 @@
 """Template filters: times shown in the display time zone, codes shown as Chinese labels; and `can`,
 what the current user may do (from access.py), for navigation and buttons."""
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_request_context, request
@@ -16,7 +18,7 @@ from app.services.time_limits.due_states import DUE_STATE_LABELS, due_state, leg
 from app.services.time_limits.year_schedules import current_calendar
 from forms.cases import SOURCE_CHOICES
 
-LABELS = {
+LABELS: dict[str, Mapping[Any, Any]] = {
     "source": dict(SOURCE_CHOICES),
     "role": ROLE_LABELS,
     "party_role": PARTY_ROLE_LABELS,

@@ -9,6 +9,7 @@
 Each answers 400 with a message in the user's language (JSON under /api/), and nothing is stored.
 """
 import re
+from typing import overload
 
 from flask import Flask, Request, request
 from flask_babel import gettext as _
@@ -39,6 +40,14 @@ def parse_int(text: str | None, minimum: int = 0, maximum: int = MAX_INT) -> int
         return None
     number = int(text)
     return number if minimum <= number <= maximum else None
+
+
+@overload
+def query_int(args, name: str, default: int, minimum: int = 1, maximum: int = MAX_INT) -> int: ...
+
+
+@overload
+def query_int(args, name: str, default: None = None, minimum: int = 1, maximum: int = MAX_INT) -> int | None: ...
 
 
 def query_int(args, name: str, default: int | None = None, minimum: int = 1, maximum: int = MAX_INT) -> int | None:

@@ -18,8 +18,9 @@ def current_request_id() -> str:
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if has_request_context() and not getattr(record, "request_id", None):
-            record.request_id = current_request_id()
-            record.msg = f"{record.msg} [request_id={record.request_id}]"
+            request_id = current_request_id()
+            setattr(record, "request_id", request_id)  # an attribute of our own, as logging's `extra=` adds
+            record.msg = f"{record.msg} [request_id={request_id}]"
         return True
 
 

@@ -2,7 +2,8 @@
 from collections.abc import Callable
 from typing import TypeVar
 
-from flask import Response, flash, jsonify, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -47,7 +48,7 @@ def wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
 
-def submission_made(message: str, url: str) -> Response:
+def submission_made(message: str, url: str) -> ResponseReturnValue:
     """A submission that went through: JSON for the offline queue, else a flash and a redirect."""
     if wants_json():
         return jsonify(status="created", message=message, url=url), 201
@@ -55,14 +56,14 @@ def submission_made(message: str, url: str) -> Response:
     return redirect(url)
 
 
-def submission_refused(message: str, field_errors: dict | None = None, status: int = 422) -> Response | None:
+def submission_refused(message: str, field_errors: dict | None = None, status: int = 422) -> ResponseReturnValue | None:
     """JSON for the offline queue (None for a page, which shows the refusal itself)."""
     if not wants_json():
         return None
     return jsonify(status="refused", message=message, errors=field_errors or {}), status
 
 
-def resent_submission(earlier: EarlierSubmission) -> Response:
+def resent_submission(earlier: EarlierSubmission) -> ResponseReturnValue:
     """The answer to a resend: what the first submission made, and nothing new."""
     url = (url_for("tasks.show", task_id=earlier.object_id) if earlier.kind == "task"
            else url_for("cases.show", number=earlier.case_number))
@@ -78,7 +79,7 @@ def uploads(files) -> list[Upload]:
     return [Upload(file.filename or "", file.read()) for file in files or [] if file and file.filename]
 
 
-def earlier_submission_or_refusal() -> Response | None:
+def earlier_submission_or_refusal() -> ResponseReturnValue | None:
     """For a POST carrying a client id: the answer to a resend, a refusal of a malformed id, or None."""
     try:
         earlier = submissions.find_submission(current_user, request.form.get("client_id"))

@@ -86,12 +86,12 @@ class HandoffForm(FlaskForm):
 
     def to_handoff(self, system: str) -> IncomingHandoff:
         return IncomingHandoff(
-            system=system, incident_number=self.incident_number.data, title=self.title.data,
+            system=system, incident_number=self.incident_number.data or "", title=self.title.data or "",
             description=self.description.data or "", category_code=self.category.data or "",
             address_id=self.address_id.data, address=self.address.data or "",
             grid_code=self.grid_code.data or "", reported_at=self.reported_at_utc(),
-            parties=[NewParty(entry.form.name.data.strip(), entry.form.role.data, (entry.form.phone.data or "").strip())
-                     for entry in self.parties.entries if (entry.form.name.data or "").strip()],
+            parties=[NewParty(name, entry.form.role.data, (entry.form.phone.data or "").strip())
+                     for entry in self.parties.entries if (name := (entry.form.name.data or "").strip())],
         )
 
 

@@ -4,6 +4,8 @@ Posting through the API then runs exactly the validation a browser's post runs (
 InputRequired, which looks at raw form data). `{"parties": [{"name": "张三"}]}` becomes
 `parties-0-name=张三`; true becomes "y" and false "false", as a ticked or unticked box.
 """
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
@@ -16,7 +18,7 @@ class JsonShapeError(ValueError):
 
 
 def json_to_formdata(payload: dict) -> MultiDict:
-    formdata = MultiDict()
+    formdata: MultiDict[str, Any] = MultiDict()
     _flatten(formdata, "", payload, 0)
     return formdata
 

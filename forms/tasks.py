@@ -4,7 +4,7 @@ Field names are the data the gateways read (`result`, `tier`, `violence_risk`,
 `judicial_confirmation`), so a form and its process agree on one vocabulary.
 """
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, Form, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from app.services.cases.catalog import category_choices
@@ -49,8 +49,9 @@ AGREEMENT_ITEM_MESSAGES = {
 }
 
 
-class AgreementChecks:
-    """Mixed into the forms of the steps that can reach an agreement: the Art. 29 items must be there."""
+class AgreementChecks(Form):
+    """Mixed into the forms of the steps that can reach an agreement (before TaskForm): the Art. 29 items
+    must be there."""
 
     def validate(self, extra_validators=None):
         valid = super().validate(extra_validators)

@@ -1,6 +1,8 @@
 """The OpenAPI 3 document of /api/v1, built from the same WTForms classes the API validates with,
 so a field added to a form appears here without anyone remembering to. Its texts follow the
 request's language (Accept-Language), like the API's error messages and the forms' labels."""
+from typing import Any
+
 from flask_babel import gettext as _
 from wtforms import (
     BooleanField,
@@ -43,7 +45,7 @@ def form_schema(form) -> dict:
 def field_schema(field) -> dict:
     schema: dict = {"description": str(field.label.text)}
     if isinstance(field, FieldList):
-        entry = field.entries[0] if field.entries else field._add_entry()
+        entry = field.entries[0] if field.entries else field.append_entry()
         item_form = entry.form if isinstance(entry, FormField) else None
         schema.update(type="array", items=form_schema(item_form) if item_form else {"type": "string"})
         if field.max_entries:
@@ -61,15 +63,15 @@ def field_schema(field) -> dict:
     elif isinstance(field, SelectMultipleField):  # before SelectField, its base class
         integer = field.coerce is int
         schema.update(type="array", items={"type": "integer" if integer else "string"})
-        labels = _("；").join(f"{value}={label}" for value, label in field.choices)
+        labels = _("；").join(f"{value}={label}" for value, label in _choice_pairs(field))
         if labels:
             schema["description"] = _("%(label)s：%(choices)s", label=schema["description"], choices=labels)
     elif isinstance(field, SelectField):
-        values = [value for value, _label in field.choices]
+        values = [value for value, _label in _choice_pairs(field)]
         integer = field.coerce is int
         schema.update(type="integer" if integer else "string",
                       enum=[int(v) for v in values] if integer else [str(v) for v in values])
-        labels = _("；").join(f"{value}={label}" for value, label in field.choices if value != "")
+        labels = _("；").join(f"{value}={label}" for value, label in _choice_pairs(field) if value != "")
         if labels:
             schema["description"] = _("%(label)s：%(choices)s", label=schema["description"], choices=labels)
     else:
@@ -82,6 +84,13 @@ def field_schema(field) -> dict:
         elif isinstance(validator, NumberRange) and validator.min is not None:
             schema["minimum"] = validator.min
     return schema
+
+
+def _choice_pairs(field: SelectField) -> list[tuple[Any, Any]]:
+    """A select field's (value, label) pairs: our forms give their choices as a list of them."""
+    if not isinstance(field.choices, (list, tuple)):
+        raise TypeError(f"{field.name}: the choices must be a list of (value, label) pairs")
+    return [(choice[0], choice[1]) for choice in field.choices]
 
 
 def _closed(properties: dict, optional: tuple[str, ...] = ()) -> dict:

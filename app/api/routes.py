@@ -5,6 +5,7 @@ Errors are JSON `{"error": code, "message": 中文说明, "fields": {field: [mes
 409 a task already done or a concurrent change, 413 body too large, 422 invalid fields.
 """
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import get_locale
@@ -39,7 +40,7 @@ class ApiError(Exception):
 
 def error_response(status: int, message: str, fields: dict | None = None, request_id: str | None = None):
     # Messages may be lazy (form labels and validators): JSON gets them as text in the request's language.
-    body = {"error": ERROR_CODES.get(status, "error"), "message": str(message)}
+    body: dict[str, Any] = {"error": ERROR_CODES.get(status, "error"), "message": str(message)}
     if fields:
         body["fields"] = {name: [str(text) for text in texts] for name, texts in fields.items()}
     if request_id:
@@ -99,7 +100,8 @@ def http_error(error: HTTPException):
                 415: _("请求体须为 JSON（Content-Type: application/json）。"), 429: _("请求过于频繁，请稍后再试。")}
     if isinstance(error, RefusedInputError):
         return error_response(400, error.description)
-    response = error_response(error.code or 500, messages.get(error.code, _("请求有误。")))
+    status = error.code or 500
+    response = error_response(status, messages.get(status, _("请求有误。")))
     if "Allow" in dict(error.get_headers()):  # 405 names the methods the route takes
         response.headers["Allow"] = dict(error.get_headers())["Allow"]
     return response

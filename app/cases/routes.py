@@ -70,12 +70,12 @@ def new():
     form.set_choices(catalog.category_id_choices(), catalog.grids_for(current_user),
                      catalog.addresses_for(current_user))
     if form.validate_on_submit():
-        parties = [case_service.NewParty(form.applicant_name.data, "applicant", form.applicant_phone.data or "")]
+        parties = [case_service.NewParty(form.applicant_name.data or "", "applicant", form.applicant_phone.data or "")]
         if form.respondent_name.data:
             parties.append(case_service.NewParty(form.respondent_name.data, "respondent",
                                                  form.respondent_phone.data or ""))
         new_case = case_service.NewCase(
-            title=form.title.data, description=form.description.data or "", category_id=form.category_id.data,
+            title=form.title.data or "", description=form.description.data or "", category_id=form.category_id.data,
             source=form.source.data, grid_id=form.grid_id.data, address_id=form.address_id.data,
             address_text=form.address_text.data or "", parties=parties, position=form.position(),
             photos=uploads(form.photos.data),

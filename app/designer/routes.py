@@ -1,4 +1,5 @@
 from dataclasses import asdict
+from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -19,7 +20,7 @@ MAX_POST_BYTES = designs.MAX_DRAFT_BYTES + 64 * 1024
 
 
 def _error_json(error: JiefenError):
-    body = {"message": error.message}
+    body: dict[str, Any] = {"message": error.message}
     if isinstance(error, DefinitionInvalidError):
         body["problems"] = [asdict(problem) for problem in error.problems]
     if isinstance(error, ConfirmationRequiredError):

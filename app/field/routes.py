@@ -38,9 +38,12 @@ def manifest():
 @bp.get("/sw.js")
 def service_worker():
     """Served from the root so it may control every page; its cache name changes with the static files."""
-    script = (Path(current_app.static_folder) / "field" / "sw.js").read_text(encoding="utf-8")
+    static_folder = current_app.static_folder
+    if static_folder is None:  # Flask's default static folder, which create_app keeps
+        raise RuntimeError("the app has no static folder")
+    script = (Path(static_folder) / "field" / "sw.js").read_text(encoding="utf-8")
     shell = [url_for("field.outbox"), url_for("field.manifest")] + [url_for("static", filename=name) for name in SHELL]
-    script = script.replace("__VERSION__", _static_version(current_app.static_folder)).replace(
+    script = script.replace("__VERSION__", _static_version(static_folder)).replace(
         "__SHELL__", ",".join(f'"{url}"' for url in shell))
     return Response(script, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
 

@@ -21,7 +21,7 @@ def new():
     form = HandoffForm() if request.method == "POST" else HandoffForm(data=BLANK_PARTIES)
     earlier = _earlier_handoff(form) if form.is_submitted() else None
     if earlier is not None:
-        flash(_("接警单号 %(incident_number)s 已移交过，即案件 %(number)s。", incident_number=form.incident_number.data.strip(), number=earlier.case_number), "info")
+        flash(_("接警单号 %(incident_number)s 已移交过，即案件 %(number)s。", incident_number=(form.incident_number.data or "").strip(), number=earlier.case_number), "info")
         if earlier.visible:
             return redirect(url_for("cases.show", number=earlier.case_number))
     elif form.validate_on_submit():
@@ -46,7 +46,7 @@ def _earlier_handoff(form: HandoffForm):
     """The case of an incident handed off before (through the API or this page), if the number is valid."""
     if not form.incident_number.validate(form):
         return None
-    return handoff_service.find_earlier_handoff(current_user, form.incident_number.data)
+    return handoff_service.find_earlier_handoff(current_user, form.incident_number.data or "")
 
 
 @bp.post("/push/<number>")

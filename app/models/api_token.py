@@ -4,12 +4,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 from app.models.user import User
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token of one system; calls act as the system's service user, with its role and grids."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 from app.models.user import User
 
 
-class Attachment(db.Model):
+class Attachment(Model):
     __table_args__ = (Index("ix_attachment_case_created", "case_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,7 +26,7 @@ class Attachment(db.Model):
     uploaded_by: Mapped[User] = relationship()
 
 
-class AttachmentContent(db.Model):
+class AttachmentContent(Model):
     attachment_id: Mapped[int] = mapped_column(
         ForeignKey("attachment.id", ondelete="CASCADE"), primary_key=True
     )

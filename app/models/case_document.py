@@ -9,12 +9,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 from app.models.user import User
 
 
-class CaseDocument(db.Model):
+class CaseDocument(Model):
     __table_args__ = (
         Index("ix_case_document_case_created", "case_id", "created_at"),
         # The documents waiting to be rendered, for the render job.
@@ -44,12 +44,12 @@ class CaseDocument(db.Model):
         return self.sha256 is not None
 
 
-class CaseDocumentContent(db.Model):
+class CaseDocumentContent(Model):
     document_id: Mapped[int] = mapped_column(ForeignKey("case_document.id", ondelete="CASCADE"), primary_key=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class DocumentNumberCounter(db.Model):
+class DocumentNumberCounter(Model):
     """The last agreement number a town's mediation committee gave out in a year."""
 
     __table_args__ = (UniqueConstraint("town_id", "year", name="uq_document_number_counter_town_year"),)

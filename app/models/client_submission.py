@@ -4,13 +4,13 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 
 SUBMISSION_KINDS = ("case", "task", "comment", "attachment")
 
 
-class ClientSubmission(db.Model):
+class ClientSubmission(Model):
     __table_args__ = (UniqueConstraint("user_id", "client_id", name="uq_client_submission_user_client"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -4,14 +4,14 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 from app.models.user import User
 
 MAX_COMMENT_LENGTH = 2000
 
 
-class CaseComment(db.Model):
+class CaseComment(Model):
     __table_args__ = (Index("ix_case_comment_case_created", "case_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

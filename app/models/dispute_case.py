@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.category import Category
 from app.models.grid import Address, Grid
 from app.models.trail import GENESIS_HASH
@@ -18,7 +18,7 @@ SOURCES = ("grid_patrol", "police_handoff", "resident_report", "walk_in")
 CARDS = ("none", "yellow", "red")  # in rising order of urgency
 
 
-class DisputeCase(db.Model):
+class DisputeCase(Model):
     __table_args__ = (
         Index("ix_dispute_case_status_grid", "status", "grid_id"),
         Index("ix_dispute_case_opened_at", "opened_at"),
@@ -85,7 +85,7 @@ class DisputeCase(db.Model):
     )
 
 
-class CaseNumberCounter(db.Model):
+class CaseNumberCounter(Model):
     """The last number given out in a year; bumped inside the transaction that opens a case."""
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -4,15 +4,15 @@ import secrets
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 
 
-class Town(db.Model):
+class Town(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
-class Community(db.Model):
+class Community(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     town_id: Mapped[int] = mapped_column(ForeignKey("town.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
@@ -20,14 +20,14 @@ class Community(db.Model):
     town: Mapped[Town] = relationship()
 
 
-class PoliceGrid(db.Model):
+class PoliceGrid(Model):
     """A community police officer's area (警格); it contains several grids."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
 
 
-class Grid(db.Model):
+class Grid(Model):
     """A governance grid (网格); every grid lies in one community and one police grid."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +41,7 @@ class Grid(db.Model):
     police_grid: Mapped[PoliceGrid] = relationship()
 
 
-class Address(db.Model):
+class Address(Model):
     """A standard address (一标三实); it resolves to exactly one grid."""
 
     __table_args__ = (Index("ix_address_position", "latitude", "longitude"),)

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.dispute_case import DisputeCase
 from app.models.types import UtcDateTime
 
 
-class Handoff(db.Model):
+class Handoff(Model):
     """A non-police 110 call handed to mediation. The incident number (接警单号) is the police service's own
     number of the call: whichever channel hands it over first (an API system or the hand-off page), a
     second hand-off of the same number finds that case — one incident, one case."""
@@ -29,7 +29,7 @@ class Handoff(db.Model):
     case: Mapped[DisputeCase] = relationship()
 
 
-class CasePush(db.Model):
+class CasePush(Model):
     """A case mediation pushed to the police; police systems poll these (GET /api/v1/pushes)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.grid import Grid, Town
 
 # Each grid is served by at most one room (grid_id is the key), so a level-2 task has one room.
@@ -14,7 +14,7 @@ mediation_room_grid = Table(
 )
 
 
-class MediationRoom(db.Model):
+class MediationRoom(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     town_id: Mapped[int] = mapped_column(ForeignKey("town.id"), index=True)

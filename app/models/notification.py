@@ -4,12 +4,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.dispute_case import DisputeCase
 from app.models.types import UtcDateTime
 
 
-class Notification(db.Model):
+class Notification(Model):
     __table_args__ = (
         Index("ix_notification_user_read", "user_id", "read_at"),
         Index("ix_notification_email_state", "email_state"),

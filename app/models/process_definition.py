@@ -4,11 +4,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 
 
-class ProcessDefinition(db.Model):
+class ProcessDefinition(Model):
     __table_args__ = (UniqueConstraint("key", "version", name="uq_process_definition_key_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -22,7 +22,7 @@ class ProcessDefinition(db.Model):
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
-class ProcessSpec(db.Model):
+class ProcessSpec(Model):
     """A version's process and subprocess specs, serialized once (per serializer version) instead of in
     every case's workflow state, which holds only the instance (app/services/engine/runtime.py)."""
 

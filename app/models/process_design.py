@@ -4,11 +4,11 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 
 
-class ProcessDraft(db.Model):
+class ProcessDraft(Model):
     """The diagram a designer is working on for a process key (one draft per process)."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -18,7 +18,7 @@ class ProcessDraft(db.Model):
     saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
-class ProcessEvent(db.Model):
+class ProcessEvent(Model):
     """Append-only record of what designers did to a process: who, when, which version."""
 
     __table_args__ = (Index("ix_process_event_key_occurred", "key", "occurred_at"),)

@@ -4,11 +4,11 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 
 
-class ScheduleYear(db.Model):
+class ScheduleYear(Model):
     """A year whose schedule was entered; its days below override the `chinese-calendar` package."""
 
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
@@ -20,7 +20,7 @@ class ScheduleYear(db.Model):
     )
 
 
-class ScheduledDay(db.Model):
+class ScheduledDay(Model):
     """A day off on a weekday (holiday) or a working weekend day (调休上班)."""
 
     day: Mapped[date] = mapped_column(primary_key=True)

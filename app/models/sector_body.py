@@ -3,7 +3,7 @@ where the joint-consultation panel may refer a case on. A configurable list per 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.grid import Town
 
 # Seeded for every town (docs: the sector bodies seen in county practice).
@@ -14,7 +14,7 @@ DEFAULT_SECTOR_BODIES = (
 )
 
 
-class SectorBody(db.Model):
+class SectorBody(Model):
     __table_args__ = (UniqueConstraint("town_id", "name", name="uq_sector_body_town_name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

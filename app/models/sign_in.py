@@ -4,12 +4,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 from app.models.user import User
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One logged-in browser. The signed cookie holds a random id; only its sha256 is stored here.
 
     A request is logged in while the row is not ended and neither the idle nor the absolute timeout
@@ -33,7 +33,7 @@ class UserSession(db.Model):
     user: Mapped[User] = relationship()
 
 
-class LoginFailure(db.Model):
+class LoginFailure(Model):
     """A log-in refused for a wrong user name or password, by the name as typed (known or not) and IP."""
 
     __tablename__ = "login_failure"
@@ -48,7 +48,7 @@ class LoginFailure(db.Model):
     at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-class LoginLock(db.Model):
+class LoginLock(Model):
     """A user name locked after repeated failures, until `locked_until` or an admin unlocks it.
 
     Names are locked whether or not an account has them, so a lock tells a prober nothing.

@@ -5,13 +5,13 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.dispute_case import DisputeCase
 from app.models.types import UtcDateTime
 from app.models.user import User
 
 
-class Task(db.Model):
+class Task(Model):
     __table_args__ = (
         Index("ix_task_state_grid", "state", "grid_id"),
         Index("ix_task_assignee_state", "assignee_id", "state"),
@@ -57,7 +57,7 @@ class Task(db.Model):
         self.candidate_roles = [kept.get(role) or TaskCandidateRole(role=role) for role in dict.fromkeys(roles)]
 
 
-class TaskCandidateRole(db.Model):
+class TaskCandidateRole(Model):
     """A role that may take a task. Access filters ask EXISTS on (role, task_id), so "the tasks my role
     may take" reads the index, never a string match over the task table."""
     __table_args__ = (Index("ix_task_candidate_role_role_task", "role", "task_id"),)

@@ -6,11 +6,12 @@ is the member's string (`case_opened`, ...), named `subject_past_tense_verb`.
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UtcDateTime
 
 # The prev_hash of a case's first entry, and the head of a case without entries.
@@ -20,7 +21,9 @@ GENESIS_HASH = "0" * 64
 class TrailEventType(StrEnum):
     """Every kind of trail entry, with its label (Chinese, translated by Babel)."""
 
-    def __new__(cls, value: str, label):
+    label: LazyString
+
+    def __new__(cls, value: str, label: LazyString) -> "TrailEventType":
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label
@@ -54,7 +57,7 @@ class TrailEventType(StrEnum):
     CASE_CLOSED = "case_closed", _l("结案")
 
 
-class TrailEvent(db.Model):
+class TrailEvent(Model):
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_trail_event_case_seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

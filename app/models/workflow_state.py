@@ -6,10 +6,10 @@
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model
 
 
-class WorkflowState(db.Model):
+class WorkflowState(Model):
     case_id: Mapped[int] = mapped_column(
         ForeignKey("dispute_case.id", ondelete="CASCADE"), primary_key=True
     )

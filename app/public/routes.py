@@ -57,8 +57,8 @@ def report(token: str):
     if form.validate_on_submit():
         try:
             receipt = resident_reports.report_dispute(token, resident_reports.ResidentReport(
-                title=form.title.data, description=form.description.data, name=form.name.data,
-                phone=form.phone.data, consent=form.consent.data,
+                title=form.title.data or "", description=form.description.data or "", name=form.name.data or "",
+                phone=form.phone.data or "", consent=form.consent.data,
             ))
         except InvalidInputError as error:
             show_field_errors(form, error.field_errors)
@@ -76,7 +76,7 @@ def track():
     tracking, message, status = None, None, 200
     if request.args and form.validate():
         try:
-            tracking = resident_reports.track_case(form.code.data)
+            tracking = resident_reports.track_case(form.code.data or "")
         except NotFoundError as error:
             message, status = error.message, 404
     elif request.args:

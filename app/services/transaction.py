@@ -46,8 +46,9 @@ def transaction(function):
             db.session.rollback()
             if isinstance(error, OperationalError) and not _is_lock_conflict(error):
                 raise
-            if isinstance(error, IntegrityError) and unique_key_of(error) in DUPLICATE_MESSAGES:
-                raise DuplicateError(str(DUPLICATE_MESSAGES[unique_key_of(error)])) from error
+            key = unique_key_of(error) if isinstance(error, IntegrityError) else None
+            if key is not None and key in DUPLICATE_MESSAGES:
+                raise DuplicateError(str(DUPLICATE_MESSAGES[key])) from error
             raise ConcurrentUpdateError(_("该案件刚被其他人更新，请刷新页面后重试。")) from error
         except BaseException:
             db.session.rollback()

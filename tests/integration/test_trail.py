@@ -160,6 +160,14 @@ def test_an_edited_comment_is_named(case):
     assert breaks(case) == [(seq_of(case, TrailEventType.COMMENT_ADDED), "comment_changed")]
 
 
+def test_a_file_id_rewritten_to_a_list_is_named_not_a_crash(case):
+    """A recorded id that is no whole number (here an unhashable list) is a changed entry, not a failed check."""
+    entry = db.session.scalar(select(TrailEvent).where(TrailEvent.case_id == case.id,
+                                                       TrailEvent.event == TrailEventType.COMMENT_ADDED))
+    tamper(update(TrailEvent).where(TrailEvent.id == entry.id).values(data={**entry.data, "comment_id": [1]}))
+    assert breaks(case) == [(entry.seq, "changed"), (entry.seq, "comment_changed"), (None, "unrecorded")]
+
+
 def test_a_comment_slipped_in_without_a_trail_entry_is_named(case, world):
     comment = db.session.scalar(select(CaseComment).where(CaseComment.case_id == case.id))
     db.session.add(CaseComment(case_id=case.id, author_id=world["grid_worker"].id, body="补写的意见",

@@ -75,7 +75,8 @@ def nearest_addresses(actor: User, latitude: float, longitude: float, limit: int
         if rows:
             found = [NearbyAddress(address_id, text, grid_id, f"{code} {name}",
                                    round(_metres(latitude, longitude, lat, lon)))
-                     for address_id, text, lat, lon, grid_id, code, name in rows]
+                     for address_id, text, lat, lon, grid_id, code, name in rows
+                     if lat is not None and lon is not None]  # as the box query makes sure
             return sorted(found, key=lambda nearby: nearby.distance_m)[:limit]
     return []
 

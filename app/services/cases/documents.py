@@ -129,7 +129,8 @@ def render_pending_documents(retry_failed: bool = False, batch_size: int = 50) -
     page); they are tried again when downloaded or with `retry_failed`. A case a step is writing at the
     same moment is left for the next run.
     """
-    rendered, failed, skipped = 0, [], set()
+    rendered, failed = 0, []
+    skipped: set[int] = set()
     while True:
         waiting = select(CaseDocument.case_id).where(CaseDocument.sha256.is_(None))
         if not retry_failed:
@@ -167,8 +168,8 @@ def get_document(actor: User, case_number: str, document_id: int) -> Download:
     """A document's PDF, for those who may see its case and download its files (others: not found).
 
     One not rendered yet is rendered now, with the case's other waiting documents."""
-    case = db.session.scalar(select(DisputeCase).where(DisputeCase.number == case_number))
-    access.ensure_may(actor, access.DOWNLOAD_ATTACHMENT, case)
+    case = access.ensure_may(actor, access.DOWNLOAD_ATTACHMENT,
+                             db.session.scalar(select(DisputeCase).where(DisputeCase.number == case_number)))
     document = db.session.get(CaseDocument, document_id)
     if document is None or document.case_id != case.id:
         raise NotFoundError(_("没有找到该文书。"))
@@ -181,8 +182,8 @@ def get_document(actor: User, case_number: str, document_id: int) -> Download:
             log.exception("documents of case %s not rendered", case.id)
             _record_render_error(case.id, f"{type(error).__name__}: {error}")
             raise InvalidInputError(_("文书生成失败，已记录原因，请稍后重试或联系管理员。")) from error
-        document = db.session.get(CaseDocument, document_id)
-    content = db.session.get(CaseDocumentContent, document.id)
+        document = db.session.get_one(CaseDocument, document_id)
+    content = db.session.get_one(CaseDocumentContent, document.id)  # written when it was rendered
     return Download(filename=document.filename, content_type="application/pdf", data=content.data)
 
 
@@ -201,7 +202,7 @@ def _request(case: DisputeCase, kind: str, task: Task, actor: User, now: datetim
     suffix = ""
     if kind == "mediation_record":  # one per session: numbered in the order they were held
         held = db.session.scalar(select(func.count()).where(CaseDocument.case_id == case.id,
-                                                            CaseDocument.kind == kind))
+                                                            CaseDocument.kind == kind)) or 0
         suffix = f"-{held + 1}"
     document = CaseDocument(case_id=case.id, task_id=task.id, kind=kind, title=title, number=number,
                             filename=f"{case.number}-{title}{suffix}.pdf", created_at=now, created_by_id=actor.id)
@@ -212,7 +213,7 @@ def _request(case: DisputeCase, kind: str, task: Task, actor: User, now: datetim
 @transaction
 def _render_case_documents(case_id: int) -> int:
     lock_workflow(case_id)  # as a step does: the trail's head on the case row moves
-    case = db.session.get(DisputeCase, case_id, populate_existing=True)
+    case = db.session.get_one(DisputeCase, case_id, populate_existing=True)  # the workflow row's case
     waiting = db.session.scalars(select(CaseDocument).where(
         CaseDocument.case_id == case_id, CaseDocument.sha256.is_(None)).order_by(CaseDocument.id)).all()
     for document in waiting:

@@ -143,7 +143,7 @@ def get_attachment(actor: User, case_number: str, attachment_id: int, thumbnail:
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.case_id != case.id:
         raise NotFoundError(_("没有找到该附件。"))
-    content = db.session.get(AttachmentContent, attachment.id)
+    content = db.session.get_one(AttachmentContent, attachment.id)  # written with the attachment
     if thumbnail:
         if content.thumbnail is None:
             raise NotFoundError(_("该附件没有预览图。"))

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import Select, and_, exists, literal_column, or_, select
+from sqlalchemy import ColumnClause, Select, and_, exists, literal_column, or_, select
 
 from app.extensions import db
 from app.input_guard import RefusedInputError, query_int
@@ -151,7 +151,7 @@ def filter_cases(query: Select, wanted: ListFilter) -> Select:
 # The sort orders of the case list, each read in the order of an index of dispute_case (models/dispute_case.py):
 # the next due time kept on the case row, not a subquery over tasks sorted in a temporary B-tree.
 # Written out (no bound parameters) so that it is the very expression ix_dispute_case_urgency_order indexes.
-CARD_RANK = literal_column("(CASE WHEN dispute_case.card = 'red' THEN 0 WHEN dispute_case.card = 'yellow' THEN 1 ELSE 2 END)")
+CARD_RANK: ColumnClause[int] = literal_column("(CASE WHEN dispute_case.card = 'red' THEN 0 WHEN dispute_case.card = 'yellow' THEN 1 ELSE 2 END)")
 CASE_ORDERS = {
     "due": (DisputeCase.next_due_at.is_(None), DisputeCase.next_due_at, DisputeCase.id),
     "urgency": (DisputeCase.violence_risk.desc(), CARD_RANK, DisputeCase.next_due_at.is_(None),

@@ -111,15 +111,18 @@ def _record_task_breaches(case, now, completed_task) -> None:
         if completed_task is not None:
             completed_task.on_time = completed_task.breached_at is None
         return
-    rows = db.session.scalars(select(Task).where(
-        Task.case_id == case.id, Task.state == "ready", Task.due_at <= now, Task.breached_at.is_(None))).all()
+    rows = list(db.session.scalars(select(Task).where(
+        Task.case_id == case.id, Task.state == "ready", Task.due_at <= now, Task.breached_at.is_(None))))
     if completed_task is not None and completed_task.due_at is not None and completed_task.breached_at is None \
             and completed_task.completed_at > completed_task.due_at:
         rows.append(completed_task)
     for row in rows:
-        row.breached_at = row.due_at
+        due_at = row.due_at
+        if due_at is None:  # the query and the check above take only tasks with a due time
+            continue
+        row.breached_at = due_at
         append_event(case.id, TrailEventType.LIMIT_BREACHED, actor=None, at=now, task_id=row.id,
-                     data={"task": row.name, "bpmn_id": row.bpmn_id, "due_at": row.due_at.isoformat()})
+                     data={"task": row.name, "bpmn_id": row.bpmn_id, "due_at": due_at.isoformat()})
     if completed_task is not None:
         completed_task.on_time = completed_task.breached_at is None
 
@@ -151,9 +154,9 @@ def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
             append_event(case.id, TrailEventType.TASK_CANCELLED, actor=None, at=now, task_id=row.id,
                          data={"task": row.name, "bpmn_id": row.bpmn_id})
     for ready in result.ready_tasks:
-        row = open_rows.get(ready.engine_task_id)
-        if row is not None:
-            row.due_at = ready.due_at
+        existing = open_rows.get(ready.engine_task_id)
+        if existing is not None:
+            existing.due_at = ready.due_at
             continue
         row = Task(
             case_id=case.id,

@@ -72,7 +72,7 @@ class CaseView:
     case: DisputeCase
     open_tasks: list[Task]
     trail: list[TrailEvent]
-    definition_version: int
+    definition_version: int | None  # None: no workflow row (the page shows a dash)
     trail_breaks: list[TrailBreak]  # shown to trail auditors only; empty for everyone else
 
 
@@ -137,10 +137,9 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
 
 
 def get_case(actor: User, number: str) -> CaseView:
-    case = db.session.scalars(
+    case = access.ensure_case_visible(actor, db.session.scalars(
         select(DisputeCase).where(DisputeCase.number == number).options(selectinload(DisputeCase.parties))
-    ).first()
-    access.ensure_case_visible(actor, case)
+    ).first())
     open_tasks = db.session.scalars(
         select(Task).where(Task.case_id == case.id, Task.state == "ready").order_by(Task.id)
     ).all()

@@ -4,8 +4,10 @@ Each public function is one transaction: it locks the case's workflow row, re-re
 access (services/access.py), changes the assignee with a conditional UPDATE (so a racing action
 cannot be silently overwritten) and appends to the trail.
 """
+from typing import Any, cast
+
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from app.extensions import db
 from app.models import Task, User
@@ -27,8 +29,8 @@ def claim_task(actor: User, task_id: int) -> Task:
     task = _lock_ready_task(actor, task_id)
     if task.assignee_id == actor.id:
         raise TaskConflictError(_("您已认领该任务。"))
-    if task.assignee_id is not None:
-        raise TaskConflictError(_("该任务刚被%(assignee)s认领，请刷新后查看。", assignee=task.assignee.display_name))
+    if (holder := task.assignee) is not None:
+        raise TaskConflictError(_("该任务刚被%(assignee)s认领，请刷新后查看。", assignee=holder.display_name))
     access.ensure_can_do_task(actor, task, access.CLAIM_TASK)
     _set_assignee(task, expected=None, new=actor)
     append_event(task.case_id, TrailEventType.TASK_CLAIMED, actor=actor, at=clock.now(), task_id=task.id,
@@ -58,8 +60,7 @@ def assign_task(actor: User, task_id: int, assignee_id: int, seen_assignee_id=AN
     task = _lock_ready_task(actor, task_id)
     if seen_assignee_id is not ANY and task.assignee_id != seen_assignee_id:
         raise TaskConflictError(_("该任务的认领人刚刚变化，请刷新后再转派。"))
-    assignee = db.session.get(User, assignee_id)
-    access.ensure_can_assign_task(actor, task, assignee)
+    assignee = access.ensure_can_assign_task(actor, task, db.session.get(User, assignee_id))
     if task.assignee_id == assignee.id:
         raise TaskConflictError(_("该任务已由%(assignee)s认领。", assignee=assignee.display_name))
     previous = task.assignee
@@ -75,10 +76,10 @@ def assign_task(actor: User, task_id: int, assignee_id: int, seen_assignee_id=AN
 def hand_back_task(actor: User, task_id: int, reason: str = "") -> Task:
     """Return a claimed task to its group (the holder, or a dispatcher for an absent holder)."""
     task = _lock_ready_task(actor, task_id)
-    if task.assignee_id is None:
+    holder = task.assignee
+    if holder is None:
         raise TaskConflictError(_("该任务未被认领，已在待办组中。"))
     access.ensure_can_hand_back_task(actor, task)
-    holder = task.assignee
     _set_assignee(task, expected=holder.id, new=None)
     append_event(task.case_id, TrailEventType.TASK_HANDED_BACK, actor=actor, at=clock.now(), task_id=task.id, data={
         "task": task.name, "from": holder.display_name, "reason": reason.strip()[:MAX_REASON_LENGTH],
@@ -102,8 +103,7 @@ def assignable_users(actor: User, task: Task) -> list[User]:
 
 
 def _lock_ready_task(actor: User, task_id: int) -> Task:
-    task = db.session.get(Task, task_id)
-    access.ensure_task_visible(actor, task)
+    task = access.ensure_task_visible(actor, db.session.get(Task, task_id))
     lock_workflow(task.case_id)
     db.session.refresh(task)
     if task.state != "ready":
@@ -114,11 +114,12 @@ def _lock_ready_task(actor: User, task_id: int) -> Task:
 def _set_assignee(task: Task, *, expected: int | None, new: User | None) -> None:
     """Change the holder only if it is still `expected`: a racing claim makes this fail loudly."""
     holder = Task.assignee_id.is_(None) if expected is None else Task.assignee_id == expected
-    changed = db.session.execute(
+    # An UPDATE's result is a CursorResult (with its rowcount); Session.execute is typed for any statement.
+    changed = cast(CursorResult[Any], db.session.execute(
         update(Task).where(Task.id == task.id, Task.state == "ready", holder)
         .values(assignee_id=new.id if new else None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if changed != 1:
         raise TaskConflictError(_("该任务刚被其他人处理，请刷新后查看。"))
     db.session.refresh(task)

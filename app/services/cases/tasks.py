@@ -57,8 +57,8 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str 
     so a double or concurrent submission finds the task no longer ready and changes nothing.
     """
     workflow = lock_task_workflow(task_id)
-    task = db.session.get(Task, task_id, populate_existing=True,  # read under the lock, with its roles
-                          options=[joinedload(Task.candidate_roles)])
+    task = db.session.get_one(Task, task_id, populate_existing=True,  # read under the lock (found by it), with its roles
+                              options=[joinedload(Task.candidate_roles)])
     case = access.ensure_case_visible(actor, db.session.get(DisputeCase, task.case_id))
     if task.state != "ready":
         raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))

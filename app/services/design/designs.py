@@ -261,8 +261,8 @@ def count_open_work(actor: User, key: str) -> tuple[str, list[StepLoad]]:
 
 def get_case_diagram(actor: User, number: str) -> CaseDiagram:
     """A case's own process version with its finished steps, current tasks and waiting timers."""
-    case = db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first()
-    access.ensure_case_visible(actor, case)
+    case = access.ensure_case_visible(
+        actor, db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first())
     row = db.session.execute(
         select(WorkflowState, ProcessDefinition.bpmn_xml, ProcessDefinition.version)
         .join(ProcessDefinition, ProcessDefinition.id == WorkflowState.definition_id)
@@ -349,8 +349,8 @@ def migrate_case(actor: User, case_id: int, key: str, to_version: int) -> Disput
     access.ensure_can_design(actor)
     target = _definition(key, to_version)
     workflow = lock_workflow(case_id)
-    case = db.session.get(DisputeCase, case_id)
-    current = db.session.get(ProcessDefinition, workflow.definition_id)
+    case = db.session.get_one(DisputeCase, case_id)  # the workflow row's case
+    current = db.session.get_one(ProcessDefinition, workflow.definition_id)
     if current.key != key:
         raise ProcessError(_("案件 %(number)s 不在流程 “%(key)s” 上。", number=case.number, key=key))
     if current.version >= target.version:

@@ -135,8 +135,8 @@ def _consequences(key: str, new_version: int, dropped: "engine.DroppedWork") -> 
     for bpmn_id, change in dropped.forms.items():
         lines.append(_("环节 %(step)s 的表单由 “%(before)s” 改为 “%(after)s”。", step=change[0], before=change[1],
                        after=change[2] or _("（无）")))
-    for bpmn_id, change in dropped.roles.items():
-        lines.append(_("环节 %(step)s 不再由这些角色办理：%(roles)s。", step=change[0], roles=_("、").join(change[1])))
+    for bpmn_id, (step, roles) in dropped.roles.items():
+        lines.append(_("环节 %(step)s 不再由这些角色办理：%(roles)s。", step=step, roles=_("、").join(roles)))
     if dropped.start_form:
         lines.append(_("开始表单由 “%(before)s” 改为 “%(after)s”：新案件登记时填写的内容会不同。",
                        before=dropped.start_form[0] or _("（无）"), after=dropped.start_form[1] or _("（无）")))
@@ -207,7 +207,7 @@ class StoredSpecs:
             ProcessSpec.definition_id == self.version_id, ProcessSpec.serializer_version == serializer_version))
 
     def bpmn_xml(self) -> str:
-        return db.session.scalar(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == self.version_id))
+        return db.session.scalars(select(ProcessDefinition.bpmn_xml).where(ProcessDefinition.id == self.version_id)).one()
 
 
 def keep_specs(definition_id: int, specs: str) -> None:

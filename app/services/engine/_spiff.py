@@ -28,6 +28,8 @@ from defusedxml import DefusedXmlException
 from flask_babel import gettext as _
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator, full_tag
+from SpiffWorkflow.bpmn.parser.event_parsers import EventDefinitionParser
+from SpiffWorkflow.bpmn.parser.TaskParser import TaskParser
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -187,9 +189,10 @@ def _serializer() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(registry)
 
 
-class _OwnPropertiesMixin:
+class _OwnPropertiesMixin(TaskParser):
     """Reads `camunda:properties` of the element itself (the stock parser also picks up those of
-    a subprocess's children) and keeps `camunda:candidateGroups`, the roles that may do a task."""
+    a subprocess's children) and keeps `camunda:candidateGroups`, the roles that may do a task.
+    (Put before a SpiffWorkflow task parser, whose element and xpath it reads.)"""
 
     def parse_extensions(self, node=None):
         node = node if node is not None else self.node
@@ -207,8 +210,9 @@ class _UserTaskParser(_OwnPropertiesMixin, UserTaskParser):
     pass
 
 
-class _CalendarTimerMixin:
-    """Timers as designers write them: bare ISO values are quoted; durations use the business calendar."""
+class _CalendarTimerMixin(EventDefinitionParser):
+    """Timers as designers write them: bare ISO values are quoted; durations use the business calendar.
+    (Put before a SpiffWorkflow event parser, whose timer parsing it wraps.)"""
 
     def parse_timer_event(self, event):
         definition = super().parse_timer_event(event)
@@ -428,11 +432,12 @@ def _describe_engine_error(error: SpiffWorkflowException) -> str:
 def _innermost_process_error(error: BaseException) -> ProcessError | None:
     """The ProcessError our evaluator raised, under SpiffWorkflow's wrapping exceptions."""
     seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, ProcessError):
-            return error
-        seen.add(id(error))
-        error = getattr(error, "exception", None) or error.__cause__ or error.__context__
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ProcessError):
+            return current
+        seen.add(id(current))
+        current = getattr(current, "exception", None) or current.__cause__ or current.__context__
     return None
 
 

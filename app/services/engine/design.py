@@ -283,7 +283,7 @@ def _gateway_problems(node, outgoing: list) -> list[DefinitionProblem]:
 
 
 def _condition_problems(flow, text: str | None) -> list[DefinitionProblem]:
-    if not (text or "").strip():
+    if text is None or not text.strip():
         return [_problem(flow, _("条件为空：请填写条件，例如 result == 'agreement'。"))]
     try:
         tree = expressions.check_expression(text.strip())

@@ -258,7 +258,8 @@ def _newest_waiting(workflow: BpmnWorkflow) -> _Where | None:
 
 def _innermost_message(error: BaseException) -> str:
     """Our own message if the engine wraps one of our errors, else the engine's text."""
-    seen, current = set(), error
+    seen: set[int] = set()
+    current: BaseException | None = error
     while current is not None and id(current) not in seen:
         if isinstance(current, ProcessError):
             return current.message

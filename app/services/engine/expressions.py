@@ -172,9 +172,16 @@ class _Evaluator:
         return {self.visit(item) for item in node.elts}
 
     def visit_Dict(self, node: ast.Dict) -> dict:
-        return {self.visit(key): self.visit(value) for key, value in zip(node.keys, node.values)}
+        result = {}
+        for key, value in zip(node.keys, node.values):
+            if key is None:  # `{**mapping}`, which check_expression refuses
+                raise ExpressionError("'**' is not allowed in an expression")
+            result[self.visit(key)] = self.visit(value)
+        return result
 
     def visit_Call(self, node: ast.Call) -> Any:
+        if not isinstance(node.func, ast.Name):  # a call of anything but a name, which check_expression refuses
+            raise ExpressionError("only calls to " + ", ".join(sorted(ALLOWED_FUNCTIONS)) + " are allowed")
         function = ALLOWED_FUNCTIONS[node.func.id]
         args = [self.visit(arg) for arg in node.args]
         if function is str and any(not isinstance(arg, SCALARS) for arg in args):

@@ -47,7 +47,8 @@ class ProcessSpecs(Protocol):
     `version_id` names the deployed version: this worker caches the deserialized specs under it.
     """
 
-    version_id: int
+    @property
+    def version_id(self) -> int: ...
 
     def read(self, serializer_version: str) -> str | None:
         """The specs serialized in that serializer version, or None if none are stored."""

@@ -61,12 +61,15 @@ def create_token(system: str, police_grid: str | None = None) -> IssuedToken:
         db.session.add(user)
     elif area is not None:
         user.police_grid = area
+    if user.police_grid is None:  # only a change outside the app leaves a service user without its area
+        raise InvalidInputError(_("无法签发令牌。"), {"police_grid": [_("首次签发时请用 --police-grid 指定该系统服务的警格。")]})
+    area_name = user.police_grid.name
     user.active = True
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(ApiToken(system=system, token_hash=hash_token(token), prefix=token[:10], user=user,
                             created_at=now))
     db.session.flush()
-    return IssuedToken(system=system, username=username, police_grid=user.police_grid.name, token=token)
+    return IssuedToken(system=system, username=username, police_grid=area_name, token=token)
 
 
 @transaction

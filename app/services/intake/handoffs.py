@@ -94,8 +94,8 @@ def find_earlier_handoff(actor: User, incident_number: str) -> EarlierHandoff | 
 def push_case_to_police(actor: User, number: str, reason: str) -> CasePush:
     """Push an open case to the police with a reason; a case is pushed once. The process does not move:
     a case the police must take over inside Jiefen is flagged at triage (violence risk)."""
-    case = db.session.scalar(select(DisputeCase).where(DisputeCase.number == number))
-    access.ensure_can_push_case(actor, case)
+    case = access.ensure_can_push_case(
+        actor, db.session.scalar(select(DisputeCase).where(DisputeCase.number == number)))
     reason = reason.strip()
     if not reason:
         raise InvalidInputError(_("请填写推送原因。"), {"reason": [_("请填写推送原因。")]})
@@ -150,8 +150,8 @@ class PoliceLinks:
 
 def get_police_links(actor: User, number: str) -> PoliceLinks:
     """A visible case's hand-off and push, for the case page."""
-    case = db.session.scalar(select(DisputeCase).where(DisputeCase.number == number))
-    access.ensure_case_visible(actor, case)
+    case = access.ensure_case_visible(
+        actor, db.session.scalar(select(DisputeCase).where(DisputeCase.number == number)))
     return PoliceLinks(
         handoff=db.session.scalar(select(Handoff).where(Handoff.case_id == case.id)),
         push=db.session.scalar(select(CasePush).where(CasePush.case_id == case.id)),

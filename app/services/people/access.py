@@ -210,34 +210,36 @@ def ensure_task_visible(actor: User, task: Task | None) -> Task:
     return task
 
 
-def ensure_may(actor: User, action: str, case: DisputeCase) -> None:
-    """The case must be in scope (else 404) and the role allowed the action (else 403)."""
-    ensure_case_visible(actor, case)
+def ensure_may(actor: User, action: str, case: DisputeCase | None) -> DisputeCase:
+    """The case must be in scope (else 404) and the role allowed the action (else 403); returns the case."""
+    visible = ensure_case_visible(actor, case)
     if not may(actor, action):
         raise AccessDeniedError(_("%(role)s不能执行此操作。", role=ROLE_LABELS.get(actor.role, actor.role)))
+    return visible
 
 
 def ensure_can_do_task(actor: User, task: Task, action: str = COMPLETE_TASK) -> None:
     """Complete or claim: in scope, a candidate role, and not held by someone else."""
     ensure_task_visible(actor, task)
     _ensure_candidate(actor, task, action)
-    if task.assignee_id is not None and task.assignee_id != actor.id:
-        raise AccessDeniedError(_("该任务已由%(assignee)s认领。", assignee=task.assignee.display_name))
+    if (holder := task.assignee) is not None and holder.id != actor.id:
+        raise AccessDeniedError(_("该任务已由%(assignee)s认领。", assignee=holder.display_name))
 
 
-def ensure_can_assign_task(actor: User, task: Task, assignee: User | None) -> None:
+def ensure_can_assign_task(actor: User, task: Task, assignee: User | None) -> User:
     """Assign to a colleague: an assigner, or a candidate holding (or free to take) the task; the
-    colleague must be able to do it — a candidate role, serving the task's grid."""
+    colleague must be able to do it — a candidate role, serving the task's grid. Returns the colleague."""
     ensure_task_visible(actor, task)
     if actor.role not in ASSIGNERS:
         _ensure_candidate(actor, task, ASSIGN_TASK)
-        if task.assignee_id is not None and task.assignee_id != actor.id:
-            raise AccessDeniedError(_("该任务已由%(assignee)s认领，只有认领人或调度员可以转派。", assignee=task.assignee.display_name))
+        if (holder := task.assignee) is not None and holder.id != actor.id:
+            raise AccessDeniedError(_("该任务已由%(assignee)s认领，只有认领人或调度员可以转派。", assignee=holder.display_name))
     elif not may(actor, ASSIGN_TASK):
         raise AccessDeniedError(_("您不能转派任务。"))
     if assignee is None or not db.session.scalar(select(exists().where(
             User.id == assignee.id, users_serving_grid(task.grid_id, task.roles)))):
         raise AccessDeniedError(_("只能转派给服务该网格、且可办理该任务的同事。"))
+    return assignee
 
 
 def ensure_can_hand_back_task(actor: User, task: Task) -> None:
@@ -334,11 +336,12 @@ def ensure_can_hand_off(actor: User) -> None:
         raise AccessDeniedError(_("只有社区民警可以移交非警务警情。"))
 
 
-def ensure_can_push_case(actor: User, case: DisputeCase | None) -> None:
-    """Pushing a case in scope to the police (双向推送)."""
-    ensure_case_visible(actor, case)
+def ensure_can_push_case(actor: User, case: DisputeCase | None) -> DisputeCase:
+    """Pushing a case in scope to the police (双向推送); returns the case."""
+    visible = ensure_case_visible(actor, case)
     if actor.role not in ROLES_THAT_PUSH_TO_POLICE:
         raise AccessDeniedError(_("只有调度员和人民调解员可以推送公安。"))
+    return visible
 
 
 def ensure_can_print_plates(actor: User) -> None:

@@ -208,7 +208,7 @@ def _failures_counting_towards_lock(name: str, window_start: datetime) -> int:
     last_login = db.session.scalar(select(func.max(UserSession.created_at)).join(UserSession.user)
                                    .where(User.username == name))
     since = max([window_start, *([last_lock.ended_at()] if last_lock else []), *([last_login] if last_login else [])])
-    return db.session.scalar(select(func.count()).where(LoginFailure.username == name, LoginFailure.at > since))
+    return db.session.scalar(select(func.count()).where(LoginFailure.username == name, LoginFailure.at > since)) or 0
 
 
 def _user_named(username: str) -> User:

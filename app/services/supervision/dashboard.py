@@ -14,16 +14,17 @@ The rates are defined in the README ("Dashboard figures"):
 Periods are local calendar days (the display time zone), both ends included.
 """
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from math import floor
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Integer, Label, and_, case, cast, func, literal_column, or_, select
 
 from app.extensions import db
 from app.models import Category, DisputeCase, Grid, Task, User
@@ -293,7 +294,7 @@ def _count_rows(in_scope, current: tuple[datetime, datetime], previous: tuple[da
             f"on_time_{key}": total(and_(closed, DisputeCase.on_time.is_(True))),
             f"on_time_known_{key}": total(and_(closed, DisputeCase.on_time.is_not(None))),
         })
-    dimensions = ([DisputeCase.grid_id.label("grid")] if by_grid else
+    dimensions: list[Label[Any]] = ([DisputeCase.grid_id.label("grid")] if by_grid else
                   [top_category.label("category"), DisputeCase.source.label("source"), tier.label("tier"),
                    DisputeCase.outcome.label("outcome")])
     query = (
@@ -322,8 +323,11 @@ def _figures(rows: list[dict], key: str) -> Figures:
     )
 
 
-def _breakdown(name: str, rows: list[dict], dimension: str, measure: str, labels: dict,
-               cases: Callable[[str | int], ListFilter]) -> Breakdown:
+_Key = TypeVar("_Key", str, int)  # what a breakdown counts by: a code or an id
+
+
+def _breakdown(name: str, rows: list[dict], dimension: str, measure: str, labels: Mapping[_Key, str],
+               cases: Callable[[_Key], ListFilter]) -> Breakdown:
     current: dict = defaultdict(int)
     previous: dict = defaultdict(int)
     for row in rows:
@@ -373,6 +377,7 @@ def _durations(in_scope, current, previous, closed_in: ListFilter) -> list[Durat
         .subquery()
     )
     stats: dict[tuple[int, str], tuple[int, float | None, float | None]] = {}
+    seconds: ColumnElement[Any]  # a case's time to close
     if db.engine.dialect.name == "postgresql":
         seconds = func.extract("epoch", closed_cases.c.closed_at - closed_cases.c.opened_at)
         query = (select(closed_cases.c.tier, closed_cases.c.period, func.count(),
@@ -462,7 +467,7 @@ def _trend(in_scope, period: Period, base: ListFilter) -> list[TrendPoint]:
 def _bucket_of(column, periods: list[Period]):
     """SQL for the index of the period `column` falls in, or -1: a binary search written as nested
     CASE expressions, so each row takes a handful of comparisons, not one per bucket."""
-    intervals = []  # (from, to, index), gaps between the periods included as -1
+    intervals: list[tuple[datetime, datetime, int]] = []  # (from, to, index), gaps between the periods as -1
     for index, bucket in enumerate(periods):
         start, end = bucket.bounds()
         if intervals and intervals[-1][1] < start:
@@ -559,8 +564,8 @@ def dashboard_table(board: Dashboard, name: str) -> tuple[str, list[str], list[l
                                for row in board.breakdowns[name].rows]
     if name in ("steps", "cards"):
         header = [_("环节") if name == "steps" else _("督办"), _("在办案件")]
-        rows = board.open_by_step if name == "steps" else board.cards
-        return str(TABLES[name]), header, [[row.label, row.current] for row in rows]
+        counts = board.open_by_step if name == "steps" else board.cards
+        return str(TABLES[name]), header, [[count.label, count.current] for count in counts]
     if name == "durations":
         header = [_("层级"), _("办结件数"), _("中位数（天）"), _("90%分位（天）"),
                   _("去年同期件数"), _("去年同期中位数（天）"), _("去年同期90%分位（天）")]

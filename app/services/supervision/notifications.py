@@ -4,11 +4,12 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, DisputeCase, Notification, Task, User
@@ -62,7 +63,7 @@ def list_notifications(actor: User, limit: int = 100) -> list[Notification]:
 
 def unread_count(actor: User) -> int:
     return db.session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.user_id == actor.id, Notification.read_at.is_(None)))
+        Notification.user_id == actor.id, Notification.read_at.is_(None))) or 0
 
 
 @transaction
@@ -71,7 +72,8 @@ def mark_notifications_read(actor: User, notification_ids: list[int] | None = No
     query = update(Notification).where(Notification.user_id == actor.id, Notification.read_at.is_(None))
     if notification_ids is not None:
         query = query.where(Notification.id.in_(notification_ids))
-    return db.session.execute(query.values(read_at=clock.now())).rowcount
+    # An UPDATE's result is a CursorResult (with its rowcount); Session.execute is typed for any statement.
+    return cast(CursorResult[Any], db.session.execute(query.values(read_at=clock.now()))).rowcount
 
 
 def send_pending_emails(limit: int = 200) -> MailReport:
@@ -93,7 +95,7 @@ def _send_one(notification_id: int) -> bool:
     notification = db.session.get(Notification, notification_id, with_for_update=True)
     if notification is None or notification.email_state != "pending":
         return True
-    recipient = db.session.get(User, notification.user_id)
+    recipient = db.session.get_one(User, notification.user_id)
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = recipient.email

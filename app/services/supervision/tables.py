@@ -38,8 +38,8 @@ def case_list_table(actor: User, wanted: ListFilter) -> Table:
 
 def case_trail_table(actor: User, number: str) -> Table:
     """The whole trail of one visible case, in order."""
-    case = db.session.scalar(select(DisputeCase).where(DisputeCase.number == number))
-    access.ensure_case_visible(actor, case)
+    case = access.ensure_case_visible(
+        actor, db.session.scalar(select(DisputeCase).where(DisputeCase.number == number)))
     events = db.session.scalars(select(TrailEvent).where(TrailEvent.case_id == case.id).order_by(TrailEvent.seq))
     return _("留痕 %(number)s", number=number), _trail_header(), [_trail_row(case.number, event) for event in events]
 

@@ -87,8 +87,10 @@ def append_event(
     task_id: int | None = None,
 ) -> TrailEvent:
     """Add the next entry of a case's trail, chained to the head kept on the case row (no entry is read)."""
-    event = TrailEventType(event)  # an unknown event type is a programming error: ValueError
-    case = db.session.get(DisputeCase, case_id)  # in the session already: the caller loaded it
+    # An unknown event type is a programming error: ValueError. (A lookup by value, which mypy checks against the
+    # members' __new__: python/mypy#10573.)
+    event = TrailEventType(event)  # type: ignore[call-arg]
+    case = db.session.get_one(DisputeCase, case_id)  # in the session already: the caller loaded it
     entry = TrailEvent(
         case_id=case_id,
         seq=case.trail_head_seq + 1,
@@ -252,7 +254,7 @@ def _file_breaks(number: str, entry: TrailEvent, comments: dict[int, _StoredFile
                  attachments: dict[int, _StoredFile]) -> list[TrailBreak]:
     """A comment's text or an attachment's bytes and name against the hash its trail entry recorded."""
     if entry.event == TrailEventType.COMMENT_ADDED:
-        stored = comments.get(entry.data.get("comment_id"))
+        stored = _named_file(comments, entry, "comment_id")
         if stored is None or stored.case_id != entry.case_id:
             return [TrailBreak(number, entry.seq, "comment_changed",
                                f"comment {entry.data.get('comment_id')} is no longer stored")]
@@ -260,7 +262,7 @@ def _file_breaks(number: str, entry: TrailEvent, comments: dict[int, _StoredFile
             return [TrailBreak(number, entry.seq, "comment_changed",
                                f"comment {entry.data.get('comment_id')}: its text or author is not what was recorded")]
     elif entry.event == TrailEventType.ATTACHMENT_ADDED:
-        stored = attachments.get(entry.data.get("attachment_id"))
+        stored = _named_file(attachments, entry, "attachment_id")
         if stored is None or stored.case_id != entry.case_id or not stored.digest:
             return [TrailBreak(number, entry.seq, "attachment_changed",
                                f"attachment {entry.data.get('attachment_id')} is no longer stored")]
@@ -272,9 +274,21 @@ def _file_breaks(number: str, entry: TrailEvent, comments: dict[int, _StoredFile
     return []
 
 
+def _named_file(files: dict[int, _StoredFile], entry: TrailEvent, key: str) -> _StoredFile | None:
+    """The stored file an entry names; none if its recorded id is no whole number (its data was changed)."""
+    file_id = _recorded_id(entry, key)
+    return None if file_id is None else files.get(file_id)
+
+
+def _recorded_id(entry: TrailEvent, key: str) -> int | None:
+    file_id = entry.data.get(key)
+    return file_id if isinstance(file_id, int) else None
+
+
 def _unrecorded(number: str, case_id: int, trail: list[TrailEvent], comments: dict[int, _StoredFile],
                 attachments: dict[int, _StoredFile]) -> list[TrailBreak]:
-    recorded = {(entry.event, entry.data.get("comment_id") or entry.data.get("attachment_id")) for entry in trail}
+    recorded = {(entry.event, _recorded_id(entry, "comment_id") or _recorded_id(entry, "attachment_id"))
+                for entry in trail}
     return [
         TrailBreak(number, None, "unrecorded", f"{what} {file_id} is in no trail entry")
         for what, event, files in (("comment", TrailEventType.COMMENT_ADDED, comments),

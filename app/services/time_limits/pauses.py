@@ -84,8 +84,8 @@ def extend_mediation(actor: User, number: str, days: int, both_parties_consent: 
 
 
 def _case_for_clock(actor: User, number: str, action: str) -> DisputeCase:
-    case = db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first()
-    access.ensure_case_visible(actor, case)
+    case = access.ensure_case_visible(
+        actor, db.session.scalars(select(DisputeCase).where(DisputeCase.number == number)).first())
     access.ensure_can_manage_clock(actor, action)
     if case.status != "open":
         raise InvalidInputError(_("已结案的案件没有计时。"))

@@ -36,7 +36,8 @@ def fire_due_timers(now: datetime | None = None, batch_size: int = BATCH_SIZE) -
     with the real clock, so `now` is the clock's time (tests move the clock with time-machine).
     """
     now = now or clock.now()
-    advanced, fired, failed, skipped = 0, 0, [], set()
+    advanced, fired, failed = 0, 0, []
+    skipped: set[int] = set()
     while True:
         case_ids = db.session.scalars(
             _due_cases(now, skipped).group_by(PendingTimer.case_id)
@@ -89,7 +90,7 @@ def _fire_case_timers(case_id: int, now: datetime) -> int:
     workflow = claim_workflow(case_id)
     if workflow is None:  # another sweep holds this case
         return 0
-    case = db.session.get(DisputeCase, case_id, populate_existing=True)
+    case = db.session.get_one(DisputeCase, case_id, populate_existing=True)  # the workflow row's case
     paused = case.clock_paused_at is not None
     still_due = select(PendingTimer.id).where(PendingTimer.case_id == case_id, PendingTimer.due_at <= now)
     if paused:

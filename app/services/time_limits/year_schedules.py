@@ -106,7 +106,7 @@ def _recompute_running_clocks(actor: User, year: int, before: BusinessCalendar, 
     ).all()
     for case_id in case_ids:
         workflow = lock_workflow(case_id)
-        case = db.session.get(DisputeCase, case_id)
+        case = db.session.get_one(DisputeCase, case_id)  # the workflow row's case
         anchor = case.clock_paused_at or now
         moved = []
 
