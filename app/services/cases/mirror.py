@@ -14,7 +14,7 @@ from app.services.cases.catalog import category_id_for
 from app.services.design.processes import StoredSpecs, keep_specs
 from app.services.engine import EngineResult, SavedState
 from app.services.errors import NotFoundError
-from app.services.supervision.notifications import notify_case_people
+from app.services.supervision.notifications import Notice, notify_case_people
 from app.services.supervision.trail import TrailEventType, append_event
 
 # What the last `result` of a closed workflow means for the case record.
@@ -96,8 +96,7 @@ def record_step(
     _sync_tasks(case, result, actor=actor, now=now, completed_task=completed_task)
     _record_closing_limit(case, result, now)
     _sync_timers(case, result)
-    for timer in result.fired_timers:
-        _record_fired_timer(case, timer, now)
+    notify_case_people(case, [_record_fired_timer(case, timer, now) for timer in result.fired_timers])
     _update_case(case, result, actor=actor, now=now)
     dues = [task.due_at for task in result.ready_tasks if task.due_at] + [timer.due_at for timer in result.timers]
     case.next_due_at = None if result.completed else min(dues, default=None)
@@ -193,7 +192,8 @@ def _sync_timers(case, result) -> None:
                                     statutory=statutory, closing=closing))
 
 
-def _record_fired_timer(case, timer, now) -> None:
+def _record_fired_timer(case, timer, now) -> Notice:
+    """Trail the firing and raise the card it signals; the notice for the case's people."""
     append_event(case.id, TrailEventType.TIMER_FIRED, actor=None, at=now,
                  data={"timer": timer.name, "bpmn_id": timer.bpmn_id, "signal": timer.signal})
     card = CARD_SIGNALS.get(timer.signal)
@@ -201,9 +201,7 @@ def _record_fired_timer(case, timer, now) -> None:
         case.card, case.card_raised_at = card, now
         append_event(case.id, TrailEventType.CARD_RAISED, actor=None, at=now, data={"card": card})
     template = SIGNAL_MESSAGES.get(timer.signal, _l("案件 {number}「{title}」的时限“{timer}”已到期。"))
-    # Rendered once per recipient, in their language (notify_case_people).
-    notify_case_people(case, timer.signal or "timer", lambda: str(template).format(
-        number=case.number, title=case.title, timer=timer.name))
+    return timer.signal or "timer", lambda: str(template).format(number=case.number, title=case.title, timer=timer.name)
 
 
 def _update_case(case, result, *, actor, now) -> None:
@@ -219,10 +217,6 @@ def _update_case(case, result, *, actor, now) -> None:
     if tiers and max(tiers) != case.tier:
         append_event(case.id, TrailEventType.TIER_CHANGED, actor=actor, at=now, data={"from": case.tier, "to": max(tiers)})
         case.tier = max(tiers)
-    # The earliest pending due time, which list sorts and due filters read by index (the time-limits
-    # work owns this record; kept here until it lands).
-    due_times = [task.due_at for task in result.ready_tasks if task.due_at] + [t.due_at for t in result.timers]
-    case.next_due_at = None if result.completed else min(due_times, default=None)
     if result.completed and case.status != "closed":
         case.status, case.closed_at = "closed", now
         case.outcome = OUTCOMES.get(data.get("result"), "closed")

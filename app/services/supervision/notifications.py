@@ -9,7 +9,8 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, DisputeCase, Notification, Task, User
@@ -27,30 +28,34 @@ class MailReport:
     failed: int
 
 
-def notify_case_people(case: DisputeCase, kind: str, message: Callable[[], str]) -> int:
-    """Notify the case's supervisors and whoever holds its ready tasks (the assignee, else the
-    candidates serving the grid). A helper inside a step's transaction: it only adds rows.
+# What happened, and the text of the notice: built with gettext, once per recipient in their language.
+Notice = tuple[str, Callable[[], str]]
 
-    `message()` builds the text with gettext; it is called once per recipient in the recipient's own
-    language, and the text is stored as written then (the inbox and the e-mail show it as it was)."""
-    recipients = set(db.session.scalars(select(User.id).where(access.users_serving_grid(case.grid_id, ["supervisor"]))))
-    for task in db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")):
-        if task.assignee_id is not None:
-            recipients.add(task.assignee_id)
-        else:
-            recipients.update(db.session.scalars(select(User.id).where(access.users_serving_grid(task.grid_id, task.roles))))
+
+def notify_case_people(case: DisputeCase, notices: list[Notice]) -> int:
+    """Notify the case's supervisors and whoever holds its ready tasks (the assignee, else the
+    candidates serving the grid) of each notice. A helper inside a step's transaction: it only adds rows.
+
+    The recipients are found once for all the notices of a step (a sweep fires two or three timers of a
+    case at once), in one query. Each text is stored as written then (the inbox and the e-mail show it as
+    it was)."""
+    if not notices:
+        return 0
+    ready = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")
+                               .options(selectinload(Task.candidate_roles))).all()
+    assignees = [task.assignee_id for task in ready if task.assignee_id is not None]
+    serving = [access.users_serving_grid(case.grid_id, ["supervisor"])]
+    serving += [access.users_serving_grid(task.grid_id, task.roles) for task in ready if task.assignee_id is None]
+    recipients = db.session.execute(select(User.id, User.email, User.locale).where(
+        or_(User.id.in_(assignees), *serving)).order_by(User.id)).all()
     mail_on = bool(current_app.config["SMTP_HOST"])
-    emails = dict(db.session.execute(select(User.id, User.email).where(User.id.in_(recipients))).all())
-    locales = dict(db.session.execute(select(User.id, User.locale).where(User.id.in_(recipients))).all())
     now = clock.now()
-    for user_id in sorted(recipients):
-        with force_locale(locales.get(user_id) or DEFAULT_LOCALE):
-            text = message()
-        db.session.add(Notification(
-            user_id=user_id, case_id=case.id, kind=kind, message=text, created_at=now,
-            email_state="pending" if mail_on and emails.get(user_id) else "none",
-        ))
-    db.session.flush()
+    for kind, message in notices:
+        for user_id, email, locale in recipients:
+            with force_locale(locale or DEFAULT_LOCALE):
+                text = message()
+            db.session.add(Notification(user_id=user_id, case_id=case.id, kind=kind, message=text, created_at=now,
+                                        email_state="pending" if mail_on and email else "none"))
     return len(recipients)
 
 

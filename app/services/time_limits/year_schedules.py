@@ -125,10 +125,10 @@ def _recompute_running_clocks(actor: User, year: int, before: BusinessCalendar, 
         for name, old, new in moved:
             append_event(case.id, TrailEventType.DUE_TIME_RECOMPUTED, actor=actor, at=now,
                          data={"timer": name, "year": year, "from": old.isoformat(), "to": new.isoformat()})
-        notify_case_people(case, "due_time_moved", lambda: str(DUE_MOVED_MESSAGE).format(
+        notify_case_people(case, [("due_time_moved", lambda: str(DUE_MOVED_MESSAGE).format(
             number=case.number, title=case.title, year=year, changes=_("；").join(
                 str(DUE_MOVED_CHANGE).format(timer=name, before=_local_text(old, after), after=_local_text(new, after))
-                for name, old, new in moved)))
+                for name, old, new in moved)))])
 
 
 def _local_text(moment: datetime, calendar: BusinessCalendar) -> str:
