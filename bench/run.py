@@ -186,7 +186,7 @@ def case_table_plan(statements) -> str:
     verdicts = set()
     with db.engine.connect() as connection:
         for statement, parameters in statements:
-            if not statement.lstrip().upper().startswith("SELECT") or "dispute_case" not in statement:
+            if not statement.lstrip().upper().startswith(("SELECT", "WITH")) or "dispute_case" not in statement:
                 continue
             if db.engine.dialect.name == "sqlite":
                 plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]

@@ -28,7 +28,7 @@ def statements_of(call) -> list[tuple[str, object]]:
         call()
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
-    return [(sql, params) for sql, params in seen if sql.lstrip().upper().startswith("SELECT")]
+    return [(sql, params) for sql, params in seen if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
 def full_scans_of_the_case_table(statement: str, parameters) -> list[str]:

@@ -20,7 +20,7 @@ a searchable field (opening a case, a police hand-off, a resident's tracking cod
 import re
 
 from sqlalchemy import column, delete, func, insert, literal, literal_column, or_, select, table
-from sqlalchemy.dialects.postgresql import ARRAY, array
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
 from app.extensions import db
@@ -98,18 +98,26 @@ def _write_documents(case_ids: list[int] | None) -> None:
 
 
 def matching_case_ids(query_text: str):
-    """A subquery of the ids of cases whose search document contains `query_text` (any case)."""
+    """A subquery of the ids of cases whose search document contains `query_text` (any case).
+
+    The matches are found first (a materialized CTE): left to itself, PostgreSQL walked a town's cases
+    newest first and probed the index for each (415 ms for 张 at 100,000 cases, 38 ms this way)."""
     term = query_text.strip()
     if len(term) < TRIGRAM and RUNS.fullmatch(term):  # one or two letters or digits: one token of the short index
         short, key = _short_table()
         if key == "case_id":
-            return select(short.c[key]).where(short.c.grams.contains(array([term.lower()], type_=Text)))
-        return select(short.c[key]).where(literal_column(SHORT_TABLE).op("MATCH")(f'"{term.lower()}"'))
-    terms = {term}
-    if GROUPED_CODE.match(term):
-        terms.add(term.replace("-", "").upper())
-    search, key = _table()
-    return select(search.c[key]).where(or_(*(_contains(search, each) for each in terms)))
+            matches = select(short.c[key].label("case_id")).where(short.c.grams.contains([term.lower()]))
+        else:
+            matches = select(short.c[key].label("case_id")).where(
+                literal_column(SHORT_TABLE).op("MATCH")(f'"{term.lower()}"'))
+    else:
+        terms = {term}
+        if GROUPED_CODE.match(term):
+            terms.add(term.replace("-", "").upper())
+        search, key = _table()
+        matches = select(search.c[key].label("case_id")).where(or_(*(_contains(search, each) for each in terms)))
+    found = matches.cte("search_matches").prefix_with("MATERIALIZED")
+    return select(found.c.case_id)
 
 
 def _contains(search, term: str):
