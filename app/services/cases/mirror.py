@@ -110,14 +110,16 @@ def _record_task_breaches(case, now, completed_task) -> None:
         if completed_task is not None:
             completed_task.on_time = completed_task.breached_at is None
         return
-    rows = list(db.session.scalars(select(Task).where(
-        Task.case_id == case.id, Task.state == "ready", Task.due_at <= now, Task.breached_at.is_(None))))
+    # The case's few ready tasks, through (case_id, state), then the due ones among them: asked for
+    # "state = ready AND due_at <= now", SQLite walked every ready task of the county due by now.
+    ready = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")).all()
+    rows = [row for row in ready if row.due_at is not None and row.due_at <= now and row.breached_at is None]
     if completed_task is not None and completed_task.due_at is not None and completed_task.breached_at is None \
             and completed_task.completed_at > completed_task.due_at:
         rows.append(completed_task)
     for row in rows:
         due_at = row.due_at
-        if due_at is None:  # the query and the check above take only tasks with a due time
+        if due_at is None:  # none here: the checks above take only tasks with a due time
             continue
         row.breached_at = due_at
         append_event(case.id, TrailEventType.LIMIT_BREACHED, actor=None, at=now, task_id=row.id,
