@@ -9,6 +9,8 @@ Two tables decide everything:
 Task actions add the process's own rule: the task's candidate roles (camunda:candidateGroups) and
 its assignee.
 """
+from collections.abc import Callable
+
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
@@ -159,15 +161,15 @@ def users_serving_grid(grid_id: int, roles: list[str]) -> ColumnElement[bool]:
     """Active users of `roles` whose scope covers the grid: whom a task on that grid may go to."""
     grid = select(Grid.police_grid_id, Community.town_id).join(
         Community, Community.id == Grid.community_id).where(Grid.id == grid_id).subquery()
-    by_kind = {
-        "grids": exists().where(user_grid.c.user_id == User.id, user_grid.c.grid_id == grid_id),
-        "police_grid": User.police_grid_id == select(grid.c.police_grid_id).scalar_subquery(),
-        "room": User.mediation_room_id == select(mediation_room_grid.c.room_id).where(
+    by_kind: dict[str, Callable[[], ColumnElement[bool]]] = {  # built for the roles asked only (a sweep asks often)
+        "grids": lambda: exists().where(user_grid.c.user_id == User.id, user_grid.c.grid_id == grid_id),
+        "police_grid": lambda: User.police_grid_id == select(grid.c.police_grid_id).scalar_subquery(),
+        "room": lambda: User.mediation_room_id == select(mediation_room_grid.c.room_id).where(
             mediation_room_grid.c.grid_id == grid_id).scalar_subquery(),
-        "town": User.town_id == select(grid.c.town_id).scalar_subquery(),
-        "all": true(),
+        "town": lambda: User.town_id == select(grid.c.town_id).scalar_subquery(),
+        "all": true,
     }
-    per_role = [and_(User.role == role, by_kind[SCOPES[role]]) for role in roles if SCOPES.get(role) in by_kind]
+    per_role = [and_(User.role == role, by_kind[SCOPES[role]]()) for role in roles if SCOPES.get(role) in by_kind]
     return and_(User.active.is_(True), or_(false(), *per_role))
 
 
