@@ -1,17 +1,20 @@
 """Fixtures: one app per session on SQLite or PostgreSQL; each database test rolled back at its end,
 from shared rows built once (tests/shared_rows.py), or, marked `commits`, on a clean database; a clock."""
+import functools
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import time_machine
+from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
 from app.services import engine
+from app.services.cases import documents
 from app.services.design.processes import deploy_processes
 from forms.tasks import TASK_FORMS
 from tests import factories
@@ -106,6 +109,18 @@ def _delete_rows() -> None:
                 connection.execute(table.delete())
             connection.execute(text("DELETE FROM case_search"))  # the search index, not in the models
     engine.forget_specs()  # process version ids are used again by the next test
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _documents_rendered_once():
+    """WeasyPrint makes the same bytes of the same HTML, at ~0.3 s a page: a document whose HTML the suite
+    rendered before (the same step of the same case at the same frozen time) is not laid out again. The
+    steps still render every document's HTML and store the PDF made of it."""
+    original = documents.render_pdf
+    render = functools.lru_cache(maxsize=256)(lambda html, root_path: original(html))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(documents, "render_pdf", lambda html: render(html, current_app.root_path))
+        yield
 
 
 @pytest.fixture
