@@ -69,7 +69,6 @@ class SharedRows:
         self.test = None
         self.original_session = db.session
         self.request = None
-        self.committing = False
         self._values: dict[str, Any] = {}  # a `commits` test's rows, built for it alone
 
     # --- one test ----------------------------------------------------------------------------------
@@ -77,6 +76,7 @@ class SharedRows:
     def begin(self, request: pytest.FixtureRequest) -> None:
         """Roll back to the shared rows this test needs (built if missing) and open its savepoint."""
         self.request = request
+        self._values = {}
         if self.connection is None:
             self._open()
         db.session = self.session
@@ -88,8 +88,14 @@ class SharedRows:
         self._drop(len(self.layers) - keep)
         for name, key in wanted[keep:]:
             savepoint = self.connection.begin_nested()
-            value = SHARED[name].build(self, request)
-            self.session.commit()
+            try:
+                value = SHARED[name].build(self, request)
+                self.session.commit()
+            except BaseException:
+                self.session.remove()
+                savepoint.rollback()
+                db.session = self.original_session
+                raise
             self.session.remove()
             self.layers.append(((name, key), savepoint, value))
         self.test = self.connection.begin_nested()
@@ -101,29 +107,28 @@ class SharedRows:
         self.test = None
         db.session = self.original_session
         self.request = None
+        self._values = {}
 
     def begin_committing(self, request: pytest.FixtureRequest) -> None:
         """A `commits` test: no shared connection, its rows built for it alone when asked for."""
         self.close()
         self.request = request
-        self.committing = True
         self._values = {}
 
     def end_committing(self) -> None:
         self.request = None
-        self.committing = False
         self._values = {}
 
     def value(self, name: str) -> Any:
         """The plain values of the rows `name`: the shared ones, or a `commits` test's own."""
-        if self.committing:
-            if name not in self._values:
-                self._values[name] = SHARED[name].build(self, self.request)
-            return self._values[name]
         for (layer_name, _key), _savepoint, value in self.layers:
             if layer_name == name:
                 return value
-        raise LookupError(f"no shared rows {name!r}: is its fixture among the test's?")
+        # A `commits` test, or a fixture asked for only while the test runs (request.getfixturevalue):
+        # its rows are the test's own.
+        if name not in self._values:
+            self._values[name] = SHARED[name].build(self, self.request)
+        return self._values[name]
 
     # --- the connection ----------------------------------------------------------------------------
 
@@ -160,6 +165,7 @@ class SharedRows:
 
     def close(self) -> None:
         """Roll back every shared row and give the connection back (before a `commits` test, at the end)."""
+        db.session = self.original_session
         if self.connection is None:
             return
         self._drop(len(self.layers))
