@@ -1,19 +1,24 @@
-"""Fixtures: one app per session on SQLite or PostgreSQL, a clean database per test, a clock."""
+"""Fixtures: one app per session on SQLite or PostgreSQL; each database test rolled back at its end,
+from shared rows built once (tests/shared_rows.py), or, marked `commits`, on a clean database; a clock."""
+import functools
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import time_machine
+from flask import current_app
 from flask_migrate import upgrade
 from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db
 from app.services import engine
+from app.services.cases import documents
 from app.services.design.processes import deploy_processes
 from forms.tasks import TASK_FORMS
 from tests import factories
+from tests.shared_rows import SharedRows, shared
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent / "processes"
 # Tables that migrations fill and tests keep: the seeded categories and Alembic's own.
@@ -29,6 +34,7 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.database)
         if "/browser/" in path:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.commits)  # the live server answers from its own threads
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -57,27 +63,65 @@ def app(tmp_path_factory):
     return app
 
 
+@pytest.fixture(scope="session")
+def _shared_rows(app):
+    rows = SharedRows(app)
+    yield rows
+    with app.app_context():
+        rows.close()
+
+
 @pytest.fixture(autouse=True)
-def _clean_database(request):
-    """Each database test starts from the migrated schema with no rows but the seeded ones."""
+def _database(request):
+    """Each database test starts from the migrated schema with no rows but the seeded ones and the shared
+    rows it asks for, and leaves nothing behind: rolled back, or, marked `commits`, deleted."""
     if "app" not in request.fixturenames:
-        yield
+        yield None
         return
     app = request.getfixturevalue("app")
+    rows = request.getfixturevalue("_shared_rows")
     with app.app_context():
+        if request.node.get_closest_marker("commits") is None:
+            rows.begin(request)
+            try:
+                yield rows
+            finally:
+                rows.end()
+                engine.forget_specs()  # a version id rolled back is used again by the next test
+            return
+        rows.begin_committing(request)
+        try:
+            yield rows
+        finally:
+            rows.end_committing()
+            _delete_rows()
+
+
+def _delete_rows() -> None:
+    db.session.remove()
+    tables = [table for table in reversed(db.metadata.sorted_tables) if table.name not in KEPT_TABLES]
+    with db.engine.begin() as connection:
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+            for search_table in ("case_search", "case_search_short"):  # the search index, not in the models
+                connection.execute(text(f"DELETE FROM {search_table}"))
+    engine.forget_specs()  # process version ids are used again by the next test
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _documents_rendered_once():
+    """WeasyPrint makes the same bytes of the same HTML, at ~0.3 s a page: a document whose HTML the suite
+    rendered before (the same step of the same case at the same frozen time) is not laid out again. The
+    render job still renders every document's HTML and stores the PDF made of it."""
+    original = documents.render_pdf
+    render = functools.lru_cache(maxsize=256)(lambda html, root_path: original(html))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(documents, "render_pdf", lambda html: render(html, current_app.root_path))
         yield
-        db.session.remove()
-        tables = [table for table in reversed(db.metadata.sorted_tables) if table.name not in KEPT_TABLES]
-        with db.engine.begin() as connection:
-            if db.engine.dialect.name == "postgresql":
-                names = ", ".join(f'"{table.name}"' for table in tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    connection.execute(table.delete())
-                for search_table in ("case_search", "case_search_short"):  # the search index, not in the models
-                    connection.execute(text(f"DELETE FROM {search_table}"))
-        engine.forget_specs()  # process version ids are used again by the next test
 
 
 @pytest.fixture
@@ -95,15 +139,26 @@ def day_counting(app):
     app.config["DAY_COUNTING"] = default
 
 
-@pytest.fixture
-def deployed(app):
+@shared("deployed")
+def _deploy(rows, request):
     return deploy_processes(PROCESSES_DIR, TASK_FORMS)
 
 
 @pytest.fixture
-def world(app, deployed):
-    """Places and one user per role, as factories.World."""
-    return factories.make_world()
+def deployed(app, _database):
+    """The processes of processes/, deployed (shared: see tests/shared_rows.py)."""
+    return _database.value("deployed")
+
+
+@shared("world")
+def _make_world(rows, request):
+    return factories.world_ids(factories.make_world())
+
+
+@pytest.fixture
+def world(app, deployed, _database):
+    """Places and one user per role, as factories.World (shared: see tests/shared_rows.py)."""
+    return factories.world_of(_database.value("world"))
 
 
 @pytest.fixture

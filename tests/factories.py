@@ -86,6 +86,30 @@ def make_world() -> World:
                  others={role: db.session.get(User, user.id) for role, user in others.items()})
 
 
+@dataclass(frozen=True)
+class WorldIds:
+    """A world's rows by id: what stays valid from one test's session to the next."""
+    grid: int
+    other_grid: int
+    users: dict[str, int]
+    outsider: int
+    others: dict[str, int]
+
+
+def world_ids(world: World) -> WorldIds:
+    return WorldIds(grid=world.grid.id, other_grid=world.other_grid.id,
+                    users={role: user.id for role, user in world.users.items()}, outsider=world.outsider.id,
+                    others={role: user.id for role, user in world.others.items()})
+
+
+def world_of(ids: WorldIds) -> World:
+    """The world of these ids, in the current session."""
+    return World(grid=db.session.get(Grid, ids.grid), other_grid=db.session.get(Grid, ids.other_grid),
+                 users={role: db.session.get(User, id_) for role, id_ in ids.users.items()},
+                 outsider=db.session.get(User, ids.outsider),
+                 others={role: db.session.get(User, id_) for role, id_ in ids.others.items()})
+
+
 def make_user(username: str, role: str, place: dict[str, str]) -> User:
     """A user scoped as the role is in practice: grid workers to a grid, police officers to a police
     grid, mediators to a room, dispatchers, panel members and supervisors to a town."""

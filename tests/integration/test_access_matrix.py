@@ -14,12 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Attachment, CaseComment, DisputeCase, Task, TrailEvent
+from app.models import Attachment, CaseComment, DisputeCase, Grid, Task, TrailEvent, User
 from app.services.cases import files as case_files
 from app.services.cases import registry as cases
 from app.services.cases import tasks
 from tests import factories as f
 from tests.integration.test_pages import form_data
+from tests.shared_rows import shared
 
 ACTIONS = ("view_case", "view_task", "complete_task", "claim_task", "assign_task", "add_comment",
            "add_attachment", "download_attachment", "register_case")
@@ -88,6 +89,26 @@ def prepare(world, role: str, scope: str):
     return case, task, colleague, attachment, grid
 
 
+def cell_key(request):
+    return request.node.callspec.params["role"], request.node.callspec.params["scope"]
+
+
+@shared("cell", key=cell_key)
+def _prepare_cell(rows, request):
+    """The rows of `prepare`, made once for the nine actions of a role and scope."""
+    request.getfixturevalue("clock")
+    case, task, colleague, attachment, grid = prepare(f.world_of(rows.value("world")), *cell_key(request))
+    return case.id, task.id, colleague.id, attachment.id, grid.id
+
+
+@pytest.fixture
+def cell(world, clock, _database):
+    """What `prepare` made for the test's role and scope: the case, its task, a colleague, an attachment, the grid."""
+    case_id, task_id, colleague_id, attachment_id, grid_id = _database.value("cell")
+    return (db.session.get(DisputeCase, case_id), db.session.get(Task, task_id), db.session.get(User, colleague_id),
+            db.session.get(Attachment, attachment_id), db.session.get(Grid, grid_id))
+
+
 def snapshot():
     db.session.expire_all()
     count = lambda model: db.session.scalar(select(func.count()).select_from(model))  # noqa: E731
@@ -123,8 +144,8 @@ def perform(client, action, case, task, colleague, attachment, grid):
 
 @pytest.mark.parametrize("role, scope, action, expected", CELLS,
                          ids=[f"{role}-{scope}-{action}" for role, scope, action, _ in CELLS])
-def test_access_matrix(client, auth, world, clock, role, scope, action, expected):
-    case, task, colleague, attachment, grid = prepare(world, role, scope)
+def test_access_matrix(client, auth, world, clock, cell, role, scope, action, expected):
+    case, task, colleague, attachment, grid = cell
     before = snapshot()
     auth.login(role)
     response = perform(client, action, case, task, colleague, attachment, grid)
@@ -187,11 +208,25 @@ def nav_links(page: str) -> list[str]:
     return re.findall(r'<a href="([^"]+)" data-testid="nav-[a-z-]+"', page)
 
 
-@pytest.mark.parametrize("role", f.ROLES)
-def test_every_role_opens_every_list_page_with_the_expected_status(client, auth, world, clock, role):
-    """One case in every list (a mediator's and a panel member's team list once answered 500)."""
+@shared("case_at_level_three")
+def _open_a_case_at_level_three(rows, request):
+    request.getfixturevalue("clock")
+    world = f.world_of(rows.value("world"))
     case = f.open_case(world)
     f.step(world, case, "triage_case", f.TRIAGE_L3)
+    return case.id
+
+
+@pytest.fixture
+def case_at_level_three(world, clock, _database):
+    """One case triaged to level three, shared by the tests of every role."""
+    return db.session.get(DisputeCase, _database.value("case_at_level_three"))
+
+
+@pytest.mark.parametrize("role", f.ROLES)
+def test_every_role_opens_every_list_page_with_the_expected_status(client, auth, world, clock, case_at_level_three,
+                                                                   role):
+    """One case in every list (a mediator's and a panel member's team list once answered 500)."""
     auth.login(role)
     answers = {path: client.get(path) for path in PAGES}
     assert {path: answer.status_code for path, answer in answers.items()} == {
@@ -218,9 +253,8 @@ REACHED_INSIDE = {"/menu", "/outbox", "/supervision/weekly", "/supervision/remin
 
 
 @pytest.mark.parametrize("role", f.ROLES)
-def test_the_navigation_shows_exactly_the_pages_a_role_may_open(client, auth, world, clock, role):
-    case = f.open_case(world)
-    f.step(world, case, "triage_case", f.TRIAGE_L3)
+def test_the_navigation_shows_exactly_the_pages_a_role_may_open(client, auth, world, clock, case_at_level_three,
+                                                                 role):
     auth.login(role)
     links = nav_links(client.get("/tasks/").get_data(as_text=True))
     assert set(links) == NAV[role]

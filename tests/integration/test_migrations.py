@@ -1,4 +1,5 @@
 """The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -9,6 +10,8 @@ from app.extensions import db
 from app.models import Task
 from app.services.cases.search import is_search_table
 from tests import factories as f
+
+pytestmark = pytest.mark.commits  # the schema, read on a connection of its own
 
 
 def test_models_and_migrations_agree(app):

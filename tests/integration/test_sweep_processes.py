@@ -20,6 +20,7 @@ from app.models import DisputeCase, PendingTimer, TrailEvent
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.commits  # the sweeps are processes of their own, on their own connections
 
 
 @pytest.fixture

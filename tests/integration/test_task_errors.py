@@ -80,6 +80,7 @@ def test_a_user_outside_the_grid_does_not_see_the_task(world, clock):
         tasks.submit_task(world.outsider, task.id, f.TRIAGE_L1)
 
 
+@pytest.mark.commits  # two threads, two connections
 def test_two_users_completing_the_same_task_at_once_only_one_wins(app, world, clock):
     case = f.open_case(world)
     f.step(world, case, "triage_case", f.TRIAGE_L1)

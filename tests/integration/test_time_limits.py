@@ -268,6 +268,7 @@ def test_a_card_notifies_the_supervisor_and_the_people_who_can_act(world, clock)
     assert not any(user_id == world.outsider.id for user_id, _ in notified)
 
 
+@pytest.mark.commits  # two threads, two connections
 def test_two_sweeps_at_once_fire_each_timer_exactly_once(app, world, clock):
     cases = [f.open_case(world, f"并发 {i}") for i in range(6)]
     for case in cases:

@@ -228,6 +228,7 @@ def test_every_event_type_has_a_label_in_both_languages(app):
     assert len(english) == len(TrailEventType) and not any("\u4e00" <= ch <= "\u9fff" for label in english for ch in label)
 
 
+@pytest.mark.commits  # downgrades and upgrades the schema
 def test_the_migration_re_keys_existing_trails_and_keeps_their_breaks(app, case, world):
     """Trails written before the key (plain SHA-256) verify after the upgrade; one changed before it
     still shows its break at the same seq."""
