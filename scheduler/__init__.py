@@ -15,22 +15,15 @@ from scheduler.jobs import render_documents, sweep
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(
-        sweep,
-        IntervalTrigger(seconds=app.config["SWEEP_INTERVAL_SECONDS"]),
-        args=[app],
-        id="sweep",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=clock.now(),  # at start-up, timers that fell due while the system was down fire at once
-    )
-    scheduler.add_job(
-        render_documents,
-        IntervalTrigger(seconds=app.config["DOCUMENT_RENDER_INTERVAL_SECONDS"]),
-        args=[app],
-        id="documents",
-        max_instances=1,
-        coalesce=True,
-        next_run_time=clock.now(),
-    )
+    for job, interval in ((sweep, "SWEEP_INTERVAL_SECONDS"), (render_documents, "DOCUMENT_RENDER_INTERVAL_SECONDS")):
+        scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=app.config[interval]),
+            args=[app],
+            id=job.__name__,
+            max_instances=1,
+            coalesce=True,
+            # At start-up, at once: timers that fell due while the system was down fire, documents render.
+            next_run_time=clock.now(),
+        )
     return scheduler

@@ -245,3 +245,16 @@ def test_a_failed_rendering_loses_nothing_is_shown_and_is_retried(client, auth, 
     assert render_pending_documents(retry_failed=True).rendered == 2
     db.session.expire_all()
     assert {d.render_error for d in db.session.scalars(select(CaseDocument))} == {None}
+
+
+def test_the_scheduler_renders_documents_at_start_and_every_few_seconds(app, world, clock):
+    from scheduler import build_scheduler
+    from scheduler.jobs import render_documents
+
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L1)
+    job = build_scheduler(app).get_job("render_documents")
+    assert job.trigger.interval.total_seconds() == app.config["DOCUMENT_RENDER_INTERVAL_SECONDS"] == 5
+    render_documents(app)
+    db.session.expire_all()
+    assert all(document.rendered for document in db.session.scalars(select(CaseDocument)))

@@ -14,6 +14,7 @@ from app.services.cases.search import mask_phone, matching_case_ids, reindex_all
 from app.services.intake import handoffs
 from app.services.intake.resident_reports import ResidentReport, report_dispute
 from tests import factories
+from tests.integration.test_list_plans import plan_lines, statements_of
 
 
 @pytest.fixture
@@ -113,21 +114,15 @@ def test_the_task_lists_search_with_the_same_index(client, auth, world, three_ca
 
 def search_table_scans(statement: str, parameters) -> list[str]:
     """The plan's reads of the search tables that go through no index (the whole table)."""
-    connection = db.session.connection()
     if db.engine.dialect.name == "sqlite":
-        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)]
         # FTS5 answers a MATCH through its index: "VIRTUAL TABLE INDEX 0:M…"; without one it reads every row.
-        return [line for line in plan if line.startswith("SCAN case_search") and ":M" not in line]
-    connection.execute(text("SET LOCAL enable_seqscan = off"))
-    plan = [row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)]
-    return [line for line in plan if "Seq Scan on case_search" in line
+        return [line for line in plan_lines(statement, parameters) if line.startswith("SCAN case_search") and ":M" not in line]
+    return [line for line in plan_lines(statement, parameters) if "Seq Scan on case_search" in line
             or ("Index Scan using case_search" in line and "pkey" in line and "Cond" not in line)]
 
 
 @pytest.mark.parametrize("query", ["噪音", "噪", "张三", "42", "装修噪音", "13812345678", "0042"])
 def test_every_term_of_letters_and_digits_is_looked_up_in_an_index(world, three_cases, query):
-    from tests.integration.test_list_plans import statements_of
-
     statements = statements_of(lambda: cases.list_cases(world["dispatcher"], ListFilter(text=query)))
     searched = [(sql, params) for sql, params in statements if "case_search" in sql]
     assert searched
@@ -139,8 +134,6 @@ def test_the_check_sees_a_scan(world, three_cases):
     SQLite; PostgreSQL's trigram index with sequential scans priced out reads its whole index instead)."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's plan names the scan")
-    from tests.integration.test_list_plans import statements_of
-
     statements = statements_of(lambda: cases.list_cases(world["dispatcher"], ListFilter(text="-0")))
     assert any(search_table_scans(sql, params) for sql, params in statements if "case_search" in sql)
     assert len(found(world["dispatcher"], "-0")) == 3  # every case number has one: still found, by the scan
