@@ -136,8 +136,11 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
 
 
 def visible_tasks(actor: User) -> ColumnElement[bool]:
-    """Tasks of visible cases (the query must join DisputeCase on Task.case_id)."""
-    return visible_cases(actor)
+    """Tasks of visible cases (the query must join DisputeCase on Task.case_id).
+
+    A task carries its case's grid: asked of the task as well, the area reads a town's ready tasks through
+    `ix_task_state_grid` instead of every ready task of the county, each joined to its case."""
+    return and_(in_area(actor, Task.grid_id), visible_cases(actor))
 
 
 def actionable_tasks(actor: User) -> ColumnElement[bool]:
