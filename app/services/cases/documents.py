@@ -144,12 +144,10 @@ def render_pending_documents(retry_failed: bool = False, batch_size: int = 50) -
             break
         for case_id in case_ids:
             try:
-                rendered += _render_case_documents(case_id)
+                rendered += _render_or_record_failure(case_id)
             except ConcurrentUpdateError:
                 skipped.add(case_id)
-            except Exception as error:  # one broken document must not stop the others
-                log.exception("documents of case %s not rendered", case_id)
-                _record_render_error(case_id, f"{type(error).__name__}: {error}")
+            except Exception:  # one broken document must not stop the others
                 failed.append(case_id)
                 skipped.add(case_id)
     remaining = db.session.scalar(select(func.count()).where(CaseDocument.sha256.is_(None))) or 0
@@ -175,12 +173,10 @@ def get_document(actor: User, case_number: str, document_id: int) -> Download:
         raise NotFoundError(_("没有找到该文书。"))
     if not document.rendered:
         try:
-            _render_case_documents(case.id)
+            _render_or_record_failure(case.id)
         except ConcurrentUpdateError:
             raise
         except Exception as error:
-            log.exception("documents of case %s not rendered", case.id)
-            _record_render_error(case.id, f"{type(error).__name__}: {error}")
             raise InvalidInputError(_("文书生成失败，已记录原因，请稍后重试或联系管理员。")) from error
         document = db.session.get_one(CaseDocument, document_id)
     content = db.session.get_one(CaseDocumentContent, document.id)  # written when it was rendered
@@ -208,6 +204,18 @@ def _request(case: DisputeCase, kind: str, task: Task, actor: User, now: datetim
                             filename=f"{case.number}-{title}{suffix}.pdf", created_at=now, created_by_id=actor.id)
     db.session.add(document)
     return document
+
+
+def _render_or_record_failure(case_id: int) -> int:
+    """Render a case's waiting documents; a failure is logged and recorded on them, then raised."""
+    try:
+        return _render_case_documents(case_id)
+    except ConcurrentUpdateError:
+        raise  # a step wrote the case meanwhile: nothing failed, the next try renders them
+    except Exception as error:
+        log.exception("documents of case %s not rendered", case_id)
+        _record_render_error(case_id, f"{type(error).__name__}: {error}")
+        raise
 
 
 @transaction
