@@ -129,8 +129,11 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
         # Its own alias of Task, so that inside a query over tasks (the team list) the subquery still
         # looks at all the case's tasks instead of correlating to the outer task and losing its FROM.
         # Nested, so the case's tasks (ix_task_case_state) are read first and each asked by primary key.
+        # OFFSET 0 keeps it a per-case probe: otherwise PostgreSQL hashes every task of the role in the
+        # county first (a mediator's case list: 400 ms → 24 ms at 100,000 cases).
         routed_task = aliased(Task)
-        routed = exists().where(routed_task.case_id == DisputeCase.id, _has_candidate(actor.role, routed_task))
+        routed = (select(routed_task.id).where(routed_task.case_id == DisputeCase.id,
+                                               _has_candidate(actor.role, routed_task)).offset(0).exists())
         condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
 
