@@ -2,7 +2,6 @@
 time), mirrors updated by difference, access asked once, and the connection settings that go with it."""
 from contextlib import contextmanager
 
-import pytest
 from sqlalchemy import event, select, text
 
 from app.config import Config, engine_options
@@ -89,13 +88,15 @@ def test_the_openapi_document_is_built_once_per_language(client):
     assert seen == []
 
 
-def test_sqlite_runs_with_a_write_ahead_log_synced_at_checkpoints(app):
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite's journal settings")
+def test_connections_carry_their_database_settings(app):
+    """SQLite: a write-ahead log synced at checkpoints and a busy timeout; PostgreSQL: no JIT."""
     with db.engine.connect() as connection:
-        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
-        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        if db.engine.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        else:
+            assert connection.execute(text("SHOW jit")).scalar() == "off"
 
 
 def test_postgresql_gets_a_sized_pool_and_no_jit(app):
@@ -105,6 +106,3 @@ def test_postgresql_gets_a_sized_pool_and_no_jit(app):
     assert options["connect_args"] == {"options": "-c jit=off"} and options["pool_pre_ping"] is True
     sqlite = engine_options({**vars(Config), "SQLALCHEMY_DATABASE_URI": "sqlite:///x", "SQLALCHEMY_ENGINE_OPTIONS": {}})
     assert sqlite == {}
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as connection:
-            assert connection.execute(text("SHOW jit")).scalar() == "off"
