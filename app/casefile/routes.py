@@ -67,21 +67,20 @@ def thumbnail(number: str, attachment_id: int):
 @bp.get("/<number>/attachments/<int:attachment_id>")
 @login_required
 def download(number: str, attachment_id: int):
-    file = case_files.get_attachment(current_user, number, attachment_id)
-    response = Response(file.data, mimetype=file.content_type)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(file.filename)}"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _stored_file(case_files.get_attachment(current_user, number, attachment_id), "attachment")
 
 
 @bp.get("/<number>/documents/<int:document_id>")
 @login_required
 def document(number: str, document_id: int):
     """A generated document (PDF), shown in the browser; its own name is offered on saving."""
-    file = case_documents.get_document(current_user, number, document_id)
+    return _stored_file(case_documents.get_document(current_user, number, document_id), "inline")
+
+
+def _stored_file(file, disposition: str) -> Response:
+    """A case's file under its own name, never sniffed into another type nor kept by a shared cache."""
     response = Response(file.data, mimetype=file.content_type)
-    response.headers["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(file.filename)}"
+    response.headers["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(file.filename)}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
