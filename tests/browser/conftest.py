@@ -94,10 +94,18 @@ def log_in(page, username: str, password: str = "secret-pass"):
 
 def wait_for_service_worker(page) -> None:
     """Until the service worker controls the page (an awaited promise, not a polled expression: the CSP
-    refuses the eval that wait_for_function would need)."""
-    page.evaluate("""async () => {
+    refuses the eval that wait_for_function would need). A worker that was already active when the page
+    loaded may never take this page over (no controllerchange comes): then the page is loaded again, which
+    an active worker always controls."""
+    controlled = page.evaluate("""async () => {
         await navigator.serviceWorker.ready;
-        if (!navigator.serviceWorker.controller) {
-            await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, {once: true}));
-        }
+        if (navigator.serviceWorker.controller) return true;
+        return await new Promise((resolve) => {
+            navigator.serviceWorker.addEventListener("controllerchange", () => resolve(true), {once: true});
+            setTimeout(() => resolve(Boolean(navigator.serviceWorker.controller)), 5000);
+        });
     }""")
+    if not controlled:
+        page.reload()
+        assert page.evaluate("async () => { await navigator.serviceWorker.ready; "
+                             "return Boolean(navigator.serviceWorker.controller); }")
