@@ -2,10 +2,12 @@
 
 Helpers for the public service functions, which own the transaction: these only add and flush.
 """
+from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
@@ -86,34 +88,43 @@ def record_step(
     actor: User | None,
     now: datetime,
     completed_task: Task | None = None,
+    notices: Sequence[Notice] = (),
 ) -> None:
-    """Mirror an engine result: save the state, sync tasks and timers, update the case, trail it."""
-    workflow.state = result.state
-    workflow.serializer_version = result.serializer_version
-    _record_task_breaches(case, now, completed_task)
-    if result.new_specs is not None:
-        keep_specs(workflow.definition_id, result.new_specs)
-    _sync_tasks(case, result, actor=actor, now=now, completed_task=completed_task)
-    _record_closing_limit(case, result, now)
-    _sync_timers(case, result)
-    notify_case_people(case, [_record_fired_timer(case, timer, now) for timer in result.fired_timers])
-    _update_case(case, result, actor=actor, now=now)
-    dues = [task.due_at for task in result.ready_tasks if task.due_at] + [timer.due_at for timer in result.timers]
-    case.next_due_at = None if result.completed else min(dues, default=None)
+    """Mirror an engine result: save the state, sync tasks and timers, update the case, trail it, and
+    notify the case's people of the fired timers and of any other `notices` of the step.
+
+    The case's ready tasks and pending timers are read once, before anything is written, and the writes
+    go out together at the end: with autoflush on, each read flushed the writes so far (a statement per
+    trail entry and notice, a unit of work per query)."""
+    with db.session.no_autoflush:
+        ready_rows = [row for row in db.session.scalars(
+            select(Task).where(Task.case_id == case.id, Task.state == "ready")
+            .options(selectinload(Task.candidate_roles))) if row.state == "ready"]  # not the one completed now
+        timer_rows = db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id)).all()
+        workflow.state = result.state
+        workflow.serializer_version = result.serializer_version
+        _record_task_breaches(case, ready_rows, now, completed_task)
+        if result.new_specs is not None:
+            keep_specs(workflow.definition_id, result.new_specs)
+        still_ready = _sync_tasks(case, ready_rows, result, now=now, completed_task=completed_task)
+        _record_closing_limit(case, timer_rows, result, now)
+        _sync_timers(case, timer_rows, result)
+        fired = [_record_fired_timer(case, timer, now) for timer in result.fired_timers]
+        notify_case_people(case, fired + list(notices), still_ready)
+        _update_case(case, result, actor=actor, now=now)
+        dues = [task.due_at for task in result.ready_tasks if task.due_at] + [timer.due_at for timer in result.timers]
+        case.next_due_at = None if result.completed else min(dues, default=None)
     db.session.flush()
 
 
-def _record_task_breaches(case, now, completed_task) -> None:
+def _record_task_breaches(case, ready_rows, now, completed_task) -> None:
     """A task's limit is breached once: when it passes (at a sweep) or at completion, whichever is first.
     A paused clock stands still: nothing is breached while it is paused."""
     if case.clock_paused_at is not None:
         if completed_task is not None:
             completed_task.on_time = completed_task.breached_at is None
         return
-    # The case's few ready tasks, through (case_id, state), then the due ones among them: asked for
-    # "state = ready AND due_at <= now", SQLite walked every ready task of the county due by now.
-    ready = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")).all()
-    rows = [row for row in ready if row.due_at is not None and row.due_at <= now and row.breached_at is None]
+    rows = [row for row in ready_rows if row.due_at is not None and row.due_at <= now and row.breached_at is None]
     if completed_task is not None and completed_task.due_at is not None and completed_task.breached_at is None \
             and completed_task.completed_at > completed_task.due_at:
         rows.append(completed_task)
@@ -128,14 +139,13 @@ def _record_task_breaches(case, now, completed_task) -> None:
         completed_task.on_time = completed_task.breached_at is None
 
 
-def _record_closing_limit(case, result, now) -> None:
+def _record_closing_limit(case, timer_rows, result, now) -> None:
     """Keep the case's closing limit; a breach once it passes (fired, or dropped when handling ended late)."""
     still_pending = {timer.bpmn_id for timer in result.timers if timer.closing}
     for timer in result.timers:
         if timer.closing:
             case.due_at = timer.due_at
-    passed = db.session.scalars(select(PendingTimer).where(
-        PendingTimer.case_id == case.id, PendingTimer.closing.is_(True), PendingTimer.due_at <= now)).all()
+    passed = [row for row in timer_rows if row.closing and row.due_at <= now]
     for row in passed:
         if row.bpmn_id not in still_pending and case.breached_at is None and case.clock_paused_at is None:
             case.breached_at = row.due_at
@@ -143,21 +153,21 @@ def _record_closing_limit(case, result, now) -> None:
                          data={"limit": row.name, "bpmn_id": row.bpmn_id, "due_at": row.due_at.isoformat()})
 
 
-def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
-    open_rows = {
-        row.engine_task_id: row
-        for row in db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready"))
-    }
+def _sync_tasks(case, ready_rows, result, *, now, completed_task) -> list[Task]:
+    """Cancel the rows the engine no longer has ready, add its new ready tasks; the rows now ready."""
+    open_rows = {row.engine_task_id: row for row in ready_rows}
     still_ready = {task.engine_task_id for task in result.ready_tasks}
     for engine_task_id, row in open_rows.items():
         if engine_task_id not in still_ready and row is not completed_task:
             row.state, row.completed_at = "cancelled", now
             append_event(case.id, TrailEventType.TASK_CANCELLED, actor=None, at=now, task_id=row.id,
                          data={"task": row.name, "bpmn_id": row.bpmn_id})
+    now_ready, new = [], []
     for ready in result.ready_tasks:
         existing = open_rows.get(ready.engine_task_id)
         if existing is not None:
             existing.due_at = ready.due_at
+            now_ready.append(existing)
             continue
         row = Task(
             case_id=case.id,
@@ -173,17 +183,22 @@ def _sync_tasks(case, result, *, actor, now, completed_task) -> None:
             due_at=ready.due_at,
         )
         db.session.add(row)
-        db.session.flush()
+        new.append((row, ready))
+    if new:
+        db.session.flush()  # the new rows' ids, for their trail entries
+    for row, ready in new:
         append_event(case.id, TrailEventType.TASK_CREATED, actor=None, at=now, task_id=row.id,
                      data={"task": row.name, "bpmn_id": row.bpmn_id, "roles": list(ready.roles),
                            "due_at": ready.due_at.isoformat() if ready.due_at else None})
+        now_ready.append(row)
+    return now_ready
 
 
-def _sync_timers(case, result) -> None:
+def _sync_timers(case, timer_rows, result) -> None:
     """Update the timer mirror by difference: most steps leave the waiting timers as they were."""
     wanted = [(timer.bpmn_id, timer.name, timer.signal, timer.due_at, timer.statutory, timer.closing)
               for timer in result.timers]
-    for row in db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id)):
+    for row in timer_rows:
         key = (row.bpmn_id, row.name, row.signal, row.due_at, row.statutory, row.closing)
         if key in wanted:
             wanted.remove(key)

@@ -10,7 +10,6 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, func, or_, select, update
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, DisputeCase, Notification, Task, User
@@ -32,20 +31,19 @@ class MailReport:
 Notice = tuple[str, Callable[[], str]]
 
 
-def notify_case_people(case: DisputeCase, notices: list[Notice]) -> int:
-    """Notify the case's supervisors and whoever holds its ready tasks (the assignee, else the
-    candidates serving the grid) of each notice. A helper inside a step's transaction: it only adds rows.
+def notify_case_people(case: DisputeCase, notices: list[Notice], ready_tasks: list[Task]) -> int:
+    """Notify the case's supervisors and whoever holds its `ready_tasks` (the assignee, else the
+    candidates serving the grid) of each notice. A helper of a step's mirror: it only adds rows.
 
     The recipients are found once for all the notices of a step (a sweep fires two or three timers of a
     case at once), in one query. Each text is stored as written then (the inbox and the e-mail show it as
     it was)."""
     if not notices:
         return 0
-    ready = db.session.scalars(select(Task).where(Task.case_id == case.id, Task.state == "ready")
-                               .options(selectinload(Task.candidate_roles))).all()
-    assignees = [task.assignee_id for task in ready if task.assignee_id is not None]
+    assignees = [task.assignee_id for task in ready_tasks if task.assignee_id is not None]
     serving = [access.users_serving_grid(case.grid_id, ["supervisor"])]
-    serving += [access.users_serving_grid(task.grid_id, task.roles) for task in ready if task.assignee_id is None]
+    serving += [access.users_serving_grid(task.grid_id, task.roles)
+                for task in ready_tasks if task.assignee_id is None]
     recipients = db.session.execute(select(User.id, User.email, User.locale).where(
         or_(User.id.in_(assignees), *serving)).order_by(User.id)).all()
     mail_on = bool(current_app.config["SMTP_HOST"])

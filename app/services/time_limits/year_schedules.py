@@ -13,7 +13,6 @@ from app.services import engine
 from app.services.cases.mirror import lock_workflow, record_step, saved_state
 from app.services.errors import InvalidInputError
 from app.services.people import access
-from app.services.supervision.notifications import notify_case_people
 from app.services.supervision.trail import TrailEventType, append_event
 from app.services.time_limits import clock
 from app.services.time_limits.business_calendar import BusinessCalendar, YearSchedule
@@ -121,15 +120,14 @@ def _recompute_running_clocks(actor: User, year: int, before: BusinessCalendar, 
         result = engine.reschedule_timers(saved_state(workflow), after, new_due)
         if result is None:
             continue
-        record_step(case, workflow, result, actor=actor, now=now)
+        notice = ("due_time_moved", lambda: str(DUE_MOVED_MESSAGE).format(
+            number=case.number, title=case.title, year=year, changes=_("；").join(
+                str(DUE_MOVED_CHANGE).format(timer=name, before=_local_text(old, after), after=_local_text(new, after))
+                for name, old, new in moved)))
+        record_step(case, workflow, result, actor=actor, now=now, notices=[notice])
         for name, old, new in moved:
             append_event(case.id, TrailEventType.DUE_TIME_RECOMPUTED, actor=actor, at=now,
                          data={"timer": name, "year": year, "from": old.isoformat(), "to": new.isoformat()})
-        notify_case_people(case, [("due_time_moved", lambda: str(DUE_MOVED_MESSAGE).format(
-            number=case.number, title=case.title, year=year, changes=_("；").join(
-                str(DUE_MOVED_CHANGE).format(timer=name, before=_local_text(old, after), after=_local_text(new, after))
-                for name, old, new in moved)))])
-
 
 def _local_text(moment: datetime, calendar: BusinessCalendar) -> str:
     return moment.astimezone(calendar.zone).strftime("%Y-%m-%d %H:%M")
