@@ -9,7 +9,7 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, func, insert, or_, select, update
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, DisputeCase, Notification, Task, User
@@ -41,21 +41,28 @@ def notify_case_people(case: DisputeCase, notices: list[Notice], ready_tasks: li
     if not notices:
         return 0
     assignees = [task.assignee_id for task in ready_tasks if task.assignee_id is not None]
-    serving = [access.users_serving_grid(case.grid_id, ["supervisor"])]
-    serving += [access.users_serving_grid(task.grid_id, task.roles)
-                for task in ready_tasks if task.assignee_id is None]
+    roles_by_grid: dict[int, dict[str, None]] = {case.grid_id: {"supervisor": None}}  # ordered sets
+    for task in ready_tasks:
+        if task.assignee_id is None:
+            roles_by_grid.setdefault(task.grid_id, {}).update(dict.fromkeys(task.roles))
+    serving = [access.users_serving_grid(grid_id, list(roles)) for grid_id, roles in roles_by_grid.items()]
     recipients = db.session.execute(select(User.id, User.email, User.locale).where(
         or_(User.id.in_(assignees), *serving)).order_by(User.id)).all()
     mail_on = bool(current_app.config["SMTP_HOST"])
     now = clock.now()
+    rows = []
     for kind, message in notices:
+        texts: dict[str, str] = {}
         for user_id, email, locale in recipients:
-            with force_locale(locale or DEFAULT_LOCALE):
-                text = message()
-            db.session.add(Notification(user_id=user_id, case_id=case.id, kind=kind, message=text, created_at=now,
-                                        email_state="pending" if mail_on and email else "none"))
+            locale = locale or DEFAULT_LOCALE
+            if locale not in texts:
+                with force_locale(locale):
+                    texts[locale] = message()
+            rows.append({"user_id": user_id, "case_id": case.id, "kind": kind, "message": texts[locale],
+                         "created_at": now, "email_state": "pending" if mail_on and email else "none"})
+    if rows:  # one INSERT for them all: nothing reads the new rows back
+        db.session.execute(insert(Notification), rows)
     return len(recipients)
-
 
 def list_notifications(actor: User, limit: int = 100) -> list[Notification]:
     return list(db.session.scalars(
