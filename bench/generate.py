@@ -204,11 +204,14 @@ def _row(obj) -> dict:
 def _rows_of(case_id: int, closed: bool) -> dict:
     db.session.expire_all()
     state = db.session.get(WorkflowState, case_id).state
+    case = db.session.get_one(DisputeCase, case_id)
     return {
         "closed": closed,
+        # How the state names the case's category (its data): each copy names its own.
+        "category_text": f'"category": "{db.session.get_one(Category, case.category_id).code}"',
         # The state cut once around what each copy changes: plain text at even places, ids and times at odd.
         "state_parts": VARIABLE_PATTERN.split(state),
-        "case": _row(db.session.get(DisputeCase, case_id)),
+        "case": _row(case),
         "parties": [_row(p) for p in db.session.scalars(select(Party).where(Party.case_id == case_id))],
         "workflow": _row(db.session.get(WorkflowState, case_id)),
         "tasks": [_row(t) for t in db.session.scalars(select(Task).where(Task.case_id == case_id).order_by(Task.id))],
@@ -224,7 +227,7 @@ def _replicate(templates: list[dict], count: int, open_share: float) -> None:
     open_templates = [t for t in templates if not t["closed"]]
     closed_templates = [t for t in templates if t["closed"]]
     grids = db.session.scalars(select(Grid.id)).all()
-    categories = db.session.scalars(select(Category.id)).all()
+    categories = db.session.execute(select(Category.id, Category.code)).all()
     ids = {model: (db.session.scalar(select(func.max(model.id))) or 0) + 1
            for model in (DisputeCase, Party, Task, PendingTimer, TrailEvent)}
     db.session.commit()
@@ -247,7 +250,8 @@ def _replicate(templates: list[dict], count: int, open_share: float) -> None:
             print(f"  {done} cases, {done / (time.perf_counter() - began):.0f}/s", flush=True)
 
 
-def _copy(template: dict, index: int, back: timedelta, grid_id: int, category_id: int, ids: dict, rows: dict) -> None:
+def _copy(template: dict, index: int, back: timedelta, grid_id: int, category: tuple[int, str], ids: dict,
+          rows: dict) -> None:
     def moved(value):
         return value - back if isinstance(value, datetime) else value
 
@@ -255,7 +259,7 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category_id
     ids[DisputeCase] += 1
     case = {key: moved(value) for key, value in template["case"].items()}
     case.update(id=case_id, number=f"BX-{case['opened_at'].year}-{index + 1:07d}", title=f"{case['title']} {index + 1}",
-                grid_id=grid_id, category_id=category_id, source=random.choice(SOURCES), tracking_code=None,
+                grid_id=grid_id, category_id=category[0], source=random.choice(SOURCES), tracking_code=None,
                 address_id=None)
     rows[DisputeCase].append(case)
     for party in template["parties"]:
@@ -274,7 +278,7 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category_id
             parts[at] = engine_ids[token]
         else:
             parts[at] = moved(datetime.fromisoformat(token)).isoformat()
-    state = "".join(parts)
+    state = "".join(parts).replace(template["category_text"], f'"category": "{category[1]}"')
     rows[WorkflowState].append({**template["workflow"], "case_id": case_id, "state": state, "version": 1})
     task_ids = {}
     for task in template["tasks"]:

@@ -2,6 +2,7 @@
 operations. Nothing is timed here; the figures are read by people, in bench/RESULTS.md."""
 import importlib.util
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,13 @@ def test_generate_and_every_measure_run_on_ten_cases(tmp_path):
     generated = run("bench/generate.py", "10", "--url", url, "--towns", "1", "--grids-per-town", "16",
                     "--open-share", "0.5")
     assert "10 cases in" in generated
+    # Each copy's workflow data names the copy's own category, or every step it takes records a change of it.
+    with sqlite3.connect(tmp_path / "bench.sqlite") as connection:
+        mismatched = connection.execute(
+            "SELECT count(*) FROM dispute_case JOIN category ON category.id = dispute_case.category_id"
+            " JOIN workflow_state ON workflow_state.case_id = dispute_case.id"
+            " WHERE instr(workflow_state.state, '\"category\": \"' || category.code || '\"') = 0").fetchone()[0]
+    assert mismatched == 0
     http = [] if importlib.util.find_spec("gunicorn") else ["--skip-http"]  # gunicorn: the `bench` extra
     measured = run("bench/run.py", "--url", url, "--smoke", *http)
     for measure in ("durable completion, service layer", "list: cases sort=due (admin)", "due-timer query",
