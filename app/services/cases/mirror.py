@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
@@ -45,21 +45,22 @@ def lock_workflow(case_id: int) -> WorkflowState:
 
     SQLite has no row locks; there the version column makes the second writer fail instead.
     """
-    state = db.session.scalars(_workflow_row(case_id)).first()
+    state = db.session.scalars(select(WorkflowState).where(WorkflowState.case_id == case_id)
+                               .with_for_update().execution_options(populate_existing=True)).first()
     if state is None:
         raise NotFoundError(str(_l("该案件没有流程实例。")))
     return state
 
 
-def claim_workflow(case_id: int) -> WorkflowState | None:
-    """Like lock_workflow, but a row another transaction holds is skipped (None) instead of waited for:
-    that is how concurrent timer sweeps claim cases."""
-    return db.session.scalars(_workflow_row(case_id, skip_locked=True)).first()
-
-
-def _workflow_row(case_id: int, skip_locked: bool = False):
-    return (select(WorkflowState).where(WorkflowState.case_id == case_id)
-            .with_for_update(skip_locked=skip_locked).execution_options(populate_existing=True))
+def claim_case(case_id: int) -> tuple[WorkflowState, DisputeCase] | None:
+    """Like lock_workflow, with the case row read in the same statement; a workflow row another
+    transaction holds is skipped (None) instead of waited for: that is how concurrent timer sweeps claim cases."""
+    row = db.session.execute(
+        select(WorkflowState, DisputeCase).join(DisputeCase, DisputeCase.id == WorkflowState.case_id)
+        .where(WorkflowState.case_id == case_id)
+        .with_for_update(of=WorkflowState, skip_locked=True).execution_options(populate_existing=True)
+    ).first()
+    return None if row is None else (row[0], row[1])
 
 
 def lock_task_workflow(task_id: int) -> WorkflowState:
@@ -99,7 +100,7 @@ def record_step(
     with db.session.no_autoflush:
         ready_rows = [row for row in db.session.scalars(
             select(Task).where(Task.case_id == case.id, Task.state == "ready")
-            .options(selectinload(Task.candidate_roles))) if row.state == "ready"]  # not the one completed now
+            .options(joinedload(Task.candidate_roles))).unique() if row.state == "ready"]  # not the one completed now
         timer_rows = db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id)).all()
         workflow.state = result.state
         workflow.serializer_version = result.serializer_version

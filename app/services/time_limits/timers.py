@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer
 from app.services import engine
-from app.services.cases.mirror import claim_workflow, record_step, saved_state
+from app.services.cases.mirror import claim_case, record_step, saved_state
 from app.services.errors import ConcurrentUpdateError
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
@@ -87,10 +87,10 @@ def _due_cases(now: datetime, skipped: set[int]):
 
 @transaction
 def _fire_case_timers(case_id: int, now: datetime) -> int:
-    workflow = claim_workflow(case_id)
-    if workflow is None:  # another sweep holds this case
+    claimed = claim_case(case_id)
+    if claimed is None:  # another sweep holds this case
         return 0
-    case = db.session.get_one(DisputeCase, case_id, populate_existing=True)  # the workflow row's case
+    workflow, case = claimed
     paused = case.clock_paused_at is not None
     still_due = select(PendingTimer.id).where(PendingTimer.case_id == case_id, PendingTimer.due_at <= now)
     if paused:
