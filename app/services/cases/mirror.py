@@ -58,6 +58,7 @@ def claim_case(case_id: int) -> tuple[WorkflowState, DisputeCase] | None:
     row = db.session.execute(
         select(WorkflowState, DisputeCase).join(DisputeCase, DisputeCase.id == WorkflowState.case_id)
         .where(WorkflowState.case_id == case_id)
+        .options(joinedload(DisputeCase.category))  # what the step compares the data's category with
         .with_for_update(of=WorkflowState, skip_locked=True).execution_options(populate_existing=True)
     ).first()
     return None if row is None else (row[0], row[1])
@@ -224,7 +225,8 @@ def _record_fired_timer(case, timer, now) -> Notice:
 
 def _update_case(case, result, *, actor, now) -> None:
     data = result.data
-    category_id = category_id_for(data.get("category") or "")
+    code = data.get("category") or ""
+    category_id = case.category_id if case.category and case.category.code == code else category_id_for(code)
     if category_id is not None and category_id != case.category_id:
         append_event(case.id, TrailEventType.CATEGORY_CHANGED, actor=actor, at=now, data={"category": data["category"]})
         case.category_id = category_id
