@@ -3,7 +3,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from app.extensions import db
 from app.models import DisputeCase, PendingTimer
@@ -72,31 +72,28 @@ def fire_due_timers(now: datetime | None = None, batch_size: int = BATCH_SIZE) -
 
 
 def _due_cases(now: datetime, skipped: set[int]):
-    """Cases with a timer due by `now` that may fire: every timer of a running clock, only the
-    legal clocks of a paused one."""
-    query = (
-        select(PendingTimer.case_id)
-        .join(DisputeCase, DisputeCase.id == PendingTimer.case_id)
-        .where(PendingTimer.due_at <= now,
-               or_(DisputeCase.clock_paused_at.is_(None), PendingTimer.statutory.is_(True)))
-    )
+    """Cases with a timer due by `now` that may fire."""
+    query = select(PendingTimer.case_id).join(DisputeCase, DisputeCase.id == PendingTimer.case_id).where(_may_fire(now))
     if skipped:
         query = query.where(PendingTimer.case_id.not_in(skipped))
     return query
 
 
+def _may_fire(now: datetime):
+    """A timer due by `now` that may fire: every timer of a running clock, only the legal clocks of a paused one."""
+    return and_(PendingTimer.due_at <= now,
+                or_(DisputeCase.clock_paused_at.is_(None), PendingTimer.statutory.is_(True)))
+
+
 @transaction
 def _fire_case_timers(case_id: int, now: datetime) -> int:
-    claimed = claim_case(case_id)
+    due = exists().where(PendingTimer.case_id == DisputeCase.id, _may_fire(now))
+    claimed = claim_case(case_id, due)
     if claimed is None:  # another sweep holds this case
         return 0
-    workflow, case = claimed
-    paused = case.clock_paused_at is not None
-    still_due = select(PendingTimer.id).where(PendingTimer.case_id == case_id, PendingTimer.due_at <= now)
-    if paused:
-        still_due = still_due.where(PendingTimer.statutory.is_(True))
-    if db.session.scalar(still_due.limit(1)) is None:  # fired by another sweep, or paused since
+    workflow, case, still_due = claimed
+    if not still_due:  # fired by another sweep, or paused since
         return 0
-    result = engine.fire_due_timers(saved_state(workflow), current_calendar(), paused=paused)
+    result = engine.fire_due_timers(saved_state(workflow), current_calendar(), paused=case.clock_paused_at is not None)
     record_step(case, workflow, result, actor=None, now=now)
     return len(result.fired_timers)
