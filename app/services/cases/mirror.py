@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -50,19 +50,6 @@ def lock_workflow(case_id: int) -> WorkflowState:
     if state is None:
         raise NotFoundError(str(_l("该案件没有流程实例。")))
     return state
-
-
-def claim_case(case_id: int, condition: ColumnElement[bool]) -> tuple[WorkflowState, DisputeCase, bool] | None:
-    """Like lock_workflow, with the case row and whether `condition` holds (over the case) read in the same
-    statement; a workflow row another transaction holds is skipped (None) instead of waited for: that is how
-    concurrent timer sweeps claim cases."""
-    row = db.session.execute(
-        select(WorkflowState, DisputeCase, condition).join(DisputeCase, DisputeCase.id == WorkflowState.case_id)
-        .where(WorkflowState.case_id == case_id)
-        .options(joinedload(DisputeCase.category))  # what the step compares the data's category with
-        .with_for_update(of=WorkflowState, skip_locked=True).execution_options(populate_existing=True)
-    ).first()
-    return None if row is None else (row[0], row[1], bool(row[2]))
 
 
 def lock_task_workflow(task_id: int) -> WorkflowState:

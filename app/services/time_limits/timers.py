@@ -2,13 +2,15 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, exists, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import DisputeCase, PendingTimer
+from app.models import DisputeCase, PendingTimer, WorkflowState
 from app.services import engine
-from app.services.cases.mirror import claim_case, record_step, saved_state
+from app.services.cases.mirror import record_step, saved_state
 from app.services.errors import ConcurrentUpdateError
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
@@ -79,7 +81,7 @@ def _due_cases(now: datetime, skipped: set[int]):
     return query
 
 
-def _may_fire(now: datetime):
+def _may_fire(now: datetime | BindParameter[datetime]):
     """A timer due by `now` that may fire: every timer of a running clock, only the legal clocks of a paused one."""
     return and_(PendingTimer.due_at <= now,
                 or_(DisputeCase.clock_paused_at.is_(None), PendingTimer.statutory.is_(True)))
@@ -87,8 +89,7 @@ def _may_fire(now: datetime):
 
 @transaction
 def _fire_case_timers(case_id: int, now: datetime) -> int:
-    due = exists().where(PendingTimer.case_id == DisputeCase.id, _may_fire(now))
-    claimed = claim_case(case_id, due)
+    claimed = db.session.execute(_claim_statement(), {"case_id": case_id, "now": now}).first()
     if claimed is None:  # another sweep holds this case
         return 0
     workflow, case, still_due = claimed
@@ -97,3 +98,21 @@ def _fire_case_timers(case_id: int, now: datetime) -> int:
     result = engine.fire_due_timers(saved_state(workflow), current_calendar(), paused=case.clock_paused_at is not None)
     record_step(case, workflow, result, actor=None, now=now)
     return len(result.fired_timers)
+
+
+@cache
+def _claim_statement():
+    """A sweep's claim of a case (bound: case_id, now): its workflow row, locked unless another sweep holds
+    it (then no row: SKIP LOCKED on PostgreSQL, the version check on SQLite), the case with its category
+    (what the step compares the data's category with), and whether a timer may still fire.
+
+    Built once: building and keying a statement of this size cost more than running it, case after case."""
+    still_due = exists().where(PendingTimer.case_id == DisputeCase.id, _may_fire(bindparam("now", type_=PendingTimer.due_at.type)))
+    return (
+        select(WorkflowState, DisputeCase, still_due)
+        .join(DisputeCase, DisputeCase.id == WorkflowState.case_id)
+        .where(WorkflowState.case_id == bindparam("case_id"))
+        .options(joinedload(DisputeCase.category))
+        .with_for_update(of=WorkflowState, skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
