@@ -9,10 +9,10 @@ Two tables decide everything:
 Task actions add the process's own rule: the task's candidate roles (camunda:candidateGroups) and
 its assignee.
 """
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -163,7 +163,7 @@ def team_tasks(actor: User) -> ColumnElement[bool]:
     return and_(Task.state == "ready", visible_tasks(actor))
 
 
-def users_serving_grid(grid_id: int, roles: list[str]) -> ColumnElement[bool]:
+def users_serving_grid(grid_id: int | BindParameter[int], roles: Sequence[str]) -> ColumnElement[bool]:
     """Active users of `roles` whose scope covers the grid: whom a task on that grid may go to."""
     grid = select(Grid.police_grid_id, Community.town_id).join(
         Community, Community.id == Grid.community_id).where(Grid.id == grid_id).subquery()

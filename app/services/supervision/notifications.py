@@ -4,12 +4,13 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
+from functools import cache
 from typing import Any, cast
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Integer, bindparam, func, insert, or_, select, update
 
 from app.extensions import db
 from app.models import DEFAULT_LOCALE, DisputeCase, Notification, Task, User
@@ -45,9 +46,9 @@ def notify_case_people(case: DisputeCase, notices: list[Notice], ready_tasks: li
     for task in ready_tasks:
         if task.assignee_id is None:
             roles_by_grid.setdefault(task.grid_id, {}).update(dict.fromkeys(task.roles))
-    serving = [access.users_serving_grid(grid_id, list(roles)) for grid_id, roles in roles_by_grid.items()]
-    recipients = db.session.execute(select(User.id, User.email, User.locale).where(
-        or_(User.id.in_(assignees), *serving)).order_by(User.id)).all()
+    grids = {f"grid_{index}": grid_id for index, grid_id in enumerate(roles_by_grid)}
+    recipients = db.session.execute(_recipients_statement(tuple(tuple(roles) for roles in roles_by_grid.values())),
+                                    {"assignees": assignees, **grids}).all()
     mail_on = bool(current_app.config["SMTP_HOST"])
     now = clock.now()
     rows = []
@@ -63,6 +64,16 @@ def notify_case_people(case: DisputeCase, notices: list[Notice], ready_tasks: li
     if rows:  # one INSERT for them all: nothing reads the new rows back
         db.session.execute(insert(Notification), rows)
     return len(recipients)
+
+@cache
+def _recipients_statement(roles_per_grid: tuple[tuple[str, ...], ...]):
+    """(id, e-mail, locale) of the assignees (bound: assignees) and of the users of each grid's roles (bound:
+    grid_0, grid_1, …). Built once per shape: building and keying it cost more than running it."""
+    serving = [access.users_serving_grid(bindparam(f"grid_{index}", type_=Integer), roles)
+               for index, roles in enumerate(roles_per_grid)]
+    return select(User.id, User.email, User.locale).where(
+        or_(User.id.in_(bindparam("assignees", expanding=True)), *serving)).order_by(User.id)
+
 
 def list_notifications(actor: User, limit: int = 100) -> list[Notification]:
     return list(db.session.scalars(
