@@ -5,7 +5,8 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import PendingTimer
+from app.models import Notification, PendingTimer
+from app.services.cases.task_actions import claim_task
 from app.services.time_limits import clock as jiefen_clock
 from app.services.time_limits.timers import BATCH_SIZE, fire_due_timers
 from tests import factories as f
@@ -42,3 +43,20 @@ def test_a_sweep_of_more_than_500_due_cases_finishes_in_one_run(world, clock):
     report = fire_due_timers()
     assert (report.timers_fired, report.cases_advanced, report.failed_case_ids, report.remaining) == (count, count, (), 0)
     assert due_timers() == 0
+
+
+def test_a_fired_limit_tells_the_supervisor_and_whoever_may_or_does_hold_the_step_now(world, clock):
+    untriaged = f.open_case(world, "未研判")
+    claimed = f.open_case(world, "已认领研判")
+    claim_task(world["dispatcher"], f.current_task(claimed).id)
+    on_site = f.open_case(world, "现场调解超时")
+    f.step(world, on_site, "triage_case", f.TRIAGE_L1)
+    clock.shift(timedelta(days=4))  # triage's 1-day limit; on site, the 3-day limit moves the case up to the room
+    fire_due_timers()
+
+    def told(case) -> set[int]:
+        return set(db.session.scalars(select(Notification.user_id).where(Notification.case_id == case.id)))
+
+    # The grid's own people only (the other town's dispatcher, mediator and supervisor are not told).
+    assert told(untriaged) == told(claimed) == {world["supervisor"].id, world["dispatcher"].id}
+    assert told(on_site) == {world["supervisor"].id, world["mediator"].id}  # who holds the step it moved to
