@@ -442,10 +442,10 @@ def _innermost_process_error(error: BaseException) -> ProcessError | None:
 
 
 def result(workflow: BpmnWorkflow, fired: tuple[FiredTimer, ...], new_specs: str | None = None) -> EngineResult:
-    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-    timers = tuple(
-        timer for timer in (waiting_timer(task) for task in waiting_timer_tasks(workflow)) if timer is not None
-    )
+    live = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)  # one walk of the task tree for both
+    ready = [task for task in live if task.state == TaskState.READY and task.task_spec.manual]
+    timers = tuple(timer for timer in (waiting_timer(task) for task in live if _is_waiting_timer(task))
+                   if timer is not None)
     completed = workflow.is_completed()
     return EngineResult(
         state=to_json(lambda: SERIALIZER.registry.convert(workflow)),
