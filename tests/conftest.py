@@ -30,7 +30,9 @@ START = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
 def pytest_collection_modifyitems(items):
     for item in items:
         path = str(item.fspath)
-        if "/integration/" in path or "/browser/" in path:
+        # A test on the app's database: run again on PostgreSQL. One without the `app` fixture (a fresh
+        # interpreter, a script on a SQLite file of its own, an app made on sqlite://) runs once.
+        if ("/integration/" in path or "/browser/" in path) and "app" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.database)
         if "/browser/" in path:
             item.add_marker(pytest.mark.browser)
