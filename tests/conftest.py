@@ -1,6 +1,7 @@
 """Fixtures: one app per session on SQLite or PostgreSQL; each database test rolled back at its end,
 from shared rows built once (tests/shared_rows.py), or, marked `commits`, on a clean database; a clock."""
-import functools
+import fcntl
+import hashlib
 import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 import time_machine
 from flask import current_app
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from app.extensions import db
@@ -30,7 +31,9 @@ START = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
 def pytest_collection_modifyitems(items):
     for item in items:
         path = str(item.fspath)
-        if "/integration/" in path or "/browser/" in path:
+        # A test on the app's database: run again on PostgreSQL. One without the `app` fixture (a fresh
+        # interpreter, a script on a SQLite file of its own, an app made on sqlite://) runs once.
+        if ("/integration/" in path or "/browser/" in path) and "app" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.database)
         if "/browser/" in path:
             item.add_marker(pytest.mark.browser)
@@ -38,17 +41,45 @@ def pytest_collection_modifyitems(items):
 
 
 def _database_url(tmp_path_factory) -> str:
+    """A SQLite file in this process's temporary directory (each xdist worker has its own), or the
+    database named by JIEFEN_TEST_DATABASE_URL — under xdist, one of each worker's own beside it."""
     url = os.environ.get("JIEFEN_TEST_DATABASE_URL")
-    if url:
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'jiefen-test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
+    if worker is None:
         return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'jiefen-test.sqlite'}"
+    return _create_database(url, f"{make_url(url).database}_{worker}")
+
+
+def _create_database(url: str, name: str) -> str:
+    """Make database `name` afresh on the server of `url`, with the encoding and locale of url's own."""
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        encoding, collate, ctype = connection.execute(text(
+            "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database"
+            " WHERE datname = current_database()")).one()
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING '{encoding}'"
+                                f" LC_COLLATE '{collate}' LC_CTYPE '{ctype}'"))
+    server.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(url: str) -> None:
+    name = make_url(url).database
+    server = create_engine(os.environ["JIEFEN_TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
 
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
+    url = _database_url(tmp_path_factory)
     app = create_app({
         "TESTING": True,
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path_factory),
+        "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "SECRET_KEY": "test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast log-ins; production keeps scrypt
@@ -60,7 +91,11 @@ def app(tmp_path_factory):
             with db.engine.begin() as connection:
                 connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade(directory=str(app.config["MIGRATIONS_DIR"]))
-    return app
+    yield app
+    if url != os.environ.get("JIEFEN_TEST_DATABASE_URL", url):  # a worker's own database
+        with app.app_context():
+            db.engine.dispose()
+        _drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -113,15 +148,50 @@ def _delete_rows() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _documents_rendered_once():
-    """WeasyPrint makes the same bytes of the same HTML, at ~0.3 s a page: a document whose HTML the suite
-    rendered before (the same step of the same case at the same frozen time) is not laid out again. The
-    render job still renders every document's HTML and stores the PDF made of it."""
+def _documents_rendered_once(tmp_path_factory):
+    """WeasyPrint makes the same bytes of the same HTML, at ~0.4 s of CPU a page: a document whose HTML the
+    test run rendered before (the same step of the same case at the same frozen time) is not laid out again.
+    The render job still renders every document's HTML and stores the PDF made of it.
+
+    The PDFs are kept for the processes of one run: in JIEFEN_TEST_RENDERS (a directory `make test` makes
+    for its SQLite and PostgreSQL runs, whose documents are the same), else, under pytest-xdist, beside
+    the workers' temporary directories; one process lays out an HTML while the others wanting it wait."""
     original = documents.render_pdf
-    render = functools.lru_cache(maxsize=256)(lambda html, root_path: original(html))
+    directory = _renders_directory(tmp_path_factory)
+    rendered: dict[str, bytes] = {}
+
+    def render(html: str) -> bytes:
+        key = hashlib.sha256(f"{current_app.root_path}\0{html}".encode()).hexdigest()
+        if key not in rendered:
+            rendered[key] = _render_once(directory, key, lambda: original(html)) if directory else original(html)
+        return rendered[key]
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(documents, "render_pdf", lambda html: render(html, current_app.root_path))
+        patch.setattr(documents, "render_pdf", render)
         yield
+
+
+def _renders_directory(tmp_path_factory) -> Path | None:
+    if os.environ.get("JIEFEN_TEST_RENDERS"):
+        return Path(os.environ["JIEFEN_TEST_RENDERS"])
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        directory = tmp_path_factory.getbasetemp().parent / "renders"  # the workers' basetemps share a parent
+        directory.mkdir(exist_ok=True)
+        return directory
+    return None
+
+
+def _render_once(directory: Path, key: str, render) -> bytes:
+    pdf = directory / f"{key}.pdf"
+    with open(directory / f"{key}.lock", "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when this process ends, however it ends
+        if pdf.exists():
+            return pdf.read_bytes()
+        data = render()
+        partial = directory / f"{key}.{os.getpid()}.partial"
+        partial.write_bytes(data)
+        partial.replace(pdf)
+        return data
 
 
 @pytest.fixture

@@ -101,7 +101,8 @@ def test_completing_a_task_twice_is_refused(started, on_site):
         engine.complete_task(saved(on_site), started.ready_tasks[0].engine_task_id, TRIAGE_L1)
 
 
-@pytest.mark.parametrize("task_id", [str(uuid4()), "not-a-uuid", ""])
+# Named ids: a random uuid in the test's name would differ between pytest-xdist's workers, which must collect the same.
+@pytest.mark.parametrize("task_id", [str(uuid4()), "not-a-uuid", ""], ids=["unknown-uuid", "not-a-uuid", "empty"])
 def test_unknown_or_malformed_task_id_is_refused(started, task_id):
     with pytest.raises(TaskNotReadyError):
         engine.complete_task(saved(started), task_id, TRIAGE_L1)
