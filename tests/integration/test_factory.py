@@ -1,6 +1,7 @@
 """create_app with each kind of configuration: production refuses to start without real secrets; the
 environment's settings, their defaults, and a clear refusal of a value that is not one."""
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -42,7 +43,9 @@ def test_debug_and_testing_start_without_a_key_on_a_random_one(mode):
     assert first.config["SECRET_KEY"] != second.config["SECRET_KEY"]
 
 
-def test_production_without_a_shared_rate_limit_store_counts_per_process_and_says_so(caplog):
+def test_production_without_a_shared_rate_limit_store_counts_per_process_and_says_so(caplog, monkeypatch):
+    # Alembic's fileConfig (a migration run earlier in this process) disables loggers that existed before it.
+    monkeypatch.setattr(logging.getLogger("app"), "disabled", False)
     app = create_app(_config(SECRET_KEY=LONG_KEY, RATELIMIT_STORAGE_URI=""))
     assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
     assert "export JIEFEN_RATELIMIT_STORAGE_URI=redis://" in caplog.text
