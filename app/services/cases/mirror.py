@@ -4,9 +4,10 @@ Helpers for the public service functions, which own the transaction: these only 
 """
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -87,10 +88,9 @@ def record_step(
     go out together at the end: with autoflush on, each read flushed the writes so far (a statement per
     trail entry and notice, a unit of work per query)."""
     with db.session.no_autoflush:
-        ready_rows = [row for row in db.session.scalars(
-            select(Task).where(Task.case_id == case.id, Task.state == "ready")
-            .options(joinedload(Task.candidate_roles))).unique() if row.state == "ready"]  # not the one completed now
-        timer_rows = db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id)).all()
+        ready_rows = [row for row in db.session.scalars(_ready_tasks_statement(), {"case_id": case.id}).unique()
+                      if row.state == "ready"]  # not the one completed now
+        timer_rows = db.session.scalars(_pending_timers_statement(), {"case_id": case.id}).all()
         workflow.state = result.state
         workflow.serializer_version = result.serializer_version
         _record_task_breaches(case, ready_rows, now, completed_task)
@@ -105,6 +105,20 @@ def record_step(
         dues = [task.due_at for task in result.ready_tasks if task.due_at] + [timer.due_at for timer in result.timers]
         case.next_due_at = None if result.completed else min(dues, default=None)
     db.session.flush()
+
+
+@cache
+def _ready_tasks_statement():
+    """A case's ready tasks with their roles (bound: case_id). Built once, as every statement a step runs
+    per case: building and keying it cost more than running it."""
+    return (select(Task).where(Task.case_id == bindparam("case_id"), Task.state == "ready")
+            .options(joinedload(Task.candidate_roles)))
+
+
+@cache
+def _pending_timers_statement():
+    """A case's pending timers (bound: case_id)."""
+    return select(PendingTimer).where(PendingTimer.case_id == bindparam("case_id"))
 
 
 def _record_task_breaches(case, ready_rows, now, completed_task) -> None:

@@ -51,19 +51,17 @@ def notify_case_people(case: DisputeCase, notices: list[Notice], ready_tasks: li
                                     {"assignees": assignees, **grids}).all()
     mail_on = bool(current_app.config["SMTP_HOST"])
     now = clock.now()
-    rows = []
-    for kind, message in notices:
-        texts: dict[str, str] = {}
-        for user_id, email, locale in recipients:
-            locale = locale or DEFAULT_LOCALE
-            if locale not in texts:
-                with force_locale(locale):
-                    texts[locale] = message()
-            rows.append({"user_id": user_id, "case_id": case.id, "kind": kind, "message": texts[locale],
-                         "created_at": now, "email_state": "pending" if mail_on and email else "none"})
-    if rows:  # one INSERT for them all: nothing reads the new rows back
-        db.session.execute(insert(Notification), rows)
+    texts: dict[str, list[str]] = {}  # per language, the notices' texts in order
+    for locale in {locale or DEFAULT_LOCALE for _user_id, _email, locale in recipients}:
+        with force_locale(locale):
+            texts[locale] = [message() for _kind, message in notices]
+    rows = [{"user_id": user_id, "case_id": case.id, "kind": kind, "message": texts[locale or DEFAULT_LOCALE][index],
+             "created_at": now, "email_state": "pending" if mail_on and email else "none"}
+            for index, (kind, _message) in enumerate(notices) for user_id, email, locale in recipients]
+    if rows:  # one INSERT for them all, in Core: nothing reads the new rows back as objects
+        db.session.connection().execute(insert(Notification), rows)
     return len(recipients)
+
 
 @cache
 def _recipients_statement(roles_per_grid: tuple[tuple[str, ...], ...]):

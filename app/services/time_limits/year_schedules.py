@@ -1,6 +1,7 @@
 """The business calendar in force: the day-counting setting, the jurisdiction's zone and the schedules
 admins entered. Entering or changing a year's schedule recomputes the running clocks in that year."""
 from datetime import date, datetime, time
+from functools import cache
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -29,10 +30,7 @@ def current_calendar() -> BusinessCalendar:
     Kept per process: one tiny query checks whether an admin changed a schedule since (in any
     process); only then are the entered years loaded again. Package and rule years are built once.
     """
-    stamp = tuple(db.session.execute(select(
-        func.count(ScheduleYear.year), func.max(ScheduleYear.entered_at),
-        select(func.count()).select_from(ScheduledDay).scalar_subquery(),
-    )).one())
+    stamp = tuple(db.session.execute(_stamp_statement()).one())
     config = current_app.config
     key = (stamp, config["DAY_COUNTING"], config["JURISDICTION_TIMEZONE"])
     cached = current_app.extensions.get(_CACHE_KEY)
@@ -40,6 +38,13 @@ def current_calendar() -> BusinessCalendar:
         cached = (key, _load_calendar())
         current_app.extensions[_CACHE_KEY] = cached
     return cached[1]
+
+
+@cache
+def _stamp_statement():
+    """What changes when an admin enters or changes a schedule. Built once: it runs per step."""
+    return select(func.count(ScheduleYear.year), func.max(ScheduleYear.entered_at),
+                  select(func.count()).select_from(ScheduledDay).scalar_subquery())
 
 
 def local_today() -> date:
