@@ -7,7 +7,7 @@ from datetime import datetime
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -90,7 +90,7 @@ def record_step(
     with db.session.no_autoflush:
         ready_rows = [row for row in db.session.scalars(_ready_tasks_statement(), {"case_id": case.id}).unique()
                       if row.state == "ready"]  # not the one completed now
-        timer_rows = db.session.scalars(_pending_timers_statement(), {"case_id": case.id}).all()
+        timer_rows = db.session.execute(_pending_timers_statement(), {"case_id": case.id}).all()
         workflow.state = result.state
         workflow.serializer_version = result.serializer_version
         _record_task_breaches(case, ready_rows, now, completed_task)
@@ -115,10 +115,20 @@ def _ready_tasks_statement():
             .options(joinedload(Task.candidate_roles)))
 
 
+# What tells a pending timer from another: the mirror keeps a row as long as the engine has the same timer.
+_TIMER_KEY = ("bpmn_id", "name", "signal", "due_at", "statutory", "closing")
+
+
 @cache
 def _pending_timers_statement():
-    """A case's pending timers (bound: case_id)."""
-    return select(PendingTimer).where(PendingTimer.case_id == bindparam("case_id"))
+    """A case's pending timers as plain rows, id and key (bound: case_id)."""
+    return select(PendingTimer.id, *(getattr(PendingTimer, column) for column in _TIMER_KEY)).where(
+        PendingTimer.case_id == bindparam("case_id"))
+
+
+@cache
+def _delete_timers_statement():
+    return delete(PendingTimer).where(PendingTimer.id.in_(bindparam("ids", expanding=True)))
 
 
 def _record_task_breaches(case, ready_rows, now, completed_task) -> None:
@@ -199,18 +209,22 @@ def _sync_tasks(case, ready_rows, result, *, now, completed_task) -> list[Task]:
 
 
 def _sync_timers(case, timer_rows, result) -> None:
-    """Update the timer mirror by difference: most steps leave the waiting timers as they were."""
+    """Update the timer mirror by difference (most steps leave the waiting timers as they were), in Core:
+    nothing reads the rows back as objects, and the gone ones go in one DELETE."""
     wanted = [(timer.bpmn_id, timer.name, timer.signal, timer.due_at, timer.statutory, timer.closing)
               for timer in result.timers]
+    gone = []
     for row in timer_rows:
-        key = (row.bpmn_id, row.name, row.signal, row.due_at, row.statutory, row.closing)
+        key = tuple(row[1:])
         if key in wanted:
             wanted.remove(key)
         else:
-            db.session.delete(row)
-    for bpmn_id, name, signal, due_at, statutory, closing in wanted:
-        db.session.add(PendingTimer(case_id=case.id, bpmn_id=bpmn_id, name=name, signal=signal, due_at=due_at,
-                                    statutory=statutory, closing=closing))
+            gone.append(row.id)
+    connection = db.session.connection()
+    if gone:
+        connection.execute(_delete_timers_statement(), {"ids": gone})
+    if wanted:
+        connection.execute(insert(PendingTimer), [{"case_id": case.id, **dict(zip(_TIMER_KEY, key))} for key in wanted])
 
 
 def _record_fired_timer(case, timer, now) -> Notice:
