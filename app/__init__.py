@@ -24,9 +24,14 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        else:
+            # An INSERT of many rows (a step's trail entries, its notices) as one multi-row statement, as
+            # SQLAlchemy does for psycopg2: psycopg 3's executemany sends a statement per row. Measured on
+            # a notice's five rows: 1.2 -> 0.55 ms, a third less CPU.
+            db.engine.dialect.use_insertmanyvalues_wo_returning = True
     migrate.init_app(app, db, directory=str(Config.MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)

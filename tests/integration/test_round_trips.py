@@ -107,3 +107,25 @@ def test_postgresql_gets_a_sized_pool_and_no_jit(app):
     assert options["connect_args"] == {"options": "-c jit=off"} and options["pool_pre_ping"] is True
     sqlite = engine_options({**vars(Config), "SQLALCHEMY_DATABASE_URI": "sqlite:///x", "SQLALCHEMY_ENGINE_OPTIONS": {}})
     assert sqlite == {}
+
+
+def test_trail_entries_written_together_reach_the_database_in_one_statement(world, clock):
+    """Entries written together (at a flush), one INSERT: on PostgreSQL one multi-row statement (psycopg's
+    own executemany sends a statement per row), on SQLite one executemany call (in-process: no round trip)."""
+    case = f.open_case(world)
+    calls: list[tuple[str, bool]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        calls.append((statement, executemany))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        f.step(world, case, "triage_case", f.TRIAGE_L1)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    inserts = [(sql, many) for sql, many in calls if sql.startswith("INSERT INTO trail_event")]
+    assert 1 <= len(inserts) <= 2  # the step's entries so far when its new tasks get their ids, then the rest
+    if db.engine.dialect.name == "postgresql":
+        assert any(sql.count("), (") for sql, _many in inserts), "several rows in one statement"
+    else:
+        assert any(many for _sql, many in inserts)
