@@ -1,6 +1,7 @@
 """The engine wrapper over SpiffWorkflow, driven with the real mediation process and a frozen clock."""
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
 from uuid import uuid4
 
@@ -188,6 +189,20 @@ def test_a_well_formed_tiny_process_runs_to_completion():
     started = engine.start_workflow(Diagram(definition), {})
     done = engine.complete_task(saved(started, definition), started.ready_tasks[0].engine_task_id, {"answer": 42})
     assert done.completed and done.ready_tasks == () and done.data["answer"] == 42
+
+
+
+def test_saved_data_keeps_the_types_json_lacks_and_writes_chinese_as_text():
+    """The state is written by orjson with SpiffWorkflow's encoder for what JSON lacks: a date stays a date
+    (not orjson's own ISO string), a decimal a decimal; Chinese is stored as UTF-8, not \\u escapes."""
+    definition = bpmn(FILL_IN + flow("start", "fill_in") + flow("fill_in", "end"))
+    data = {"when": datetime(2026, 10, 1, 8, 30, tzinfo=timezone.utc), "day": date(2026, 10, 8),
+            "amount": Decimal("12.50"), "name": "张三", "tags": {"邻里"}}
+    started = engine.start_workflow(Diagram(definition), data)
+    assert "张三" in started.state and "\\u5f20" not in started.state
+    again = engine.describe(saved(started, definition)).data
+    assert again == {**data, "tags": ["邻里"]}
+    assert type(again["when"]) is datetime and type(again["day"]) is date and type(again["amount"]) is Decimal
 
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
