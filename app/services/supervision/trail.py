@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 from flask import current_app
@@ -96,25 +97,24 @@ def append_event(
     # members' __new__: python/mypy#10573.)
     event = TrailEventType(event)  # type: ignore[call-arg]
     case = db.session.get_one(DisputeCase, case_id)  # in the session already: the caller loaded it
-    entry = TrailEvent(
-        case_id=case_id,
-        seq=case.trail_head_seq + 1,
-        occurred_at=at,
-        actor_id=actor.id if actor else None,
-        actor_name=actor.display_name if actor else "系统",
-        event=event.value,
-        task_id=task_id,
-        data=data or {},
-        prev_hash=case.trail_head_hash,
-    )
-    entry.hash = entry_hash(entry, trail_key())
-    case.trail_head_seq, case.trail_head_hash = entry.seq, entry.hash
-    db.session.info.setdefault(_APPENDED, []).append({column: getattr(entry, column) for column in _COLUMNS})
+    row: dict[str, Any] = {
+        "case_id": case_id,
+        "seq": case.trail_head_seq + 1,
+        "occurred_at": at,
+        "actor_id": actor.id if actor else None,
+        "actor_name": actor.display_name if actor else "系统",
+        "event": event.value,
+        "task_id": task_id,
+        "data": data or {},
+        "prev_hash": case.trail_head_hash,
+    }
+    row["hash"] = entry_hash(SimpleNamespace(**row), trail_key())  # a row, not an ORM object: it is only written
+    case.trail_head_seq, case.trail_head_hash = row["seq"], row["hash"]
+    db.session.info.setdefault(_APPENDED, []).append(row)
 
 
-# The entries appended in a session's transaction and not yet written; each carries every column but the id.
+# The entries appended in a session's transaction and not yet written: each a row of every column but the id.
 _APPENDED = "trail_entries_appended"
-_COLUMNS = [column.key for column in TrailEvent.__table__.columns if column.key != "id"]
 
 
 @listens_for(Session, "before_flush")
@@ -135,8 +135,8 @@ def _forget_appended_entries(session: Session, transaction) -> None:
     session.info.pop(_APPENDED, None)
 
 
-def entry_hash(entry: TrailEvent, key: bytes, *, seq: int | None = None) -> str:
-    """The entry's keyed hash (as if at `seq`, when given: to tell a moved entry from a changed one)."""
+def entry_hash(entry: TrailEvent | SimpleNamespace, key: bytes, *, seq: int | None = None) -> str:
+    """The entry's (or the row's being appended) keyed hash (as if at `seq`, when given: to tell a moved entry from a changed one)."""
     canonical = json.dumps(
         {
             "case_id": entry.case_id,
