@@ -89,6 +89,8 @@ CLOSED_STAGES = {
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 VARIABLE_PATTERN = re.compile(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
                               r"|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?\+00:00)")
+# How a state's data names the case's category (in each task's data).
+CATEGORY_PATTERN = re.compile(r'"category":\s*"[^"]*"')
 
 
 def town_name(t: int) -> str:
@@ -207,8 +209,6 @@ def _rows_of(case_id: int, closed: bool) -> dict:
     case = db.session.get_one(DisputeCase, case_id)
     return {
         "closed": closed,
-        # How the state names the case's category (its data): each copy names its own.
-        "category_text": f'"category": "{db.session.get_one(Category, case.category_id).code}"',
         # The state cut once around what each copy changes: plain text at even places, ids and times at odd.
         "state_parts": VARIABLE_PATTERN.split(state),
         "case": _row(case),
@@ -278,7 +278,7 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category: t
             parts[at] = engine_ids[token]
         else:
             parts[at] = moved(datetime.fromisoformat(token)).isoformat()
-    state = "".join(parts).replace(template["category_text"], f'"category": "{category[1]}"')
+    state = CATEGORY_PATTERN.sub(f'"category":"{category[1]}"', "".join(parts))  # each copy's data names its own
     rows[WorkflowState].append({**template["workflow"], "case_id": case_id, "state": state, "version": 1})
     task_ids = {}
     for task in template["tasks"]:
