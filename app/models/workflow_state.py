@@ -1,12 +1,14 @@
 """The serialized SpiffWorkflow state of a case, versioned for optimistic locking.
 
-`state` is the workflow instance only (its specs are stored once per process version, ProcessSpec);
+`state` is the workflow instance only (its specs are stored once per process version, ProcessSpec), kept
+compressed (CompressedText);
 `serializer_version` says in which format it was written, and is read on load (engine.SavedState).
 """
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import Model
+from app.models.types import CompressedText
 
 
 class WorkflowState(Model):
@@ -15,7 +17,7 @@ class WorkflowState(Model):
     )
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
     serializer_version: Mapped[str] = mapped_column(String(30))
-    state: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(CompressedText())
     version: Mapped[int] = mapped_column(default=1)
 
     # Every UPDATE checks the version it read: a concurrent writer makes it fail instead of
