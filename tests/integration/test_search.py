@@ -73,7 +73,9 @@ def test_case_numbers_and_tracking_codes_with_or_without_dashes(world, three_cas
     assert found(world["dispatcher"], receipt.tracking_code.replace("-", "").lower()) == [receipt.case_number]
 
 
-def test_wildcards_and_quotes_are_plain_text(world, three_cases):
+@pytest.mark.parametrize("dense_matches", [search.DENSE_MATCHES, 0])  # the indexes, and each case probed
+def test_wildcards_and_quotes_are_plain_text(world, three_cases, monkeypatch, dense_matches):
+    monkeypatch.setattr(search, "DENSE_MATCHES", dense_matches)
     for query in ("%", "_", '"', "%%%", '" OR "', "NEAR(a b)", "*"):
         assert found(world["dispatcher"], query) == [], query
 
