@@ -9,7 +9,8 @@ from sqlalchemy import select, text
 from app.extensions import db
 from app.models import Address, Category
 from app.services.cases import registry as cases
-from app.services.cases.lists import ListFilter
+from app.services.cases import search
+from app.services.cases.lists import ListFilter, paginate
 from app.services.cases.search import mask_phone, matching_case_ids, reindex_all_cases
 from app.services.intake import handoffs, resident_reports
 from app.services.intake.resident_reports import ResidentReport, report_dispute
@@ -72,7 +73,9 @@ def test_case_numbers_and_tracking_codes_with_or_without_dashes(world, three_cas
     assert found(world["dispatcher"], receipt.tracking_code.replace("-", "").lower()) == [receipt.case_number]
 
 
-def test_wildcards_and_quotes_are_plain_text(world, three_cases):
+@pytest.mark.parametrize("dense_matches", [search.DENSE_MATCHES, 0])  # the indexes, and each case probed
+def test_wildcards_and_quotes_are_plain_text(world, three_cases, monkeypatch, dense_matches):
+    monkeypatch.setattr(search, "DENSE_MATCHES", dense_matches)
     for query in ("%", "_", '"', "%%%", '" OR "', "NEAR(a b)", "*"):
         assert found(world["dispatcher"], query) == [], query
 
@@ -118,10 +121,13 @@ def search_table_scans(statement: str, parameters, price_out_seq_scans: bool = T
     """The plan's reads of the search tables that go through no index (the whole table)."""
     lines = plan_lines(statement, parameters, price_out_seq_scans)
     if db.engine.dialect.name == "sqlite":
-        # FTS5 answers a MATCH through its index: "VIRTUAL TABLE INDEX 0:M…"; without one it reads every row.
-        return [line for line in lines if line.startswith("SCAN case_search") and ":M" not in line]
-    return [line for line in lines if "Seq Scan on case_search" in line
-            or ("Index Scan using case_search" in line and "pkey" in line and "Cond" not in line)]
+        # FTS5 answers a MATCH through its index ("VIRTUAL TABLE INDEX 0:M…") and a row by its rowid
+        # ("INDEX 0:=", a probe of one case); without either it reads every row.
+        return [line for line in lines if line.startswith("SCAN case_search")
+                and ":M" not in line and not line.endswith("INDEX 0:=")]
+    # A primary-key index read whole (no Index Cond on the line after it) is a scan too.
+    return [line for line, after in zip(lines, lines[1:] + [""]) if "Seq Scan on case_search" in line
+            or ("Index Scan using case_search" in line and "pkey" in line and "Index Cond" not in after)]
 
 
 @pytest.mark.parametrize("query", ["噪音", "噪", "张三", "42", "装修噪音", "13812345678", "0042"])
@@ -139,3 +145,93 @@ def test_the_check_sees_a_scan(world, three_cases):
     assert any(search_table_scans(sql, params, price_out_seq_scans=False)
                for sql, params in statements if "case_search" in sql)
     assert len(found(world["dispatcher"], "-0")) == 3  # every case number has one: still found, by the scan
+
+
+# --- A term many cases carry ---------------------------------------------------------------------------
+# Past search.DENSE_MATCHES matches the list is walked in its own order, each case probed; set low here so
+# that a few cases are "many". Every case number holds 2026.
+
+@pytest.fixture
+def many_cases(world, three_cases, clock):
+    """Three more cases here (one triaged, so due sooner; one with a violence risk) and one in the other
+    town, out of the dispatcher's scope."""
+    factories.open_case(world, title="邻居漏水")
+    factories.step(world, factories.open_case(world, title="车位纠纷"), "triage_case", factories.TRIAGE_L2)
+    factories.step(world, factories.open_case(world, title="夫妻争吵"), "triage_case", factories.TRIAGE_RISK)
+    neighbour = db.session.scalar(select(Category.id).where(Category.code == "neighbour"))
+    cases.open_case(world.others["grid_worker"], cases.NewCase(
+        title="外镇纠纷", source="grid_patrol", category_id=neighbour, grid_id=world.other_grid.id,
+        parties=[cases.NewParty("王五", "applicant")]))
+    return world
+
+
+def pages_of(actor, wanted: ListFilter, per_page: int = 2) -> list:
+    """Every page of the list, two cases a page: (case numbers, counted total, whether a next page follows)."""
+    pages, page = [], 1
+    while True:
+        found = paginate(cases.filtered_cases(actor, wanted), page, per_page)
+        pages.append(([case.number for case in found.items], found.total, found.has_next))
+        if not found.has_next:
+            return pages
+        page += 1
+
+
+@pytest.mark.parametrize("query", ["2026", "20", "6"])
+@pytest.mark.parametrize("sort", ["newest", "due", "urgency"])
+def test_a_term_many_cases_carry_is_found_in_the_lists_order(many_cases, monkeypatch, query, sort):
+    world = many_cases
+    for role, visible in (("dispatcher", 6), ("admin", 7)):
+        wanted = ListFilter(text=query, sort=sort)
+        counted = pages_of(world[role], wanted)
+        assert counted[0][1] == visible and sum(len(numbers) for numbers, _, _ in counted) == visible
+        monkeypatch.setattr(search, "DENSE_MATCHES", 3)
+        walked = pages_of(world[role], wanted)
+        monkeypatch.undo()
+        assert [numbers for numbers, _, _ in walked] == [numbers for numbers, _, _ in counted], role
+        assert [(total, more) for _, total, more in walked] == [(None, True)] * (len(counted) - 1) + [(None, False)]
+
+
+def test_a_term_fewer_cases_carry_is_counted(many_cases, monkeypatch):
+    monkeypatch.setattr(search, "DENSE_MATCHES", 3)  # 纠纷: two cases here, one in the other town
+    [(numbers, total, more)] = pages_of(many_cases["dispatcher"], ListFilter(text="纠纷"))
+    assert total == 2 and len(numbers) == 2 and not more
+
+
+def test_the_page_says_many_instead_of_a_count(app, client, auth, many_cases, monkeypatch):
+    auth.login("dispatcher")
+    assert summary_of(client.get("/cases/?q=2026").get_data(as_text=True)) == "共 6 条，第 1 / 1 页"
+    monkeypatch.setattr(search, "DENSE_MATCHES", 3)
+    page = client.get("/cases/?q=2026").get_data(as_text=True)
+    assert summary_of(page) == "第 1–6 条（匹配的案件很多，不计总数）" and page.count('data-testid="case-row"') == 6
+    # Two a page: the pager links the pages walked so far and the next one, never a last page.
+    pager = app.jinja_env.get_template("_lists.html").module.pager
+    wanted = ListFilter(text="2026")
+    with app.test_request_context():
+        second = str(pager("cases.index", paginate(cases.filtered_cases(many_cases["dispatcher"], wanted), 2, 2), wanted))
+    assert summary_of(second) == "第 3–4 条（匹配的案件很多，不计总数）"
+    assert re.findall(r'data-testid="page-(?:link|current)">(\d+)<', second) == ["1", "2", "3"]
+    assert 'data-testid="page-prev"' in second and 'data-testid="page-next"' in second
+
+
+def summary_of(page: str) -> str:
+    return re.search(r'data-testid="pager-summary">([^<]*)<', page).group(1).strip()
+
+
+def test_a_term_many_cases_carry_in_the_task_lists(client, auth, many_cases, monkeypatch):
+    auth.login("dispatcher")
+    counted = client.get("/tasks/team?q=2026").get_data(as_text=True)
+    monkeypatch.setattr(search, "DENSE_MATCHES", 3)
+    walked = client.get("/tasks/team?q=2026").get_data(as_text=True)
+    rows = re.compile(r'data-testid="task-row".*?</tr>', re.S)
+    assert rows.findall(walked) == rows.findall(counted) and rows.findall(walked)
+    assert "不计总数" in summary_of(walked)
+
+
+@pytest.mark.parametrize("query", ["噪", "张三", "2026", "110-20261124-0042"])
+def test_the_probe_of_each_case_reads_the_search_table_by_key(world, three_cases, monkeypatch, query):
+    """The walk asks each case's search document by the case's key, never reading the table whole."""
+    monkeypatch.setattr(search, "DENSE_MATCHES", 0)
+    statements = statements_of(lambda: cases.list_cases(world["dispatcher"], ListFilter(text=query)))
+    searched = [(sql, params) for sql, params in statements if "case_search" in sql]
+    assert searched
+    assert [search_table_scans(sql, params) for sql, params in searched] == [[]] * len(searched)

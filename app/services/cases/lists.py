@@ -26,6 +26,9 @@ DUE_STATES = ("overdue", "due_soon", "on_time")
 CASE_SORTS = ("newest", "due", "urgency")
 OUTCOMES = ("agreement", "mediation_ended", "transferred_to_police", "closed")
 OUTSTANDING_CARDS = ("yellow", "red")
+# Set on a list query whose rows are too many to count (a text many cases carry): `paginate` reads its
+# pages without a count.
+UNCOUNTED = "jiefen_uncounted"
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -124,7 +127,8 @@ def filter_cases(query: Select, wanted: ListFilter) -> Select:
     if wanted.grid_id:
         query = query.where(DisputeCase.grid_id == wanted.grid_id)
     if wanted.text:
-        query = query.where(DisputeCase.id.in_(search.matching_case_ids(wanted.text)))
+        condition, many = search.text_condition(wanted.text)
+        query = query.where(condition).execution_options(**{UNCOUNTED: many})
     if wanted.community_id:
         query = query.where(DisputeCase.grid_id.in_(
             select(Grid.id).where(Grid.community_id == wanted.community_id).scalar_subquery()))
@@ -180,16 +184,35 @@ class RowPagination(SelectPagination):
 
 def paginate(query: Select, page: int, per_page: int = PAGE_SIZE, whole_rows: bool = False) -> Pagination:
     """One page of rows (of the first column, or `whole_rows`) and one count (Flask-SQLAlchemy's: count(*)
-    over the query without its order); a page past the end shows the last page.
+    over the query without its order); a page past the end shows the last page. A query marked UNCOUNTED
+    gets an UncountedPagination.
 
     `page` has been checked already (input_guard.query_int: 1 to MAX_INT), so the offset stays within
     what a database takes."""
+    if query.get_execution_options().get(UNCOUNTED):
+        return UncountedPagination(select=query, session=db.session(), page=page, per_page=per_page,
+                                   max_per_page=None, error_out=False, count=False)
     found = _page_of(query, page, per_page, whole_rows)
     if found.page > 1 and not found.items:
         last = _page_of(query, max(found.pages, 1), per_page, whole_rows, count=False)
         last.total = found.total
         return last
     return found
+
+
+class UncountedPagination(SelectPagination):
+    """A page of a list not counted: `total` is None and the pages known are those up to the next one,
+    when a row past this page exists (one more row is read to know)."""
+
+    def _query_items(self) -> list:
+        paged = self._query_args["select"].limit(self.per_page + 1).offset(self._query_offset)
+        items = list(self._query_args["session"].execute(paged).unique().scalars())
+        self.more = len(items) > self.per_page
+        return items[:self.per_page]
+
+    @property
+    def pages(self) -> int:
+        return self.page + 1 if self.more else self.page
 
 
 def _page_of(query: Select, page: int, per_page: int, whole_rows: bool, count: bool = True) -> Pagination:

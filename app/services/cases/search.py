@@ -19,7 +19,7 @@ a searchable field (opening a case, a police hand-off, a resident's tracking cod
 """
 import re
 
-from sqlalchemy import column, delete, func, insert, literal, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, column, delete, func, insert, literal, literal_column, or_, select, table
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
@@ -30,6 +30,9 @@ from app.services.people import access
 SEARCH_TABLE = "case_search"
 SHORT_TABLE = "case_search_short"  # a name `is_search_table` covers
 TRIGRAM = 3
+# Up to this many matching cases a list reads them all, sorts and counts them; past it, it walks its own
+# order and asks each case (text_condition). Measured at 100,000 cases: see bench/RESULTS.md.
+DENSE_MATCHES = 2_000
 RUNS = re.compile(r"[^\W_]+")  # letters and digits, in any script
 # A tracking code as residents read it out (ABCD-EFGH-JKMN) is stored without dashes.
 GROUPED_CODE = re.compile(r"^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4})+$")
@@ -97,27 +100,64 @@ def _write_documents(case_ids: list[int] | None) -> None:
         db.session.execute(insert(short), rows)
 
 
+def text_condition(query_text: str) -> tuple[ColumnElement[bool], bool]:
+    """The condition on DisputeCase of carrying `query_text`, and whether many cases do (more than
+    DENSE_MATCHES, counted in the index alone).
+
+    Few: their ids are found first, from the index (matching_case_ids), then read, sorted and counted.
+    Many: that costs per match (PostgreSQL: 1.9 s for a term all 100,000 cases carry), so each case is
+    asked instead, in the list's own order through its index, until the page is full — a term one case
+    in ten carries fills a page within 250 cases. Such a list is not counted (`paginate`)."""
+    matches = _matches(query_text).limit(DENSE_MATCHES + 1).subquery()
+    if db.session.execute(select(func.count()).select_from(matches)).scalar_one() > DENSE_MATCHES:
+        return _document_contains(query_text), True
+    return DisputeCase.id.in_(matching_case_ids(query_text)), False
+
+
 def matching_case_ids(query_text: str):
     """A subquery of the ids of cases whose search document contains `query_text` (any case).
 
     The matches are found first (a materialized CTE): left to itself, PostgreSQL walked a town's cases
     newest first and probed the index for each (415 ms for 张 at 100,000 cases, 38 ms this way)."""
+    found = _matches(query_text).cte("search_matches").prefix_with("MATERIALIZED")
+    return select(found.c.case_id)
+
+
+def _matches(query_text: str):
+    """SELECT case_id of the documents containing the text, through the index."""
     term = query_text.strip()
     if len(term) < TRIGRAM and RUNS.fullmatch(term):  # one or two letters or digits: one token of the short index
         short, key = _short_table()
         if key == "case_id":
-            matches = select(short.c[key].label("case_id")).where(short.c.grams.contains([term.lower()]))
-        else:
-            matches = select(short.c[key].label("case_id")).where(
-                literal_column(SHORT_TABLE).op("MATCH")(f'"{term.lower()}"'))
-    else:
-        terms = {term}
-        if GROUPED_CODE.match(term):
-            terms.add(term.replace("-", "").upper())
-        search, key = _table()
-        matches = select(search.c[key].label("case_id")).where(or_(*(_contains(search, each) for each in terms)))
-    found = matches.cte("search_matches").prefix_with("MATERIALIZED")
-    return select(found.c.case_id)
+            return select(short.c[key].label("case_id")).where(short.c.grams.contains([term.lower()]))
+        return select(short.c[key].label("case_id")).where(
+            literal_column(SHORT_TABLE).op("MATCH")(f'"{term.lower()}"'))
+    search, key = _table()
+    return select(search.c[key].label("case_id")).where(or_(*(_contains(search, each) for each in _terms(term))))
+
+
+def _terms(term: str) -> set[str]:
+    """The term, and a tracking code's without its dashes."""
+    terms = {term}
+    if GROUPED_CODE.match(term):
+        terms.add(term.replace("-", "").upper())
+    return terms
+
+
+def _document_contains(query_text: str) -> ColumnElement[bool]:
+    """Whether the case's own search document contains the text, read by the case's key.
+
+    What the indexes match: a term of letters and digits lies within one of the runs the short index
+    cuts, so its characters and pairs are there exactly when the document contains it; case is ignored
+    (on SQLite, whose lower() folds ASCII letters only, for those).
+    OFFSET 0 keeps it a probe per case on PostgreSQL rather than a hash of every match."""
+    search, key = _table()
+    terms = _terms(query_text.strip())
+    if key == "case_id":
+        contains = or_(*(search.c.body.ilike(f"%{_escape_like(each)}%", escape="\\") for each in terms))
+        return select(search.c[key]).where(search.c[key] == DisputeCase.id, contains).offset(0).exists()
+    contains = or_(*(func.instr(func.lower(search.c.body), each.lower()) > 0 for each in terms))
+    return select(search.c[key]).where(search.c[key] == DisputeCase.id, contains).exists()
 
 
 def _contains(search, term: str):

@@ -12,7 +12,7 @@ its assignee.
 from collections.abc import Callable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, exists, false, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -125,6 +125,8 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
     if not may(actor, VIEW_CASE):
         return false()
     condition = in_area(actor, DisputeCase.grid_id)
+    if SCOPES.get(actor.role) == "town" and actor.role not in NARROWED_BY_GRIDS:
+        condition = _likely(condition)
     if actor.role in ROUTED_ONLY:
         # Its own alias of Task, so that inside a query over tasks (the team list) the subquery still
         # looks at all the case's tasks instead of correlating to the outer task and losing its FROM.
@@ -136,6 +138,14 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
                                                _has_candidate(actor.role, routed_task)).offset(0).exists())
         condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
+
+
+def _likely(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """A town's cases are an eighth of the county's: SQLite, told so (likely()), walks a list's sort
+    index and keeps the town's cases, a page within a few hundred rows, instead of reading and sorting
+    the town's 12,000. Not for an area a user's grids may narrow (a grid's supervisor): walking the
+    county for a few grids' cases would read all of it. PostgreSQL weighs that from its statistics."""
+    return func.likely(condition) if db.engine.dialect.name == "sqlite" else condition
 
 
 def visible_tasks(actor: User) -> ColumnElement[bool]:
