@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -21,6 +21,7 @@ CARDS = ("none", "yellow", "red")  # in rising order of urgency
 class DisputeCase(Model):
     __table_args__ = (
         Index("ix_dispute_case_status_grid", "status", "grid_id"),
+        Index("ix_dispute_case_opened_at", "opened_at"),
         Index("ix_dispute_case_grid_opened", "grid_id", "opened_at"),
         Index("ix_dispute_case_status_next_due", "status", "next_due_at"),
         # The case list's orders (services/cases/lists.py CASE_ORDERS), read in index order, and the
@@ -31,9 +32,7 @@ class DisputeCase(Model):
               text("(next_due_at IS NULL)"), "next_due_at", "id"),
         Index("ix_dispute_case_status_card", "status", "card"),
         Index("ix_dispute_case_card_raised_at", "card_raised_at"),
-        # The dashboard (services/supervision/dashboard.py): the cohort of cases opened in a period and closed
-        # by its end, and the times to close read in order per tier for the percentiles.
-        Index("ix_dispute_case_opened_closed", "opened_at", "closed_at", "grid_id"),
+        # The dashboard's percentiles (services/supervision/dashboard.py) read the times to close in order per tier.
         Index("ix_dispute_case_tier_close_seconds", "tier", "close_seconds", "closed_at", "grid_id"),
     )
 
@@ -98,17 +97,21 @@ class CaseCount(Model):
     """Cases counted per area, value and local day, kept by the steps that change them
     (services/supervision/case_counts.py): the dashboard adds up a period's rows instead of reading its cases.
 
-    `what` is the value counted: on the day a case was opened its `category` (the case's own id), `source`
-    and `tier`; on the day it was closed `closed`, keyed "outcome|on_time|tier". `area` is "all" (area_id 0),
-    "town" or "grid". Keys are text, "" for none. Without a rowid on SQLite, the rows lie in key order: an
-    area's counts are one range of the table, already in the order the dashboard adds them up by.
+    `what` is the value counted: on the day a case was opened its `category` (the case's own id), `source`,
+    `tier` and, once it is closed, `closed_on` (the day, ISO); on the day it was closed `closed`, keyed
+    "outcome|on_time|tier". `area` is "all" (area_id 0),
+    "town" or "grid". Keys are text, "" for none. The rows are read in key order, without the table: on
+    SQLite the table is its key (no rowid), on PostgreSQL the key's index includes `cases`.
     """
 
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        PrimaryKeyConstraint("area", "area_id", "what", "key", "day", postgresql_include=["cases"]),
+        {"sqlite_with_rowid": False},
+    )
 
-    area: Mapped[str] = mapped_column(String(8), primary_key=True)
-    area_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    what: Mapped[str] = mapped_column(String(10), primary_key=True)
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
+    area: Mapped[str] = mapped_column(String(8))
+    area_id: Mapped[int]
+    what: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(80))
+    day: Mapped[date]
     cases: Mapped[int] = mapped_column(default=0)

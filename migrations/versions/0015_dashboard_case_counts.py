@@ -5,12 +5,12 @@ Revises: merge_roles_documents
 Create Date: 2026-11-28
 
 `case_count` holds, per area (everywhere, a town, a grid), value and local day, the cases opened (by
-category, source, tier) and closed (by outcome, on-time flag and tier) — kept by the steps from now on
-(app/services/supervision/case_counts.py) and filled here from the cases, counted as of this revision.
-`close_seconds` (closed_at − opened_at) lets the percentiles read times to close in index order. The
-dashboard no longer reads the wide covering index; the indexes on opened_at and on tier alone are served by
-the new ones that lead with them. Plain ALTER TABLE (no batch): a batch rebuild of dispute_case would drop
-its expression indexes.
+category, source, tier, and the day they were closed on) and closed (by outcome, on-time flag and tier) —
+kept by the steps from now on (app/services/supervision/case_counts.py) and filled here from the cases,
+counted as of this revision. `close_seconds` (closed_at − opened_at) lets the percentiles read times to
+close in index order per tier; the dashboard no longer reads the wide covering index, and the index on tier
+alone is served by the new one. Plain ALTER TABLE (no batch): a batch rebuild of dispute_case would drop its
+expression indexes.
 """
 from collections import Counter
 from datetime import datetime, timezone
@@ -25,14 +25,10 @@ down_revision = "merge_roles_documents"
 branch_labels = None
 depends_on = None
 
-INDEXES = {
-    "ix_dispute_case_opened_closed": ["opened_at", "closed_at", "grid_id"],
-    "ix_dispute_case_tier_close_seconds": ["tier", "close_seconds", "closed_at", "grid_id"],
-}
+INDEXES = {"ix_dispute_case_tier_close_seconds": ["tier", "close_seconds", "closed_at", "grid_id"]}
 REPLACED = {
     "ix_dispute_case_dashboard": ["grid_id", "opened_at", "closed_at", "category_id", "source", "tier", "outcome",
                                   "on_time"],
-    "ix_dispute_case_opened_at": ["opened_at"],
     "ix_dispute_case_tier": ["tier"],
 }
 
@@ -58,13 +54,14 @@ def upgrade():
         sa.Column("key", sa.String(length=80), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("cases", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("area", "area_id", "what", "key", "day", name=op.f("pk_case_count")),
+        sa.PrimaryKeyConstraint("area", "area_id", "what", "key", "day", name=op.f("pk_case_count"),
+                                postgresql_include=["cases"]),
         sqlite_with_rowid=False,
     )
     rows = _count(connection, ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
     if rows:
         op.bulk_insert(case_count, [{"area": area, "area_id": area_id, "what": what, "key": key, "day": day,
-                                     "cases": cases} for (area, area_id, what, key, day), cases in rows.items()])
+                                     "cases": cases} for (area, area_id, what, key, day), cases in sorted(rows.items())])
 
 
 def _count(connection, zone: ZoneInfo) -> Counter:
@@ -87,8 +84,9 @@ def _count(connection, zone: ZoneInfo) -> Counter:
         opened = _aware(opened_at).astimezone(zone).date()
         entries = [(opened, "category", key(category_id)), (opened, "source", source), (opened, "tier", key(tier))]
         if closed_at is not None:
-            entries.append((_aware(closed_at).astimezone(zone).date(), "closed",
-                            f"{outcome or ''}|{key(on_time)}|{key(tier)}"))
+            closed = _aware(closed_at).astimezone(zone).date()
+            entries += [(closed, "closed", f"{outcome or ''}|{key(on_time)}|{key(tier)}"),
+                        (opened, "closed_on", closed.isoformat())]
         for day, what, value in entries:
             for area, area_id in (("all", 0), ("town", town_id), ("grid", grid_id)):
                 rows[(area, area_id, what, value, day)] += 1

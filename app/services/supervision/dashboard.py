@@ -220,8 +220,7 @@ def build_dashboard(actor: User, period: Period, scope: Scope = Scope()) -> Dash
     bounds = {"c": current_bounds, "p": previous_bounds}
     grid_labels, grids = _grid_counts(actor, scope, in_scope, bounds)
     counts, daily = _kept_counts(_areas(actor, scope, set(grid_labels)), {"c": period, "p": previous})
-    cohort_closed = _cohorts_closed(in_scope, bounds)
-    now, before = replace(counts["c"], cohort_closed=cohort_closed["c"]), replace(counts["p"], cohort_closed=cohort_closed["p"])
+    now, before = counts["c"], counts["p"]
     breakdowns = {
         "category": _breakdown(_("按类别"), now.category, before.category, _category_labels(),
                                lambda key: replace(opened_in, category_id=key or None)),
@@ -273,7 +272,7 @@ def _between(column, bounds: tuple[datetime, datetime]):
     return and_(column >= bounds[0], column < bounds[1])
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Counts:
     """One period's counts: cases opened by top category, source and tier; cases closed by outcome and
     on-time flag, and by tier; the cases opened in the period and closed by its end."""
@@ -346,6 +345,8 @@ def _kept_counts(areas: list[tuple[str, int]], periods: dict[str, Period]
                 _add(counts.source, value, cases)
             elif what == "tier":
                 _add(counts.tier, int(value or UNTRIAGED), cases)
+            elif what == "closed_on" and value <= each.end.isoformat():
+                counts.cohort_closed += cases
     # Every case opened counts once under its source, and once under "closed" when it closes.
     for day, what, cases in db.session.execute(
             select(CaseCount.day, CaseCount.what, func.sum(CaseCount.cases))
@@ -361,16 +362,6 @@ def _kept_counts(areas: list[tuple[str, int]], periods: dict[str, Period]
 
 def _add(counts: dict, key, cases: int) -> None:
     counts[key] = counts.get(key, 0) + cases
-
-
-def _cohorts_closed(in_scope, periods: dict[str, tuple[datetime, datetime]]) -> dict[str, int]:
-    """Per period, the cases opened in it and closed by its end (the closure rate's numerator): a range of
-    (opened_at, closed_at), read from the cases because it pairs two days."""
-    counts = db.session.execute(select(*(
-        select(func.count()).where(in_scope, _between(DisputeCase.opened_at, bounds),
-                                   DisputeCase.closed_at < bounds[1]).scalar_subquery()
-        for bounds in periods.values()))).one()
-    return dict(zip(periods, counts, strict=True))
 
 
 def _grid_counts(actor: User, scope: Scope, in_scope, periods: dict[str, tuple[datetime, datetime]]
