@@ -1,9 +1,11 @@
 """The supervisors' dashboard (一屏观全域): a period's figures beside the same period a year earlier.
 
-Everything is counted in SQL, in a handful of grouped queries over the cases the actor may see
-(narrowed to a community or a grid): one query for the counts and rates by category, source, tier,
-grid and outcome; one each for open cases by step, outstanding cards, times to close and the trend.
-The rates are defined in the README ("Dashboard figures"):
+The counts, rates and trend are sums of the counts kept per area, value and local day as steps happen
+(supervision/case_counts.py), over the fewest areas that make up the actor's scope: a few thousand rows for
+the county, not its 86,000 cases. Read from the cases themselves, each through an index: the counts per grid
+(a range of (grid, opened_at) per grid), the percentiles of the time to close (each at its position in
+(tier, close_seconds)), open cases by step and outstanding cards (now). The rates are defined in the README
+("Dashboard figures"):
 
 - 办结率 (closure rate): cases opened in the period and closed before its end / cases opened in the period.
 - 按时办结率 (on-time closure rate): cases closed in the period on time / cases closed in the period
@@ -211,13 +213,12 @@ def build_dashboard(actor: User, period: Period, scope: Scope = Scope()) -> Dash
     """All figures of the dashboard for the actor's area, narrowed to `scope`, over `period`."""
     access.ensure_can_view_dashboard(actor)
     previous = period.year_earlier()
-    current_bounds, previous_bounds = period.bounds(), previous.bounds()
+    bounds = {"c": period.bounds(), "p": previous.bounds()}
     in_scope = _scope_condition(actor, scope)
     base = scope.filter()
     opened_in = replace(base, opened_from=period.start, opened_to=period.end)
     closed_in = replace(base, closed_from=period.start, closed_to=period.end)
 
-    bounds = {"c": current_bounds, "p": previous_bounds}
     grid_labels, grids = _grid_counts(actor, scope, in_scope, bounds)
     counts, daily = _kept_counts(_areas(actor, scope, set(grid_labels)), {"c": period, "p": previous})
     now, before = counts["c"], counts["p"]
