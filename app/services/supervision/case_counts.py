@@ -39,12 +39,13 @@ def record_counts(case: DisputeCase, before: Counter[Entry] | None) -> None:
     changed = {entry: cases for entry, cases in change.items() if cases}
     if not changed:
         return
-    town_id = db.session.scalar(select(Community.town_id).join(Grid, Grid.community_id == Community.id)
-                                .where(Grid.id == case.grid_id))
-    areas = (("all", 0), ("town", town_id), ("grid", case.grid_id))
-    # One statement, its rows in key order so that two steps never wait for each other's rows crosswise.
-    rows = sorted((area, area_id, what, key, day, cases)
-                  for (day, what, key), cases in changed.items() for area, area_id in areas)
+    town_id = (select(Community.town_id).join(Grid, Grid.community_id == Community.id)
+               .where(Grid.id == case.grid_id).scalar_subquery())  # looked up inside the one statement
+    areas = (("all", 0), ("grid", case.grid_id), ("town", town_id))
+    # One statement, its rows in key order (one id per area) so that two steps never wait for each other's
+    # rows crosswise.
+    rows = [(area, area_id, what, key, day, cases) for area, area_id in areas
+            for (day, what, key), cases in sorted(changed.items(), key=lambda item: (item[0][1:], item[0][0]))]
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(CaseCount).values([dict(zip(_COLUMNS, row, strict=True)) for row in rows])
     db.session.execute(statement.on_conflict_do_update(
