@@ -11,6 +11,7 @@ from app.services.design.processes import deploy_processes
 from app.services.errors import ConfirmationRequiredError, JiefenError
 from app.services.intake.api_tokens import create_token, revoke_tokens
 from app.services.people.users import create_user
+from app.services.supervision.case_counts import case_count_differences, rebuild_case_counts
 from app.services.supervision.trail import anchor_heads, verify_trails
 from app.services.time_limits import clock
 from app.services.time_limits.timers import fire_due_timers
@@ -21,7 +22,7 @@ from scheduler import build_scheduler
 def init_app(app: Flask) -> None:
     for command in (init_db_command, deploy_processes_command, seed_demo_command, create_user_command,
                     scheduler_group, create_token_command, revoke_token_command, trail_group,
-                    seed_sector_bodies_command, documents_group):
+                    seed_sector_bodies_command, documents_group, case_counts_group):
         app.cli.add_command(command)
 
 
@@ -216,3 +217,25 @@ def render_documents_command(retry_failed):
                f"{report.remaining} documents waiting")
     if report.failed_case_ids:
         raise SystemExit(1)
+
+
+@click.group("case-counts")
+def case_counts_group():
+    """The dashboard's counts kept per day and area (case_count): check them against the cases, or rebuild."""
+
+
+@case_counts_group.command("check")
+def check_case_counts_command():
+    """Recount the cases and compare; name each row that differs; exit 1 if any does."""
+    differences = case_count_differences()
+    for (area, area_id, what, key, day), (kept, recounted) in sorted(differences.items()):
+        click.echo(f"{area} {area_id} {day} {what} {key!r}: kept {kept}, recounted {recounted}")
+    click.echo(f"{len(differences)} rows differ" if differences else "the counts agree with the cases")
+    if differences:
+        raise SystemExit(1)
+
+
+@case_counts_group.command("rebuild")
+def rebuild_case_counts_command():
+    """Replace the counts by a recount of the cases (after a bulk import, or when a check finds them wrong)."""
+    click.echo(f"{rebuild_case_counts()} rows counted afresh")

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select, update
 from app.extensions import db
 from app.models import CaseNumberCounter, Category, DisputeCase, Grid, Party, TrailEvent
 from app.services.cases.search import reindex_all_cases
+from app.services.supervision.case_counts import count_all_cases
 from app.services.supervision.trail import GENESIS_HASH, entry_hash, trail_key
 from app.services.time_limits import clock
 from app.services.transaction import transaction
@@ -74,7 +75,8 @@ def add_history(grid_codes: list[str], today: date, cases_per_week: float = 6.0,
                 "title": rng.choice(TITLES[category]), "description": "", "category_id": categories.get(category),
                 "source": rng.choices([code for code, _ in SOURCES], [weight for _, weight in SOURCES])[0],
                 "tier": tier, "grid_id": rng.choice(grids).id, "opened_at": opened, "status": "closed",
-                "closed_at": closed, "due_at": opened + timedelta(days=limit), "on_time": days <= limit,
+                "closed_at": closed, "close_seconds": (closed - opened).total_seconds(),
+                "due_at": opened + timedelta(days=limit), "on_time": days <= limit,
                 "outcome": rng.choices(["agreement", "mediation_ended", "transferred_to_police"], [96, 3, 1])[0],
             })
             parties.append([(_name(rng), "applicant", f"139{rng.randint(0, 99999999):08d}"),
@@ -96,6 +98,7 @@ def add_history(grid_codes: list[str], today: date, cases_per_week: float = 6.0,
     for year, last in counters.items():
         _set_counter(year, last)
     reindex_all_cases()
+    count_all_cases()
     return len(rows)
 
 

@@ -47,6 +47,7 @@ from app.services.design.processes import deploy_processes  # noqa: E402
 from app.services.intake.api_tokens import create_token  # noqa: E402
 from app.services.intake.places import GridSpec, create_mediation_room, create_places  # noqa: E402
 from app.services.people.users import create_user  # noqa: E402
+from app.services.supervision.case_counts import count_all_cases  # noqa: E402
 from app.services.supervision.trail import entry_hash  # noqa: E402
 from forms.tasks import TASK_FORMS  # noqa: E402
 from tests import factories as f  # noqa: E402
@@ -125,6 +126,9 @@ def main() -> None:
         reindex_all_cases()  # the copies bypass the services that keep the search index
         db.session.commit()
         print(f"search index: {time.perf_counter() - began:.0f} s", flush=True)
+        count_all_cases()  # and the dashboard's counts
+        db.session.commit()
+        print(f"dashboard counts: {time.perf_counter() - began:.0f} s", flush=True)
         if db.engine.dialect.name == "postgresql":
             _advance_sequences()
             with db.engine.begin() as connection:

@@ -5,7 +5,7 @@ from app.models.case_document import CaseDocument, CaseDocumentContent, Document
 from app.models.category import Category
 from app.models.client_submission import ClientSubmission
 from app.models.comment import CaseComment
-from app.models.dispute_case import CaseNumberCounter, DisputeCase
+from app.models.dispute_case import CaseCount, CaseNumberCounter, DisputeCase
 from app.models.grid import Address, Community, Grid, PoliceGrid, Town
 from app.models.handoff import CasePush, Handoff
 from app.models.mediation_room import MediationRoom, mediation_room_grid
@@ -23,7 +23,7 @@ from app.models.user import DEFAULT_LOCALE, LOCALES, ROLE_LABELS, ROLES, User, u
 from app.models.workflow_state import WorkflowState
 
 __all__ = [
-    "Address", "CaseNumberCounter", "Notification", "ScheduledDay", "ScheduleYear", "Category", "Community", "DisputeCase", "Grid", "Party",
+    "Address", "CaseCount", "CaseNumberCounter", "Notification", "ScheduledDay", "ScheduleYear", "Category", "Community", "DisputeCase", "Grid", "Party",
     "PendingTimer", "PoliceGrid", "DEFAULT_LOCALE", "LOCALES", "ProcessDefinition", "ROLE_LABELS", "ROLES", "Task", "TaskCandidateRole", "Town", "TrailEvent",
     "User", "WorkflowState", "user_grid",
     "ApiToken", "CasePush", "Handoff",

@@ -1,8 +1,8 @@
 """A dispute case (矛盾纠纷) and the counter that numbers cases per year."""
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -22,7 +22,6 @@ class DisputeCase(Model):
     __table_args__ = (
         Index("ix_dispute_case_status_grid", "status", "grid_id"),
         Index("ix_dispute_case_opened_at", "opened_at"),
-        Index("ix_dispute_case_tier", "tier"),
         Index("ix_dispute_case_grid_opened", "grid_id", "opened_at"),
         Index("ix_dispute_case_status_next_due", "status", "next_due_at"),
         # The case list's orders (services/cases/lists.py CASE_ORDERS), read in index order, and the
@@ -33,9 +32,8 @@ class DisputeCase(Model):
               text("(next_due_at IS NULL)"), "next_due_at", "id"),
         Index("ix_dispute_case_status_card", "status", "card"),
         Index("ix_dispute_case_card_raised_at", "card_raised_at"),
-        # Covers the dashboard's counts: a town's figures read this index, not the table's rows.
-        Index("ix_dispute_case_dashboard", "grid_id", "opened_at", "closed_at", "category_id", "source", "tier",
-              "outcome", "on_time"),
+        # The dashboard's percentiles (services/supervision/dashboard.py) read the times to close in order per tier.
+        Index("ix_dispute_case_tier_close_seconds", "tier", "close_seconds", "closed_at", "grid_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,6 +53,8 @@ class DisputeCase(Model):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # closed_at − opened_at in seconds, written with closed_at: the dashboard's percentiles read it in index order.
+    close_seconds: Mapped[float | None]
     # A resident's code to follow their report (/track); only resident reports have one.
     tracking_code: Mapped[str | None] = mapped_column(String(16), unique=True, index=True)
     # A paused clock (e.g. a party is away): no timer fires; resuming moves due times on.
@@ -91,3 +91,27 @@ class CaseNumberCounter(Model):
     year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(default=0)
 
+
+
+class CaseCount(Model):
+    """Cases counted per area, value and local day, kept by the steps that change them
+    (services/supervision/case_counts.py): the dashboard adds up a period's rows instead of reading its cases.
+
+    `what` is the value counted: on the day a case was opened its `category` (the case's own id), `source`,
+    `tier` and, once it is closed, `closed_on` (the day, ISO); on the day it was closed `closed`, keyed
+    "outcome|on_time|tier". `area` is "all" (area_id 0),
+    "town" or "grid". Keys are text, "" for none. The rows are read in key order, without the table: on
+    SQLite the table is its key (no rowid), on PostgreSQL the key's index includes `cases`.
+    """
+
+    __table_args__ = (
+        PrimaryKeyConstraint("area", "area_id", "what", "key", "day", postgresql_include=["cases"]),
+        {"sqlite_with_rowid": False},
+    )
+
+    area: Mapped[str] = mapped_column(String(8))
+    area_id: Mapped[int]
+    what: Mapped[str] = mapped_column(String(10))
+    key: Mapped[str] = mapped_column(String(80))
+    day: Mapped[date]
+    cases: Mapped[int] = mapped_column(default=0)

@@ -46,6 +46,7 @@ def test_level_one_agreement_closes_after_the_follow_up_visit(world, clock):
     f.step(world, case, "follow_up_visit", f.FOLLOW_UP)
     case = f.reload(case)
     assert (case.status, case.outcome, case.closed_at is not None) == ("closed", "agreement", True)
+    assert case.close_seconds == (case.closed_at - case.opened_at).total_seconds()  # the dashboard's percentiles
     assert f.ready_tasks(case) == []
     assert completed_steps(case) == ["triage_case", "mediate_on_site", "follow_up_visit"]
     # Closing is the step's last entry; the documents it asked for are rendered after its commit, each

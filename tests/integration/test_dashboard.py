@@ -13,6 +13,7 @@ from app.services.cases.lists import ListFilter
 from app.services.errors import AccessDeniedError
 from app.services.intake.places import GridSpec, create_places
 from app.services.people.users import create_user
+from app.services.supervision.case_counts import record_counts
 from app.services.supervision.dashboard import Period, Scope, build_dashboard
 from tests import factories
 
@@ -34,10 +35,12 @@ def add_case(grid, name: str, opened: datetime, *, closed_days: float | None = N
         number=f"T-{name}", title=name, source=source, tier=tier, grid_id=grid.id, opened_at=opened,
         category_id=db.session.scalar(select(Category.id).where(Category.code == category)) if category else None,
         status="closed" if closed else "open", closed_at=closed, outcome=outcome if closed else None,
+        close_seconds=(closed - opened).total_seconds() if closed else None,
         on_time=on_time if closed else None, card=card,
     )
     db.session.add(case)
     db.session.flush()
+    record_counts(case, None)  # as the steps that open and close cases keep the dashboard's counts
     if step:
         db.session.add(Task(case_id=case.id, engine_task_id=str(uuid.uuid4()), bpmn_id=step, name=f"环节{step}",
                             form_key=step, roles=["mediator"], tier=tier, grid_id=grid.id, state="ready",

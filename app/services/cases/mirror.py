@@ -17,6 +17,7 @@ from app.services.cases.catalog import category_id_for
 from app.services.design.processes import StoredSpecs, keep_specs
 from app.services.engine import EngineResult, SavedState
 from app.services.errors import NotFoundError
+from app.services.supervision.case_counts import counted, record_counts
 from app.services.supervision.notifications import Notice, notify_case_people
 from app.services.supervision.trail import TrailEventType, append_event
 
@@ -241,6 +242,7 @@ def _record_fired_timer(case, timer, now) -> Notice:
 
 def _update_case(case, result, *, actor, now) -> None:
     data = result.data
+    counted_before = counted(case)
     code = data.get("category") or ""
     category_id = case.category_id if case.category and case.category.code == code else category_id_for(code)
     if category_id is not None and category_id != case.category_id:
@@ -254,7 +256,8 @@ def _update_case(case, result, *, actor, now) -> None:
         append_event(case.id, TrailEventType.TIER_CHANGED, actor=actor, at=now, data={"from": case.tier, "to": max(tiers)})
         case.tier = max(tiers)
     if result.completed and case.status != "closed":
-        case.status, case.closed_at = "closed", now
+        case.status, case.closed_at, case.close_seconds = "closed", now, (now - case.opened_at).total_seconds()
         case.outcome = OUTCOMES.get(data.get("result"), "closed")
         case.on_time = case.breached_at is None
         append_event(case.id, TrailEventType.CASE_CLOSED, actor=actor, at=now, data={"outcome": case.outcome})
+    record_counts(case, counted_before)

@@ -33,6 +33,7 @@ from app.services.cases.submissions import record_submission
 from app.services.design.processes import StoredSpecs, latest_definition
 from app.services.errors import InvalidInputError
 from app.services.people import access
+from app.services.supervision.case_counts import record_counts
 from app.services.supervision.trail import TrailBreak, TrailEventType, append_event, case_trail_breaks
 from app.services.time_limits import clock
 from app.services.time_limits.year_schedules import current_calendar
@@ -121,6 +122,7 @@ def start_case(actor: User | None, new_case: NewCase) -> DisputeCase:
     )
     db.session.add(case)
     db.session.flush()
+    record_counts(case, None)
     definition = latest_definition(PROCESS_KEY)
     result = engine.start_workflow(StoredSpecs(definition.id), workflow_start_data(
         case.number, case.title, category.code if category else "", case.source), calendar)

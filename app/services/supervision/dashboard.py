@@ -1,9 +1,11 @@
 """The supervisors' dashboard (一屏观全域): a period's figures beside the same period a year earlier.
 
-Everything is counted in SQL, in a handful of grouped queries over the cases the actor may see
-(narrowed to a community or a grid): one query for the counts and rates by category, source, tier,
-grid and outcome; one each for open cases by step, outstanding cards, times to close and the trend.
-The rates are defined in the README ("Dashboard figures"):
+The counts, rates and trend are sums of the counts kept per area, value and local day as steps happen
+(supervision/case_counts.py), over the fewest areas that make up the actor's scope: a few thousand rows for
+the county, not its 86,000 cases. Read from the cases themselves, each through an index: the counts per grid
+(a range of (grid, opened_at) per grid), the percentiles of the time to close (each at its position in
+(tier, close_seconds)), open cases by step and outstanding cards (now). The rates are defined in the README
+("Dashboard figures"):
 
 - 办结率 (closure rate): cases opened in the period and closed before its end / cases opened in the period.
 - 按时办结率 (on-time closure rate): cases closed in the period on time / cases closed in the period
@@ -24,10 +26,10 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Integer, Label, and_, case, cast, func, literal_column, or_, select
+from sqlalchemy import Select, and_, func, literal_column, or_, select, union_all
 
 from app.extensions import db
-from app.models import Category, DisputeCase, Grid, Task, User
+from app.models import CaseCount, Category, Community, DisputeCase, Grid, Task, User
 from app.models.dispute_case import SOURCES
 from app.services.cases.lists import OUTCOMES, ListFilter, local_day_start
 from app.services.errors import InvalidInputError
@@ -211,34 +213,34 @@ def build_dashboard(actor: User, period: Period, scope: Scope = Scope()) -> Dash
     """All figures of the dashboard for the actor's area, narrowed to `scope`, over `period`."""
     access.ensure_can_view_dashboard(actor)
     previous = period.year_earlier()
-    current_bounds, previous_bounds = period.bounds(), previous.bounds()
+    bounds = {"c": period.bounds(), "p": previous.bounds()}
     in_scope = _scope_condition(actor, scope)
     base = scope.filter()
     opened_in = replace(base, opened_from=period.start, opened_to=period.end)
     closed_in = replace(base, closed_from=period.start, closed_to=period.end)
 
-    rows = _count_rows(in_scope, current_bounds, previous_bounds)
-    grid_rows = _count_rows(in_scope, current_bounds, previous_bounds, by_grid=True)
-    current_figures, previous_figures = _figures(rows, "c"), _figures(rows, "p")
+    grid_labels, grids = _grid_counts(actor, scope, in_scope, bounds)
+    counts, daily = _kept_counts(_areas(actor, scope, set(grid_labels)), {"c": period, "p": previous})
+    now, before = counts["c"], counts["p"]
     breakdowns = {
-        "category": _breakdown(_("按类别"), rows, "category", "opened", _category_labels(),
+        "category": _breakdown(_("按类别"), now.category, before.category, _category_labels(),
                                lambda key: replace(opened_in, category_id=key or None)),
-        "source": _breakdown(_("按来源"), rows, "source", "opened", source_labels(),
+        "source": _breakdown(_("按来源"), now.source, before.source, source_labels(),
                              lambda key: replace(opened_in, source=key)),
-        "tier": _breakdown(_("按层级"), rows, "tier", "opened", tier_labels(),
+        "tier": _breakdown(_("按层级"), now.tier, before.tier, tier_labels(),
                            lambda key: replace(opened_in, tier=key or None)),
-        "grid": _breakdown(_("按网格"), grid_rows, "grid", "opened", _grid_labels(actor),
+        "grid": _breakdown(_("按网格"), grids["c"], grids["p"], grid_labels,
                            lambda key: replace(opened_in, grid_id=key)),
-        "outcome": _breakdown(_("按结果"), rows, "outcome", "closed", outcome_labels(),
+        "outcome": _breakdown(_("按结果"), now.outcome, before.outcome, outcome_labels(),
                               lambda key: replace(closed_in, outcomes=(key,))),
     }
     return Dashboard(
         period=period, previous_period=previous, scope=scope,
-        current=current_figures, previous=previous_figures, breakdowns=breakdowns,
+        current=now.figures(), previous=before.figures(), breakdowns=breakdowns,
         open_by_step=_open_by_step(in_scope, base), cards=_outstanding_cards(in_scope, base),
-        durations=_durations(in_scope, current_bounds, previous_bounds, closed_in),
+        durations=_durations(in_scope, bounds, counts, closed_in),
         trend_unit="week" if period.days <= WEEKLY_UP_TO_DAYS else "month",
-        trend=_trend(in_scope, period, base),
+        trend=_trend(daily, period, base),
         links={
             "opened": opened_in,
             "closed": closed_in,
@@ -271,74 +273,135 @@ def _between(column, bounds: tuple[datetime, datetime]):
     return and_(column >= bounds[0], column < bounds[1])
 
 
-def _count_rows(in_scope, current: tuple[datetime, datetime], previous: tuple[datetime, datetime],
-                by_grid: bool = False) -> list[dict]:
-    """One grouped query: per (category, source, tier, outcome), or per grid, the counts of both periods.
+@dataclass
+class _Counts:
+    """One period's counts: cases opened by top category, source and tier; cases closed by outcome and
+    on-time flag, and by tier; the cases opened in the period and closed by its end."""
 
-    Grouped by all five at once, a county's rows were nearly one per case (1,700 grids), and adding them
-    up in Python cost three times the query itself."""
-    # Constants as SQL text, so each grouped expression renders the same in SELECT and GROUP BY.
-    top_category = func.coalesce(Category.parent_id, Category.id, literal_column(str(NO_CATEGORY)))
-    tier = func.coalesce(DisputeCase.tier, literal_column(str(UNTRIAGED)))
+    category: dict[int, int]
+    source: dict[str, int]
+    tier: dict[int, int]
+    closed: dict[tuple[str, bool | None], int]
+    closed_tier: dict[int, int]
+    cohort_closed: int
 
-    def total(condition):
-        return func.sum(case((condition, 1), else_=0))
+    @property
+    def outcome(self) -> dict[str, int]:
+        return _merge(self.closed, lambda key: key[0])
 
-    sums = {}
-    for key, bounds in (("c", current), ("p", previous)):
-        opened, closed = _between(DisputeCase.opened_at, bounds), _between(DisputeCase.closed_at, bounds)
-        sums.update({
-            f"opened_{key}": total(opened),
-            f"cohort_closed_{key}": total(and_(opened, DisputeCase.closed_at < bounds[1])),
-            f"closed_{key}": total(closed),
-            f"on_time_{key}": total(and_(closed, DisputeCase.on_time.is_(True))),
-            f"on_time_known_{key}": total(and_(closed, DisputeCase.on_time.is_not(None))),
-        })
-    dimensions: list[Label[Any]] = ([DisputeCase.grid_id.label("grid")] if by_grid else
-                  [top_category.label("category"), DisputeCase.source.label("source"), tier.label("tier"),
-                   DisputeCase.outcome.label("outcome")])
-    query = (
-        select(*dimensions, *(value.label(name) for name, value in sums.items()))
-        .where(in_scope, or_(*(_between(column, bounds) for column in (DisputeCase.opened_at, DisputeCase.closed_at)
-                               for bounds in (current, previous))))
-        .group_by(*(dimension.element for dimension in dimensions))
-    )
-    if not by_grid:
-        query = query.outerjoin(Category, Category.id == DisputeCase.category_id)
-    return [dict(row._mapping) for row in db.session.execute(query)]
+    def figures(self) -> Figures:
+        def closed(where: Callable[[str, bool | None], bool]) -> int:
+            return sum(count for (outcome, on_time), count in self.closed.items() if where(outcome, on_time))
+
+        opened = sum(self.tier.values())
+        return Figures(
+            opened=opened,
+            closed=closed(lambda outcome, on_time: True),
+            closure=Rate(self.cohort_closed, opened),
+            on_time=Rate(closed(lambda outcome, on_time: on_time is True),
+                         closed(lambda outcome, on_time: on_time is not None)),
+            resolution=Rate(closed(lambda outcome, on_time: outcome == "agreement"),
+                            closed(lambda outcome, on_time: outcome in MEDIATED_OUTCOMES)),
+        )
 
 
-def _figures(rows: list[dict], key: str) -> Figures:
-    def total(name: str, where: Callable[[dict], bool] = lambda row: True) -> int:
-        return sum(row[f"{name}_{key}"] or 0 for row in rows if where(row))
+def _areas(actor: User, scope: Scope, grid_ids: set[int]) -> list[tuple[str, int]]:
+    """The fewest areas of the kept counts that make up exactly these grids: everywhere, whole towns, and
+    the grids of towns only partly in them."""
+    if access.area_grid_ids(actor) is None and not scope.community_id and not scope.grid_id:
+        return [("all", 0)]
+    towns: dict[int, set[int]] = defaultdict(set)
+    for grid_id, town_id in db.session.execute(select(Grid.id, Community.town_id).join(Community)):
+        towns[town_id].add(grid_id)
+    areas = []
+    for town_id, grids in sorted(towns.items()):
+        inside = grids & grid_ids
+        areas += [("town", town_id)] if inside == grids else [("grid", grid_id) for grid_id in sorted(inside)]
+    return areas
 
-    closed = total("closed")
-    return Figures(
-        opened=total("opened"),
-        closed=closed,
-        closure=Rate(total("cohort_closed"), total("opened")),
-        on_time=Rate(total("on_time"), total("on_time_known")),
-        resolution=Rate(total("closed", lambda row: row["outcome"] == "agreement"),
-                        total("closed", lambda row: row["outcome"] in MEDIATED_OUTCOMES)),
-    )
+
+def _kept_counts(areas: list[tuple[str, int]], periods: dict[str, Period]
+                 ) -> tuple[dict[str, _Counts], dict[date, tuple[int, int]]]:
+    """Both periods' counts, and the cases opened and closed per day, added up from the kept counts of the
+    areas (services/supervision/case_counts.py), each area's rows read in key order: ~22,000 for the county
+    over two years, summed into a few dozen."""
+    found = {key: _Counts({}, {}, {}, {}, {}, 0) for key in periods}
+    daily: dict[date, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    if not areas:
+        return found, daily
+    in_areas = or_(*(and_(CaseCount.area == area, CaseCount.area_id == area_id) for area, area_id in areas))
+    for key, each in periods.items():
+        counts = found[key]
+        for what, value, cases in db.session.execute(
+                select(CaseCount.what, CaseCount.key, func.sum(CaseCount.cases))
+                .where(in_areas, CaseCount.day >= each.start, CaseCount.day <= each.end)
+                .group_by(CaseCount.what, CaseCount.key)):
+            if what == "closed":
+                outcome, on_time, tier = value.split("|")
+                _add(counts.closed, (outcome, None if on_time == "" else on_time == "1"), cases)
+                _add(counts.closed_tier, int(tier or UNTRIAGED), cases)
+            elif what == "category":
+                _add(counts.category, int(value or NO_CATEGORY), cases)
+            elif what == "source":
+                _add(counts.source, value, cases)
+            elif what == "tier":
+                _add(counts.tier, int(value or UNTRIAGED), cases)
+            elif what == "closed_on" and value <= each.end.isoformat():
+                counts.cohort_closed += cases
+    # Every case opened counts once under its source, and once under "closed" when it closes.
+    for day, what, cases in db.session.execute(
+            select(CaseCount.day, CaseCount.what, func.sum(CaseCount.cases))
+            .where(in_areas, CaseCount.what.in_(("source", "closed")),
+                   or_(*(and_(CaseCount.day >= each.start, CaseCount.day <= each.end) for each in periods.values())))
+            .group_by(CaseCount.day, CaseCount.what)):
+        opened, closed = daily[day]
+        daily[day] = (opened + cases, closed) if what == "source" else (opened, closed + cases)
+    top = dict(db.session.execute(select(Category.id, Category.parent_id)).all())
+    return {key: replace(counts, category=_merge(counts.category, lambda value: top.get(value) or value))
+            for key, counts in found.items()}, daily
+
+
+def _add(counts: dict, key, cases: int) -> None:
+    counts[key] = counts.get(key, 0) + cases
+
+
+def _grid_counts(actor: User, scope: Scope, in_scope, periods: dict[str, tuple[datetime, datetime]]
+                 ) -> tuple[dict[int, str], dict[str, dict[int, int]]]:
+    """The grids of the actor's area (narrowed to the scope) with their names and the cases opened in each
+    period: per grid, a range of (grid, opened_at)."""
+    counts = [select(func.count()).where(in_scope, DisputeCase.grid_id == Grid.id,
+                                         _between(DisputeCase.opened_at, bounds)).scalar_subquery()
+              for bounds in periods.values()]
+    query = select(Grid.id, Grid.name, *counts).where(access.in_area(actor, Grid.id))
+    if scope.community_id:
+        query = query.where(Grid.community_id == scope.community_id)
+    if scope.grid_id:
+        query = query.where(Grid.id == scope.grid_id)
+    labels: dict[int, str] = {}
+    opened: dict[str, dict[int, int]] = {key: {} for key in periods}
+    for grid_id, name, *per_period in db.session.execute(query):
+        labels[grid_id] = name
+        for key, count in zip(periods, per_period, strict=True):
+            opened[key][grid_id] = count
+    return labels, opened
+
+
+def _merge(counts: Mapping, key_of: Callable) -> dict:
+    """Counts added up under another key (a category under its top category, an outcome over on-time flags)."""
+    merged: dict = defaultdict(int)
+    for key, count in counts.items():
+        merged[key_of(key)] += count
+    return dict(merged)
 
 
 _Key = TypeVar("_Key", str, int)  # what a breakdown counts by: a code or an id
 
 
-def _breakdown(name: str, rows: list[dict], dimension: str, measure: str, labels: Mapping[_Key, str],
+def _breakdown(name: str, current: Mapping[_Key, int], previous: Mapping[_Key, int], labels: Mapping[_Key, str],
                cases: Callable[[_Key], ListFilter]) -> Breakdown:
-    current: dict = defaultdict(int)
-    previous: dict = defaultdict(int)
-    for row in rows:
-        key = row[dimension]
-        if key is None:
-            continue
-        current[key] += row[f"{measure}_c"] or 0
-        previous[key] += row[f"{measure}_p"] or 0
-    keys = [key for key in current if current[key] or previous[key]]
-    keys.sort(key=lambda key: (-current[key], -previous[key], str(labels.get(key, key))))
-    return Breakdown(name, [Count(key, str(labels.get(key, key)), current[key], previous[key], cases(key))
+    keys = [key for key in {**current, **previous} if key is not None and (current.get(key) or previous.get(key))]
+    keys.sort(key=lambda key: (-current.get(key, 0), -previous.get(key, 0), str(labels.get(key, key))))
+    return Breakdown(name, [Count(key, str(labels.get(key, key)), current.get(key, 0), previous.get(key, 0), cases(key))
                             for key in keys])
 
 
@@ -366,53 +429,36 @@ def _outstanding_cards(in_scope, base: ListFilter) -> list[Count]:
             for card in ("yellow", "red")]
 
 
-def _durations(in_scope, current, previous, closed_in: ListFilter) -> list[Duration]:
-    """Median and 90th percentile of the time to close per tier (final tier), both periods."""
-    closed_cases = (
-        select(func.coalesce(DisputeCase.tier, literal_column(str(UNTRIAGED))).label("tier"),
-               case((_between(DisputeCase.closed_at, current), literal_column("'c'")),
-                    else_=literal_column("'p'")).label("period"),
-               DisputeCase.opened_at, DisputeCase.closed_at)
-        .where(in_scope, or_(_between(DisputeCase.closed_at, current), _between(DisputeCase.closed_at, previous)))
-        .subquery()
-    )
-    stats: dict[tuple[int, str], tuple[int, float | None, float | None]] = {}
-    seconds: ColumnElement[Any]  # a case's time to close
-    if db.engine.dialect.name == "postgresql":
-        seconds = func.extract("epoch", closed_cases.c.closed_at - closed_cases.c.opened_at)
-        # Both fractions from one sort of each group (percentile_cont over an array of fractions).
-        fractions: ColumnElement[Any] = literal_column("ARRAY[0.5, 0.9]::double precision[]")
-        query = (select(closed_cases.c.tier, closed_cases.c.period, func.count(),
-                        func.percentile_cont(fractions).within_group(seconds))
-                 .group_by(closed_cases.c.tier, closed_cases.c.period))
-        for tier_value, key, count, (median, p90) in db.session.execute(query):
-            stats[(tier_value, key)] = (count, float(median), float(p90))
-    else:
-        # SQLite has no percentile function: number each group's times in order (a window function)
-        # and fetch only the rows around the 50 % and 90 % positions, then interpolate between them
-        # as PostgreSQL's percentile_cont does.
-        seconds = (func.julianday(closed_cases.c.closed_at) - func.julianday(closed_cases.c.opened_at)) * 86400
-        group = (closed_cases.c.tier, closed_cases.c.period)
-        ranked = select(
-            closed_cases.c.tier, closed_cases.c.period, seconds.label("seconds"),
-            (func.row_number().over(partition_by=group, order_by=seconds) - 1).label("position"),
-            func.count().over(partition_by=group).label("size"),
-        ).subquery()
-        wanted_positions = []
+def _durations(in_scope, periods: dict[str, tuple[datetime, datetime]], counts: dict[str, _Counts],
+               closed_in: ListFilter) -> list[Duration]:
+    """Median and 90th percentile of the time to close per tier (final tier), both periods, as PostgreSQL's
+    percentile_cont: the one or two values around each position read from the index of times to close per
+    tier (`OFFSET`, from the nearer end), the group's size taken from the kept counts, instead of sorting
+    every closed case."""
+    sizes = {(tier_value, key): size for key in periods
+             for tier_value, size in counts[key].closed_tier.items() if size > 0}
+    lookups: list[Select[Any]] = []
+    for (tier_value, key), size in sizes.items():
+        tier_is = DisputeCase.tier.is_(None) if tier_value == UNTRIAGED else DisputeCase.tier == tier_value
         for fraction in (0.5, 0.9):
-            low = cast(fraction * (ranked.c.size - 1), Integer)  # floor: the value is never negative
-            wanted_positions += [ranked.c.position == low, ranked.c.position == low + 1]
-        picked: dict[tuple[int, str], dict] = defaultdict(dict)
-        for tier_value, key, value, position, size in db.session.execute(
-                select(ranked.c.tier, ranked.c.period, ranked.c.seconds, ranked.c.position, ranked.c.size)
-                .where(or_(*wanted_positions))):
-            picked[(tier_value, key)][position] = value
-            picked[(tier_value, key)]["size"] = size
-        for group_key, values in picked.items():
-            stats[group_key] = (values["size"], _interpolate(values, 0.5), _interpolate(values, 0.9))
-    tiers = sorted({tier_value for tier_value, _key in stats})
+            low = floor(fraction * (size - 1))
+            high = min(low + 1, size - 1)
+            nearer_end = (DisputeCase.close_seconds.asc(), low) if low < size - 1 - high else \
+                (DisputeCase.close_seconds.desc(), size - 1 - high)
+            around = (select(DisputeCase.close_seconds)
+                      .where(in_scope, tier_is, _between(DisputeCase.closed_at, periods[key]))
+                      .order_by(nearer_end[0]).offset(nearer_end[1]).limit(high - low + 1).subquery())
+            lookups.append(select(literal_column(str(len(lookups))), around.c.close_seconds))
+    values: dict[int, list[float]] = defaultdict(list)
+    if lookups:
+        for index, value in db.session.execute(union_all(*lookups)):
+            values[index].append(value)
+    stats: dict[tuple[int, str], tuple[int, float | None, float | None]] = {}
+    for number, (group, size) in enumerate(sizes.items()):
+        stats[group] = (size, _interpolate(sorted(values[2 * number]), 0.5, size),
+                        _interpolate(sorted(values[2 * number + 1]), 0.9, size))
     result = []
-    for tier_value in tiers:
+    for tier_value in sorted({tier_value for tier_value, _key in stats}):
         count, median, p90 = stats.get((tier_value, "c"), (0, None, None))
         previous_count, previous_median, previous_p90 = stats.get((tier_value, "p"), (0, None, None))
         result.append(Duration(
@@ -424,65 +470,36 @@ def _durations(in_scope, current, previous, closed_in: ListFilter) -> list[Durat
     return result
 
 
-def _interpolate(values: dict, fraction: float) -> float:
-    """percentile_cont from the values at the two positions around `fraction` of a sorted group."""
-    position = fraction * (values["size"] - 1)
-    low = floor(position)
-    high = min(low + 1, values["size"] - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
+def _interpolate(around: list[float], fraction: float, size: int) -> float | None:
+    """percentile_cont from the (one or two) values of a group sorted at and after `fraction`'s position."""
+    if not around:  # the kept counts ahead of the cases (`flask case-counts check`)
+        return None
+    position = fraction * (size - 1)
+    low = around[0]
+    high = around[1] if len(around) > 1 else low
+    return low + (high - low) * (position - floor(position))
 
 
 def _days(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds / 86400, 1)
 
 
-def _trend(in_scope, period: Period, base: ListFilter) -> list[TrendPoint]:
-    """Cases opened and closed per week or month of the period, and in the same weeks a year earlier:
-    one pass that puts each case's opening and closing into their buckets, counted per pair."""
-    buckets = _buckets(period)
-    size = len(buckets)
-    periods = [Period(_year_earlier(start), _year_earlier(end)) for start, end in buckets]
-    periods += [Period(start, end) for start, end in buckets]
-    pairs = (
-        select(_bucket_of(DisputeCase.opened_at, periods).label("opened"),
-               _bucket_of(DisputeCase.closed_at, periods).label("closed"))
-        .where(in_scope, or_(*(_between(column, (periods[0].bounds()[0], periods[-1].bounds()[1]))
-                               for column in (DisputeCase.opened_at, DisputeCase.closed_at))))
-        .subquery()
-    )
-    opened: dict[int, int] = defaultdict(int)
-    closed: dict[int, int] = defaultdict(int)
-    for opened_bucket, closed_bucket, count in db.session.execute(
-            select(pairs.c.opened, pairs.c.closed, func.count()).group_by(pairs.c.opened, pairs.c.closed)):
-        opened[opened_bucket] += count
-        closed[closed_bucket] += count
-    return [
-        TrendPoint(start=start, end=end, opened=opened[size + index], closed=closed[size + index],
-                   previous_opened=opened[index], previous_closed=closed[index],
-                   opened_cases=replace(base, opened_from=start, opened_to=end),
-                   closed_cases=replace(base, closed_from=start, closed_to=end))
-        for index, (start, end) in enumerate(buckets)
-    ]
+def _trend(daily: Mapping[date, tuple[int, int]], period: Period, base: ListFilter) -> list[TrendPoint]:
+    """Cases opened and closed per week or month of the period, and in the same weeks a year earlier, added
+    up from the cases opened and closed per day."""
+    def total(start: date, end: date) -> tuple[int, int]:
+        days = [daily.get(start + timedelta(days=offset), (0, 0)) for offset in range((end - start).days + 1)]
+        return sum(opened for opened, _closed in days), sum(closed for _opened, closed in days)
 
-
-def _bucket_of(column, periods: list[Period]):
-    """SQL for the index of the period `column` falls in, or -1: a binary search written as nested
-    CASE expressions, so each row takes a handful of comparisons, not one per bucket."""
-    intervals: list[tuple[datetime, datetime, int]] = []  # (from, to, index), gaps between the periods as -1
-    for index, bucket in enumerate(periods):
-        start, end = bucket.bounds()
-        if intervals and intervals[-1][1] < start:
-            intervals.append((intervals[-1][1], start, -1))
-        intervals.append((start, end, index))
-
-    def search(part):
-        if len(part) == 1:
-            return literal_column(str(part[0][2]))
-        middle = len(part) // 2
-        return case((column < part[middle][0], search(part[:middle])), else_=search(part[middle:]))
-
-    inside = _between(column, (intervals[0][0], intervals[-1][1]))
-    return case((inside, search(intervals)), else_=literal_column("-1"))
+    points = []
+    for start, end in _buckets(period):
+        (opened, closed), (previous_opened, previous_closed) = total(start, end), total(_year_earlier(start),
+                                                                                        _year_earlier(end))
+        points.append(TrendPoint(start=start, end=end, opened=opened, closed=closed,
+                                 previous_opened=previous_opened, previous_closed=previous_closed,
+                                 opened_cases=replace(base, opened_from=start, opened_to=end),
+                                 closed_cases=replace(base, closed_from=start, closed_to=end)))
+    return points
 
 
 def _buckets(period: Period) -> list[tuple[date, date]]:
@@ -526,10 +543,6 @@ def tier_labels() -> dict[int, str]:
 def outcome_labels() -> dict[str, str]:
     return {"agreement": _("调解成功"), "mediation_ended": _("调解终止"), "transferred_to_police": _("移交公安"),
             "closed": _("已结案")}
-
-
-def _grid_labels(actor: User) -> dict[int, str]:
-    return dict(db.session.execute(select(Grid.id, Grid.name).where(access.in_area(actor, Grid.id))).all())
 
 
 def today() -> date:
