@@ -184,3 +184,18 @@ def test_only_supervisors_dispatchers_and_admins_see_the_dashboard(world, histor
     for role in ("grid_worker", "police_officer", "mediator", "panel_member", "designer"):
         with pytest.raises(AccessDeniedError):
             build_dashboard(world[role], PERIOD)
+
+
+def test_a_case_referred_to_a_sector_body_counts_as_closed_and_not_resolved(world, clock):
+    """The level-3 panel may refer a case on to a sector body: closed here, in the resolution rate's denominator
+    (only a transfer to the police leaves it, as the README defines it) but not its numerator, with its own
+    outcome row and the list of its cases behind it."""
+    add_case(world.grid, "r1", at("2026-02-01"), closed_days=5, tier=3, outcome="referred_to_sector_body")
+    add_case(world.grid, "r2", at("2026-02-02"), closed_days=2)
+    db.session.commit()
+    board = build_dashboard(world["supervisor"], PERIOD)
+    assert (board.current.resolution.numerator, board.current.resolution.denominator) == (1, 2)
+    [referred] = [row for row in board.breakdowns["outcome"].rows if row.label == "移送行业性专业调解"]
+    assert referred.current == 1
+    listed = cases.list_cases(world["supervisor"], ListFilter(outcomes=("referred_to_sector_body",), status="closed"))
+    assert numbers(listed) == {"r1"}

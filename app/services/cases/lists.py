@@ -24,7 +24,7 @@ from app.services.time_limits.due_states import DUE_SOON  # one rule for badges 
 PAGE_SIZE = 25
 DUE_STATES = ("overdue", "due_soon", "on_time")
 CASE_SORTS = ("newest", "due", "urgency")
-OUTCOMES = ("agreement", "mediation_ended", "transferred_to_police", "closed")
+OUTCOMES = ("agreement", "mediation_ended", "transferred_to_police", "referred_to_sector_body", "closed")
 OUTSTANDING_CARDS = ("yellow", "red")
 # Set on a list query whose rows are too many to count (a text many cases carry): `paginate` reads its
 # pages without a count.

@@ -542,7 +542,7 @@ def tier_labels() -> dict[int, str]:
 
 def outcome_labels() -> dict[str, str]:
     return {"agreement": _("调解成功"), "mediation_ended": _("调解终止"), "transferred_to_police": _("移交公安"),
-            "closed": _("已结案")}
+            "referred_to_sector_body": _("移送行业性专业调解"), "closed": _("已结案")}
 
 
 def today() -> date:
