@@ -11,10 +11,11 @@ changes (no service moves a case), so its areas are looked up only when its coun
 """
 from collections import Counter
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -39,17 +40,28 @@ def record_counts(case: DisputeCase, before: Counter[Entry] | None) -> None:
     changed = {entry: cases for entry, cases in change.items() if cases}
     if not changed:
         return
-    town_id = (select(Community.town_id).join(Grid, Grid.community_id == Community.id)
-               .where(Grid.id == case.grid_id).scalar_subquery())  # looked up inside the one statement
+    town_id = db.session.execute(_town_statement(), {"grid_id": case.grid_id}).scalar_one()
     areas = (("all", 0), ("grid", case.grid_id), ("town", town_id))
-    # One statement, its rows in key order (one id per area) so that two steps never wait for each other's
-    # rows crosswise.
-    rows = [(area, area_id, what, key, day, cases) for area, area_id in areas
+    # Its rows in key order (one id per area) so that two steps never wait for each other's rows crosswise.
+    rows = [dict(zip(_COLUMNS, (area, area_id, what, key, day, cases), strict=True)) for area, area_id in areas
             for (day, what, key), cases in sorted(changed.items(), key=lambda item: (item[0][1:], item[0][0]))]
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(CaseCount).values([dict(zip(_COLUMNS, row, strict=True)) for row in rows])
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=_COLUMNS[:-1], set_={"cases": CaseCount.cases + statement.excluded.cases}))
+    db.session.connection().execute(_upsert_statement(db.session.get_bind().dialect.name), rows)
+
+
+@cache
+def _town_statement():
+    """The town of a grid (bound: grid_id). Built once, as the upsert below: building a statement of values
+    per step cost more than running it."""
+    return (select(Community.town_id).join(Grid, Grid.community_id == Community.id)
+            .where(Grid.id == bindparam("grid_id")))
+
+
+@cache
+def _upsert_statement(dialect_name: str):
+    """Add a row's cases to its count, the row made if new (run with the rows as parameters)."""
+    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(CaseCount)
+    return statement.on_conflict_do_update(index_elements=_COLUMNS[:-1],
+                                           set_={"cases": CaseCount.cases + statement.excluded.cases})
 
 
 _COLUMNS = ("area", "area_id", "what", "key", "day", "cases")
