@@ -74,9 +74,9 @@ test-sqlite: install translations
 # throwaway one started by .ci/with-postgres. CI must not pass without it.
 test-postgres: install translations
 ifneq ($(JIEFEN_TEST_DATABASE_URL),)
-	$(PYTEST_PARALLEL) -m 'database and not browser'
+	$(PYTEST_PARALLEL) -m 'database and not browser and not sqlite'
 else ifneq ($(HAS_POSTGRES),)
-	bash .ci/with-postgres $(PYTEST_PARALLEL) -m 'database and not browser'
+	bash .ci/with-postgres $(PYTEST_PARALLEL) -m 'database and not browser and not sqlite'
 else ifneq ($(CI),)
 	@echo "PostgreSQL is required on CI: .ci/run installs it" >&2; exit 1
 else
