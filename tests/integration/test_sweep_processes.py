@@ -65,7 +65,9 @@ def sweep_process(app, hold_at: int | None = None) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "JIEFEN_DAY_COUNTING": "calendar",
            "SECRET_KEY": "sweep-process-key-" + "x" * 32, "JIEFEN_RATELIMIT_STORAGE_URI": "memory://",
            "JIEFEN_TRAIL_KEY": app.config["TRAIL_KEY"]}
-    command = ["-c", HOLDING_SWEEP.format(hold_at=hold_at)] if hold_at else ["-m", "flask", "--app", "wsgi", "scheduler", "sweep"]
+    command = ["-m", "flask", "--app", "wsgi", "scheduler", "sweep"]
+    if hold_at:  # one thread: the other would go on committing while this one holds
+        command, env["JIEFEN_SWEEP_THREADS"] = ["-c", HOLDING_SWEEP.format(hold_at=hold_at)], "1"
     return subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
