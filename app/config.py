@@ -63,8 +63,9 @@ class Config:
     # "working": days in time limits are Chinese working days; "calendar": calendar days.
     DAY_COUNTING = os.environ.get("JIEFEN_DAY_COUNTING", "working")
     SWEEP_INTERVAL_SECONDS = env_int("JIEFEN_SWEEP_INTERVAL_SECONDS", 60)
-    # PostgreSQL: threads a sweep fires cases on (each with its own connection); SQLite sweeps on one.
-    SWEEP_THREADS = env_int("JIEFEN_SWEEP_THREADS", 2)
+    # PostgreSQL: processes a sweep shares a backlog of due cases between (each with its own connection);
+    # SQLite, with one writer, sweeps in one.
+    SWEEP_PROCESSES = env_int("JIEFEN_SWEEP_PROCESSES", 2)
     # How often the scheduler renders the PDFs steps have asked for (a step only writes the document's row).
     DOCUMENT_RENDER_INTERVAL_SECONDS = env_int("JIEFEN_DOCUMENT_RENDER_INTERVAL_SECONDS", 5)
     SMTP_HOST = os.environ.get("JIEFEN_SMTP_HOST", "")

@@ -84,9 +84,9 @@ def app(tmp_path_factory):
         "SECRET_KEY": "test",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast log-ins; production keeps scrypt
         "DAY_COUNTING": "calendar",  # tests of working days switch with the `day_counting` fixture
-        # A sweep's threads open connections of their own, which do not see a test's rolled-back rows;
-        # test_time_limits_sweep.py sweeps on two.
-        "SWEEP_THREADS": 1,
+        # A sweep's processes open connections of their own, which do not see a test's rolled-back rows;
+        # test_sweep_processes.py sweeps on two.
+        "SWEEP_PROCESSES": 1,
         "PUBLIC_BASE_URL": "https://jiefen.example.gov.cn",  # door plates and API links are built on it
     })
     with app.app_context():

@@ -73,7 +73,7 @@ def test_production_refuses_to_start_without_a_real_trail_key():
 
 CONFIG_KEYS = ["SECRET_KEY", "TRAIL_KEY", "SQLALCHEMY_DATABASE_URI", "DAY_COUNTING", "DISPLAY_TIMEZONE",
                "JURISDICTION_TIMEZONE", "CASE_NUMBER_PREFIX", "DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW",
-               "SWEEP_INTERVAL_SECONDS", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "API_MAX_BODY_BYTES",
+               "SWEEP_INTERVAL_SECONDS", "SWEEP_PROCESSES", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "API_MAX_BODY_BYTES",
                "MAX_UPLOAD_BYTES", "SESSION_COOKIE_SECURE", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS",
                "LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_LOCK_MINUTES", "RATELIMIT_STORAGE_URI", "PUBLIC_BASE_URL"]
 
@@ -93,7 +93,7 @@ def test_the_defaults_without_any_environment():
         "SECRET_KEY": "", "TRAIL_KEY": "", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{ROOT / 'instance' / 'jiefen.sqlite'}",
         "DAY_COUNTING": "working", "DISPLAY_TIMEZONE": "Asia/Shanghai", "JURISDICTION_TIMEZONE": "Asia/Shanghai",
         "CASE_NUMBER_PREFIX": "JF", "DATABASE_POOL_SIZE": 5, "DATABASE_MAX_OVERFLOW": 5, "SWEEP_INTERVAL_SECONDS": 60,
-        "SMTP_HOST": "", "SMTP_PORT": 25, "SMTP_STARTTLS": False, "API_MAX_BODY_BYTES": 64 * 1024,
+        "SWEEP_PROCESSES": 2, "SMTP_HOST": "", "SMTP_PORT": 25, "SMTP_STARTTLS": False, "API_MAX_BODY_BYTES": 64 * 1024,
         "MAX_UPLOAD_BYTES": 10 * 1024 * 1024, "SESSION_COOKIE_SECURE": False, "SESSION_IDLE_MINUTES": 480,
         "SESSION_ABSOLUTE_HOURS": 14, "LOGIN_MAX_FAILURES_PER_ACCOUNT": 10, "LOGIN_LOCK_MINUTES": 15,
         "RATELIMIT_STORAGE_URI": "", "PUBLIC_BASE_URL": "",
@@ -104,7 +104,7 @@ def test_the_environment_sets_numbers_switches_and_texts():
     done = config_under({"SECRET_KEY": LONG_KEY, "JIEFEN_TRAIL_KEY": "t" * 32, "DATABASE_URL": "sqlite://",
                          "JIEFEN_DAY_COUNTING": "calendar", "JIEFEN_SMTP_PORT": " 587 ", "JIEFEN_SMTP_STARTTLS": "true",
                          "JIEFEN_SECURE_COOKIES": "1", "JIEFEN_MAX_UPLOAD_MB": "3", "JIEFEN_DATABASE_MAX_OVERFLOW": "0",
-                         "JIEFEN_SESSION_IDLE_MINUTES": ""})
+                         "JIEFEN_SESSION_IDLE_MINUTES": "", "JIEFEN_SWEEP_PROCESSES": "4"})
     assert done.returncode == 0, done.stderr
     config = json.loads(done.stdout)
     assert (config["SECRET_KEY"], config["TRAIL_KEY"], config["SQLALCHEMY_DATABASE_URI"]) == (LONG_KEY, "t" * 32, "sqlite://")
@@ -112,12 +112,14 @@ def test_the_environment_sets_numbers_switches_and_texts():
         "calendar", 587, True, True)
     assert (config["MAX_UPLOAD_BYTES"], config["DATABASE_MAX_OVERFLOW"], config["SESSION_IDLE_MINUTES"]) == (
         3 * 1024 * 1024, 0, 480)  # empty: the default
+    assert config["SWEEP_PROCESSES"] == 4
 
 
 @pytest.mark.parametrize("variable, value, says", [
     ("JIEFEN_SMTP_PORT", "abc", "JIEFEN_SMTP_PORT='abc' is not a whole number of at least 1"),
     ("JIEFEN_MAX_UPLOAD_MB", "2.5", "JIEFEN_MAX_UPLOAD_MB='2.5' is not a whole number"),
     ("JIEFEN_SWEEP_INTERVAL_SECONDS", "0", "JIEFEN_SWEEP_INTERVAL_SECONDS='0' is not a whole number of at least 1"),
+    ("JIEFEN_SWEEP_PROCESSES", "0", "JIEFEN_SWEEP_PROCESSES='0' is not a whole number of at least 1"),
     ("JIEFEN_DATABASE_MAX_OVERFLOW", "-1", "JIEFEN_DATABASE_MAX_OVERFLOW='-1' is not a whole number of at least 0"),
     ("JIEFEN_SMTP_STARTTLS", "maybe", "JIEFEN_SMTP_STARTTLS='maybe' is not a switch"),
     ("JIEFEN_SECURE_COOKIES", "2", "JIEFEN_SECURE_COOKIES='2' is not a switch"),

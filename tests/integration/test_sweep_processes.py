@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from app.extensions import db
-from app.models import DisputeCase, PendingTimer, TrailEvent
+from app.models import DisputeCase, PendingTimer, TrailEvent, WorkflowState
+from app.services.time_limits import timers
 from tests import factories as f
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +67,7 @@ def sweep_process(app, hold_at: int | None = None) -> subprocess.Popen:
            "SECRET_KEY": "sweep-process-key-" + "x" * 32, "JIEFEN_RATELIMIT_STORAGE_URI": "memory://",
            "JIEFEN_TRAIL_KEY": app.config["TRAIL_KEY"]}
     command = ["-m", "flask", "--app", "wsgi", "scheduler", "sweep"]
-    if hold_at:  # one thread: the other would go on committing while this one holds
+    if hold_at:  # in one process: another would go on committing while this one holds
         command, env["JIEFEN_SWEEP_THREADS"] = ["-c", HOLDING_SWEEP.format(hold_at=hold_at)], "1"
     return subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -113,3 +114,22 @@ def test_a_sweep_killed_halfway_leaves_whole_cases_and_the_next_sweep_finishes(a
     finisher.communicate(timeout=120)
     assert finisher.returncode == 0
     assert fired_per_case(due_cases) == {case_id: ["escalated", "yellow_card"] for case_id in due_cases}
+
+
+def test_a_sweep_shares_a_backlog_between_processes_and_reports_a_broken_case(app, due_cases, monkeypatch):
+    monkeypatch.setitem(app.config, "SWEEP_PROCESSES", 2)
+    monkeypatch.setattr(timers, "PARALLEL_MIN_CASES", 2)  # the 8 due cases make a backlog
+    broken, *whole = due_cases
+    db.session.execute(update(WorkflowState).where(WorkflowState.case_id == broken).values(state="{not json"))
+    db.session.commit()
+    steps_here = []
+    record = lambda *args: steps_here.append(args[2]) if args[2].startswith("UPDATE workflow_state") else None  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        report = timers.fire_due_timers()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert (report.timers_fired, report.cases_advanced, report.failed_case_ids, report.remaining) == (14, 7, (broken,), 1)
+    assert fired_per_case(whole) == {case_id: ["escalated", "yellow_card"] for case_id in whole}
+    # On PostgreSQL the sweep's own process fired none of them: its two sweepers did. SQLite sweeps in one.
+    assert len(steps_here) == (7 if db.engine.dialect.name == "sqlite" else 0)

@@ -1,16 +1,13 @@
 """One sweep fires everything that is due, batch after batch, however much has piled up."""
 import logging
-import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Notification, PendingTimer, TrailEvent
+from app.models import Notification, PendingTimer
 from app.services.cases.task_actions import claim_task
 from app.services.time_limits import clock as jiefen_clock
-from app.services.time_limits import timers
 from app.services.time_limits.timers import BATCH_SIZE, fire_due_timers
 from tests import factories as f
 
@@ -46,30 +43,6 @@ def test_a_sweep_of_more_than_500_due_cases_finishes_in_one_run(world, clock):
     report = fire_due_timers()
     assert (report.timers_fired, report.cases_advanced, report.failed_case_ids, report.remaining) == (count, count, (), 0)
     assert due_timers() == 0
-
-
-@pytest.mark.commits  # the sweep's threads work on connections of their own
-def test_a_sweep_on_two_threads_fires_each_timer_once_and_reports_a_failed_case(app, world, clock, monkeypatch):
-    monkeypatch.setitem(app.config, "SWEEP_THREADS", 2)
-    pile_up(world, clock, 12)
-    broken = f.open_case(world, "坏的").id  # opened after the others: its limit is not due yet
-    clock.shift(timedelta(days=1, minutes=1))
-    threads, real_fire = set(), timers._fire_case_timers
-
-    def fire(case_id, now):
-        threads.add(threading.current_thread().name)
-        if case_id == broken:
-            raise RuntimeError("a broken case")
-        return real_fire(case_id, now)
-
-    monkeypatch.setattr(timers, "_fire_case_timers", fire)
-    report = fire_due_timers(batch_size=5)
-    assert (report.timers_fired, report.cases_advanced, report.failed_case_ids, report.remaining) == (12, 12, (broken,), 1)
-    fired = db.session.execute(select(TrailEvent.case_id, func.count()).where(TrailEvent.event == "timer_fired")
-                               .group_by(TrailEvent.case_id)).all()
-    assert len(fired) == 12 and {count for _case_id, count in fired} == {1}
-    # PostgreSQL's sweep spreads the cases over two threads; SQLite, with one writer, keeps to one.
-    assert len(threads) == (1 if db.engine.dialect.name == "sqlite" else 2)
 
 
 def test_a_fired_limit_tells_the_supervisor_and_whoever_may_or_does_hold_the_step_now(world, clock):

@@ -1,11 +1,12 @@
 """Firing due timers: one indexed query finds the cases, each case advances in its own transaction."""
 import logging
+import multiprocessing
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from itertools import chain
+from itertools import chain, repeat
 
 from flask import current_app
 from sqlalchemy import BindParameter, and_, bindparam, exists, func, or_, select
@@ -22,6 +23,9 @@ from app.services.transaction import transaction
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
+# A batch this small is fired in the sweep's own process: starting another (~1.3 s of CPU, importing the
+# app) costs more than it saves below ~100 cases (a case takes ~25 ms).
+PARALLEL_MIN_CASES = 100
 
 
 @dataclass(frozen=True)
@@ -44,24 +48,25 @@ def fire_due_timers(now: datetime | None = None, batch_size: int = BATCH_SIZE) -
     now = now or clock.now()
     advanced, fired, failed = 0, 0, []
     skipped: set[int] = set()
-    while True:
-        case_ids = db.session.scalars(
-            _due_cases(now, skipped).group_by(PendingTimer.case_id)
-            .order_by(func.min(PendingTimer.due_at)).limit(batch_size)
-        ).all()
-        db.session.rollback()  # end the read; each case below runs in a transaction of its own
-        if not case_ids:
-            break
-        batch_fired = 0
-        for case_id, count in _fire_cases(case_ids, now):
-            if count is None:
-                failed.append(case_id)
-            if not count:  # failed, or another sweep's: not again in this sweep
-                skipped.add(case_id)
-            advanced += bool(count)
-            batch_fired += count or 0
-        fired += batch_fired
-        log.info("sweep: %s timers fired on a batch of %s cases", batch_fired, len(case_ids))
+    with _Sweepers() as sweepers:
+        while True:
+            case_ids = db.session.scalars(
+                _due_cases(now, skipped).group_by(PendingTimer.case_id)
+                .order_by(func.min(PendingTimer.due_at)).limit(batch_size)
+            ).all()
+            db.session.rollback()  # end the read; each case below runs in a transaction of its own
+            if not case_ids:
+                break
+            batch_fired = 0
+            for case_id, count in sweepers.fire(case_ids, now):
+                if count is None:
+                    failed.append(case_id)
+                if not count:  # failed, or another sweep's: not again in this sweep
+                    skipped.add(case_id)
+                advanced += bool(count)
+                batch_fired += count or 0
+            fired += batch_fired
+            log.info("sweep: %s timers fired on a batch of %s cases", batch_fired, len(case_ids))
     still_due = _due_cases(now, set()).subquery()
     remaining = db.session.scalar(select(func.count(func.distinct(still_due.c.case_id)))) or 0
     db.session.rollback()
@@ -71,23 +76,47 @@ def fire_due_timers(now: datetime | None = None, batch_size: int = BATCH_SIZE) -
                        remaining=remaining)
 
 
-def _fire_cases(case_ids: Sequence[int], now: datetime) -> list[tuple[int, int | None]]:
-    """Each case with the number of its timers fired (None: it failed), on SWEEP_THREADS threads.
+class _Sweepers:
+    """Where a sweep fires its cases: in its own process, or a backlog on PostgreSQL on SWEEP_PROCESSES.
 
-    On PostgreSQL a case spends a good part of its time waiting for the server: a second thread, with its
-    own session and connection, works meanwhile (the claims keep them off each other's cases). SQLite has
+    A case's step is mostly Python (the engine, the mirror), so one process keeps one core busy; on
+    PostgreSQL, processes of their own (each with its own connection; the claims keep them off each other's
+    cases) share a backlog between the cores. They are started for the sweep that needs them, from
+    scratch ("spawn": the scheduler's threads make a forked copy unsafe), and stopped with it. SQLite has
     one writer, so its cases go one after the other."""
-    threads = 1 if db.engine.dialect.name == "sqlite" else current_app.config["SWEEP_THREADS"]
-    if threads == 1 or len(case_ids) == 1:
-        return [(case_id, _fire_case(case_id, now)) for case_id in case_ids]
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-    def fire_share(share: list[int]) -> list[tuple[int, int | None]]:
-        with app.app_context():
-            return [(case_id, _fire_case(case_id, now)) for case_id in share]
+    def __init__(self) -> None:
+        self.processes = 1 if db.engine.dialect.name == "sqlite" else current_app.config["SWEEP_PROCESSES"]
+        self.pool: ProcessPoolExecutor | None = None
 
-    with ThreadPoolExecutor(threads, thread_name_prefix="sweep") as pool:
-        return list(chain.from_iterable(pool.map(fire_share, [case_ids[i::threads] for i in range(threads)])))
+    def fire(self, case_ids: Sequence[int], now: datetime) -> list[tuple[int, int | None]]:
+        """Each case with the number of its timers fired (None: it failed)."""
+        if self.processes == 1 or len(case_ids) < PARALLEL_MIN_CASES:
+            return _fire_share(case_ids, now)
+        if self.pool is None:
+            config = {key: value for key, value in current_app.config.items() if key.isupper()}
+            self.pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start_sweeper, initargs=(config,))
+        shares = [case_ids[index::self.processes] for index in range(self.processes)]
+        return list(chain.from_iterable(self.pool.map(_fire_share, shares, repeat(now))))
+
+    def __enter__(self) -> "_Sweepers":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def _start_sweeper(config: dict) -> None:
+    """A sweeper process: the app as the sweep's own is configured, its context kept for the process's life."""
+    from app import create_app
+
+    create_app(config).app_context().push()
+
+
+def _fire_share(case_ids: Sequence[int], now: datetime) -> list[tuple[int, int | None]]:
+    return [(case_id, _fire_case(case_id, now)) for case_id in case_ids]
 
 
 def _fire_case(case_id: int, now: datetime) -> int | None:
