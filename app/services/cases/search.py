@@ -17,11 +17,25 @@ characters (a dash, a space) scans the search table (`instr` on SQLite, ILIKE on
 The service layer keeps the documents current: `index_case` is called by every function that writes
 a searchable field (opening a case, a police hand-off, a resident's tracking code).
 """
+import json
 import re
 
-from sqlalchemy import ColumnElement, column, delete, func, insert, literal, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    any_,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import Text
+from sqlalchemy.types import Integer, Text
 
 from app.extensions import db
 from app.models import DisputeCase, Handoff, Party
@@ -30,9 +44,10 @@ from app.services.people import access
 SEARCH_TABLE = "case_search"
 SHORT_TABLE = "case_search_short"  # a name `is_search_table` covers
 TRIGRAM = 3
-# Up to this many matching cases a list reads them all, sorts and counts them; past it, it walks its own
-# order and asks each case (text_condition). Measured at 100,000 cases: see bench/RESULTS.md.
-DENSE_MATCHES = 2_000
+# Up to this many matching cases in the reader's list, the list reads them all, sorts and counts them;
+# past it, it walks its own order and asks each case (text_condition). Measured at 100,000 cases: see
+# bench/RESULTS.md.
+DENSE_MATCHES = 1_000
 RUNS = re.compile(r"[^\W_]+")  # letters and digits, in any script
 # A tracking code as residents read it out (ABCD-EFGH-JKMN) is stored without dashes.
 GROUPED_CODE = re.compile(r"^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4})+$")
@@ -100,27 +115,44 @@ def _write_documents(case_ids: list[int] | None) -> None:
         db.session.execute(insert(short), rows)
 
 
-def text_condition(query_text: str) -> tuple[ColumnElement[bool], bool]:
-    """The condition on DisputeCase of carrying `query_text`, and whether many cases do (more than
-    DENSE_MATCHES, counted in the index alone).
+def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool], bool]:
+    """The condition on DisputeCase of carrying `query_text`, and whether the list holds many such rows
+    (more than DENSE_MATCHES). `listed` is the list's query without the text: the reader's cases and the
+    other filters. Only the reader's own matches decide, so no count says how many there are elsewhere.
 
-    Few: their ids are found first, from the index (matching_case_ids), then read, sorted and counted.
-    Many: that costs per match (PostgreSQL: 1.9 s for a term all 100,000 cases carry), so each case is
-    asked instead, in the list's own order through its index, until the page is full — a term one case
-    in ten carries fills a page within 250 cases. Such a list is not counted (`paginate`)."""
-    matches = _matches(query_text).limit(DENSE_MATCHES + 1).subquery()
-    if db.session.execute(select(func.count()).select_from(matches)).scalar_one() > DENSE_MATCHES:
+    Few: their case ids are read first, then the list is read, sorted and counted by those ids. A list of at
+    most DENSE_MATCHES rows asks each of its cases; a longer one reads the term's matches in the index until
+    DENSE_MATCHES + 1 are in the list, so a term common in the county and rare in the list (a street of
+    another town) costs its matches, not the list's cases — the reader's town was walked whole for those.
+    Many: the list is walked in its own order, each case asked, until the page is full; holding more than
+    DENSE_MATCHES matches, a first page of the county's 100,000 cases is found within ~2,600 of them, a
+    town's within ~330. Such a list is not counted (`paginate`): counting every match cost PostgreSQL 1.9 s
+    for a term all 100,000 cases carry."""
+    ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True).order_by(None)
+    if _at_most(listed, DENSE_MATCHES):
+        ids = ids.where(_document_contains(query_text))
+    else:
+        # Materialized on PostgreSQL, or it reads the town's cases and probes each (190 ms for "12").
+        matches = _matches(query_text).cte("search_matches").prefix_with("MATERIALIZED", dialect="postgresql")
+        ids = ids.join(matches, matches.c.case_id == DisputeCase.id)
+    found = list(db.session.scalars(ids.limit(DENSE_MATCHES + 1)))
+    if len(found) > DENSE_MATCHES:
         return _document_contains(query_text), True
-    return DisputeCase.id.in_(matching_case_ids(query_text)), False
+    return _one_of(found), False
 
 
-def matching_case_ids(query_text: str):
-    """A subquery of the ids of cases whose search document contains `query_text` (any case).
+def _one_of(case_ids: list[int]) -> ColumnElement[bool]:
+    """DisputeCase.id among `case_ids`, bound as one parameter (an array; a JSON list on SQLite): bound one
+    by one, 2,000 ids cost PostgreSQL's client 26 ms a statement, SQLite's 2.5 ms."""
+    if db.engine.dialect.name == "postgresql":
+        return DisputeCase.id == any_(literal(case_ids, ARRAY(Integer)))
+    return DisputeCase.id.in_(select(func.json_each(json.dumps(case_ids)).table_valued("value").c.value))
 
-    The matches are found first (a materialized CTE): left to itself, PostgreSQL walked a town's cases
-    newest first and probed the index for each (415 ms for 张 at 100,000 cases, 38 ms this way)."""
-    found = _matches(query_text).cte("search_matches").prefix_with("MATERIALIZED")
-    return select(found.c.case_id)
+
+def _at_most(query: Select, most: int) -> bool:
+    """Whether the query has at most `most` rows: at most `most + 1` of them are read."""
+    rows = query.with_only_columns(literal(1), maintain_column_froms=True).order_by(None).limit(most + 1)
+    return db.session.execute(select(func.count()).select_from(rows.subquery())).scalar_one() <= most
 
 
 def _matches(query_text: str):
