@@ -238,22 +238,40 @@ def test_a_list_is_counted_unless_the_readers_own_list_holds_many_matches(elsewh
         assert [(total, more) for _, total, more in found] == [(expected_total, more) for _, _, more in counted], name
 
 
+@pytest.mark.parametrize("sort", ["newest", "due", "urgency"])
+def test_a_list_whose_first_cases_hold_a_page_is_walked_uncounted(elsewhere_cases, monkeypatch, sort):
+    """The list's first SAMPLE_ROWS cases in its order hold SAMPLE_HITS matches: walked without counting
+    its matches, whatever their number; the same rows, page by page."""
+    world = elsewhere_cases
+    for query, walked in (("2026", True), ("外镇", False)):
+        wanted = ListFilter(text=query, sort=sort)
+        counted = pages_of(world["dispatcher"], wanted)
+        monkeypatch.setattr(search, "SAMPLE_ROWS", 3)
+        monkeypatch.setattr(search, "SAMPLE_HITS", 3)
+        found = pages_of(world["dispatcher"], wanted)
+        monkeypatch.undo()
+        assert [numbers for numbers, _, _ in found] == [numbers for numbers, _, _ in counted], query
+        assert [total for _, total, _ in found] == [None if walked else counted[0][1]] * len(counted), query
+
+
 @pytest.mark.sqlite
 @pytest.mark.commits  # the probe counter stays on its connection, which is thrown away after
 def test_a_term_few_cases_of_the_readers_list_carry_is_not_asked_of_each_case(elsewhere_cases, monkeypatch):
     """What a sparse term costs is its matches, not the reader's cases: the dispatcher's list is not walked
-    asking each case's document (SQLite's instr, counted here). At 100,000 cases that walk read a town's
-    12,500 cases for the eight that carried a street of another town. SQLite only: the probe is its instr."""
+    asking each case's document (SQLite's instr, counted here) beyond its first SAMPLE_ROWS. At 100,000
+    cases that walk read a town's 12,500 cases for the eight that carried a street of another town. SQLite
+    only: the probe is its instr."""
     monkeypatch.setattr(search, "DENSE_MATCHES", 3)
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 2)
     asked = []
     connection = db.session.connection()
     connection.connection.driver_connection.create_function(
         "instr", 2, lambda text, part: asked.append(part) or text.find(part) + 1)
     try:
         [(numbers, total, _)] = pages_of(elsewhere_cases["dispatcher"], ListFilter(text="外镇纠纷"))
-        assert (len(numbers), total, asked) == (1, 1, [])
+        assert (len(numbers), total, len(asked)) == (1, 1, 2)
         pages_of(elsewhere_cases["admin"], ListFilter(text="外镇纠纷"))  # five: walked, each case asked
-        assert asked
+        assert len(asked) > 4
     finally:
         connection.invalidate()
 

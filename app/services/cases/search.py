@@ -48,6 +48,10 @@ TRIGRAM = 3
 # past it, it walks its own order and asks each case (text_condition). Measured at 100,000 cases: see
 # bench/RESULTS.md.
 DENSE_MATCHES = 1_000
+# A list whose first SAMPLE_ROWS cases in its order hold SAMPLE_HITS matches (a page and one more) is
+# walked without counting its matches.
+SAMPLE_ROWS = 300
+SAMPLE_HITS = 26
 RUNS = re.compile(r"[^\W_]+")  # letters and digits, in any script
 # A tracking code as residents read it out (ABCD-EFGH-JKMN) is stored without dashes.
 GROUPED_CODE = re.compile(r"^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4})+$")
@@ -116,25 +120,35 @@ def _write_documents(case_ids: list[int] | None) -> None:
 
 
 def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool], bool]:
-    """The condition on DisputeCase of carrying `query_text`, and whether the list holds many such rows
-    (more than DENSE_MATCHES). `listed` is the list's query without the text: the reader's cases and the
-    other filters. Only the reader's own matches decide, so no count says how many there are elsewhere.
+    """The condition on DisputeCase of carrying `query_text`, and whether the list holds many such rows.
+    `listed` is the list's query, sorted, without the text: the reader's cases and the other filters. Only
+    the reader's own cases decide, so no count says how many match elsewhere.
 
-    Few: their case ids are read first, then the list is read, sorted and counted by those ids. A list of at
-    most DENSE_MATCHES rows asks each of its cases; a longer one reads the term's matches in the index until
-    DENSE_MATCHES + 1 are in the list, so a term common in the county and rare in the list (a street of
-    another town) costs its matches, not the list's cases — the reader's town was walked whole for those.
-    Many: the list is walked in its own order, each case asked, until the page is full; holding more than
-    DENSE_MATCHES matches, a first page of the county's 100,000 cases is found within ~2,600 of them, a
-    town's within ~330. Such a list is not counted (`paginate`): counting every match cost PostgreSQL 1.9 s
-    for a term all 100,000 cases carry."""
-    ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True).order_by(None)
+    Many, in either of two ways, and the list is walked in its own order, each case asked, until the page
+    is full, and not counted (`paginate`; counting every match cost PostgreSQL 1.9 s for a term all 100,000
+    cases carry):
+    - the list's first SAMPLE_ROWS cases in its order hold SAMPLE_HITS matches: a first page is found within
+      them. Asking those few is cheaper than counting the matches in the list (a digit, the year).
+    - otherwise, more than DENSE_MATCHES matches in the list, read from the index until one more than that
+      are the reader's (or, for a list of at most that many rows, asking each of them). A first page of
+      the county's 100,000 cases is then found within ~2,600 of them, a town's within ~330.
+    Few: their case ids are read once, then the list is read, sorted and counted by them. A term common in
+    the county and rare in the list (a street of another town) costs its matches, not the list's cases —
+    the reader's town was walked whole for those."""
+    ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True)
+    first = ids.limit(SAMPLE_ROWS).subquery()
+    hits = select(func.count()).select_from(first).where(_document_contains(query_text, first.c.id))
+    if db.session.execute(hits).scalar_one() >= SAMPLE_HITS:
+        return _document_contains(query_text), True
+    ids = ids.order_by(None)
     if _at_most(listed, DENSE_MATCHES):
         ids = ids.where(_document_contains(query_text))
     else:
-        # Materialized on PostgreSQL, or it reads the town's cases and probes each (190 ms for "12").
-        matches = _matches(query_text).cte("search_matches").prefix_with("MATERIALIZED", dialect="postgresql")
-        ids = ids.join(matches, matches.c.case_id == DisputeCase.id)
+        # Each match asked whether it is in the list, by its key; OFFSET 0 keeps it so on PostgreSQL, which
+        # otherwise hashed the town's 12,000 cases to join them (34 ms for 张's 2,066 matches).
+        matches = _matches(query_text).subquery()
+        in_list = ids.where(DisputeCase.id == matches.c.case_id).offset(0).exists()
+        ids = select(matches.c.case_id).where(in_list)
     found = list(db.session.scalars(ids.limit(DENSE_MATCHES + 1)))
     if len(found) > DENSE_MATCHES:
         return _document_contains(query_text), True
@@ -176,7 +190,7 @@ def _terms(term: str) -> set[str]:
     return terms
 
 
-def _document_contains(query_text: str) -> ColumnElement[bool]:
+def _document_contains(query_text: str, case_id=DisputeCase.id) -> ColumnElement[bool]:
     """Whether the case's own search document contains the text, read by the case's key.
 
     What the indexes match: a term of letters and digits lies within one of the runs the short index
@@ -187,9 +201,9 @@ def _document_contains(query_text: str) -> ColumnElement[bool]:
     terms = _terms(query_text.strip())
     if key == "case_id":
         contains = or_(*(search.c.body.ilike(f"%{_escape_like(each)}%", escape="\\") for each in terms))
-        return select(search.c[key]).where(search.c[key] == DisputeCase.id, contains).offset(0).exists()
+        return select(search.c[key]).where(search.c[key] == case_id, contains).offset(0).exists()
     contains = or_(*(func.instr(func.lower(search.c.body), each.lower()) > 0 for each in terms))
-    return select(search.c[key]).where(search.c[key] == DisputeCase.id, contains).exists()
+    return select(search.c[key]).where(search.c[key] == case_id, contains).exists()
 
 
 def _contains(search, term: str):
