@@ -239,9 +239,9 @@ def test_a_list_is_counted_unless_the_readers_own_list_holds_many_matches(elsewh
 
 
 @pytest.mark.parametrize("sort", ["newest", "due", "urgency"])
-def test_a_list_whose_first_cases_hold_a_page_is_walked_uncounted(elsewhere_cases, monkeypatch, sort):
-    """The list's first SAMPLE_ROWS cases in its order hold SAMPLE_HITS matches: walked without counting
-    its matches, whatever their number; the same rows, page by page."""
+def test_a_list_whose_sample_holds_many_matches_is_walked_uncounted(elsewhere_cases, monkeypatch, sort):
+    """SAMPLE_ROWS of the list's cases hold SAMPLE_HITS matches: walked without counting its matches,
+    whatever their number; the same rows, page by page."""
     world = elsewhere_cases
     for query, walked in (("2026", True), ("外镇", False)):
         wanted = ListFilter(text=query, sort=sort)
@@ -258,7 +258,7 @@ def test_a_list_whose_first_cases_hold_a_page_is_walked_uncounted(elsewhere_case
 @pytest.mark.commits  # the probe counter stays on its connection, which is thrown away after
 def test_a_term_few_cases_of_the_readers_list_carry_is_not_asked_of_each_case(elsewhere_cases, monkeypatch):
     """What a sparse term costs is its matches, not the reader's cases: the dispatcher's list is not walked
-    asking each case's document (SQLite's instr, counted here) beyond its first SAMPLE_ROWS. At 100,000
+    asking each case's document (SQLite's instr, counted here) beyond SAMPLE_ROWS of them. At 100,000
     cases that walk read a town's 12,500 cases for the eight that carried a street of another town. SQLite
     only: the probe is its instr."""
     monkeypatch.setattr(search, "DENSE_MATCHES", 3)

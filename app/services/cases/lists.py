@@ -115,8 +115,8 @@ def due_state_condition(due_column, state: str):
 
 
 def filter_cases(query: Select, wanted: ListFilter) -> Select:
-    """The filters of `wanted` added to a list's query; a caller's own filters and order go in before, since
-    the text is searched last, in the light of the whole list (search.text_condition)."""
+    """The filters of `wanted` added to a list's query; a caller's own filters go in before, since the text
+    is searched last, in the light of the whole list (search.text_condition)."""
     if wanted.status:
         query = query.where(DisputeCase.status == wanted.status)
     if wanted.tier:

@@ -181,7 +181,7 @@ def filtered_cases(actor: User, wanted: listing.ListFilter):
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
             listing.due_state_condition(DisputeCase.next_due_at, wanted.due_state))
-    return listing.filter_cases(listing.sort_cases(query, wanted.sort), wanted)
+    return listing.sort_cases(listing.filter_cases(query, wanted), wanted.sort)
 
 
 def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:

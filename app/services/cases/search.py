@@ -48,8 +48,7 @@ TRIGRAM = 3
 # past it, it walks its own order and asks each case (text_condition). Measured at 100,000 cases: see
 # bench/RESULTS.md.
 DENSE_MATCHES = 1_000
-# A list whose first SAMPLE_ROWS cases in its order hold SAMPLE_HITS matches (a page and one more) is
-# walked without counting its matches.
+# A list of which SAMPLE_ROWS cases hold SAMPLE_HITS matches (one in twelve) is walked without counting them.
 SAMPLE_ROWS = 300
 SAMPLE_HITS = 26
 RUNS = re.compile(r"[^\W_]+")  # letters and digits, in any script
@@ -121,26 +120,26 @@ def _write_documents(case_ids: list[int] | None) -> None:
 
 def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool], bool]:
     """The condition on DisputeCase of carrying `query_text`, and whether the list holds many such rows.
-    `listed` is the list's query, sorted, without the text: the reader's cases and the other filters. Only
+    `listed` is the list's query without the text: the reader's cases and the other filters. Only
     the reader's own cases decide, so no count says how many match elsewhere.
 
     Many, in either of two ways, and the list is walked in its own order, each case asked, until the page
     is full, and not counted (`paginate`; counting every match cost PostgreSQL 1.9 s for a term all 100,000
     cases carry):
-    - the list's first SAMPLE_ROWS cases in its order hold SAMPLE_HITS matches: a first page is found within
-      them. Asking those few is cheaper than counting the matches in the list (a digit, the year).
+    - SAMPLE_ROWS of its cases, the first the database reads (not sorted: sorting a supervisor's or a
+      mediator's list for it cost as much as the walk), hold SAMPLE_HITS matches: one case in twelve or
+      more carries the term (a digit, the year), and asking those few is cheaper than counting them.
     - otherwise, more than DENSE_MATCHES matches in the list, read from the index until one more than that
       are the reader's (or, for a list of at most that many rows, asking each of them). A first page of
       the county's 100,000 cases is then found within ~2,600 of them, a town's within ~330.
     Few: their case ids are read once, then the list is read, sorted and counted by them. A term common in
     the county and rare in the list (a street of another town) costs its matches, not the list's cases —
     the reader's town was walked whole for those."""
-    ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True)
+    ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True).order_by(None)
     first = ids.limit(SAMPLE_ROWS).subquery()
     hits = select(func.count()).select_from(first).where(_document_contains(query_text, first.c.id))
     if db.session.execute(hits).scalar_one() >= SAMPLE_HITS:
         return _document_contains(query_text), True
-    ids = ids.order_by(None)
     if _at_most(listed, DENSE_MATCHES):
         ids = ids.where(_document_contains(query_text))
     else:

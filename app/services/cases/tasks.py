@@ -89,10 +89,10 @@ def _ready_tasks(condition, wanted: listing.ListFilter) -> Pagination:
         query = query.where(Task.tier == wanted.tier)
     if wanted.due_state:
         query = query.where(listing.due_state_condition(Task.due_at, wanted.due_state))
+    query = listing.filter_cases(query, listing.ListFilter(
+        category_id=wanted.category_id, grid_id=wanted.grid_id, text=wanted.text))
     if wanted.sort == "newest":
         query = query.order_by(Task.created_at.desc(), Task.id.desc())
     else:
         query = query.order_by(Task.due_at.is_(None), Task.due_at, Task.created_at, Task.id)
-    query = listing.filter_cases(query, listing.ListFilter(
-        category_id=wanted.category_id, grid_id=wanted.grid_id, text=wanted.text))
     return listing.paginate(query, wanted.page)
