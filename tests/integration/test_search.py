@@ -11,7 +11,7 @@ from app.models import Address, Category
 from app.services.cases import registry as cases
 from app.services.cases import search
 from app.services.cases.lists import ListFilter, paginate
-from app.services.cases.search import mask_phone, matching_case_ids, reindex_all_cases
+from app.services.cases.search import mask_phone, reindex_all_cases
 from app.services.intake import handoffs, resident_reports
 from app.services.intake.resident_reports import ResidentReport, report_dispute
 from tests import factories
@@ -36,6 +36,11 @@ def three_cases(world, clock, monkeypatch):
     return {"noise": noise, "handed": handed, "reported": receipt}
 
 
+# search.DENSE_MATCHES for each way a list is searched, the dispatcher's three cases here: as few (each of
+# them asked), as more than that with few matches (the index), as many matches (the list's order walked).
+PATHS = [search.DENSE_MATCHES, 1, 0]
+
+
 def found(actor, query: str) -> list[str]:
     return sorted(case.number for case in cases.list_cases(actor, ListFilter(text=query)).items)
 
@@ -58,7 +63,9 @@ def found(actor, query: str) -> list[str]:
     ("九", "reported"),
     ("欧阳", "noise"),                  # a compound surname
 ])
-def test_a_case_is_found_by_any_of_its_texts(world, three_cases, query, which):
+@pytest.mark.parametrize("dense_matches", PATHS)
+def test_a_case_is_found_by_any_of_its_texts(world, three_cases, monkeypatch, query, which, dense_matches):
+    monkeypatch.setattr(search, "DENSE_MATCHES", dense_matches)
     expected = three_cases[which]
     number = expected.case_number if which == "reported" else expected.number
     assert found(world["dispatcher"], query) == [number]
@@ -73,7 +80,7 @@ def test_case_numbers_and_tracking_codes_with_or_without_dashes(world, three_cas
     assert found(world["dispatcher"], receipt.tracking_code.replace("-", "").lower()) == [receipt.case_number]
 
 
-@pytest.mark.parametrize("dense_matches", [search.DENSE_MATCHES, 0])  # the indexes, and each case probed
+@pytest.mark.parametrize("dense_matches", PATHS)
 def test_wildcards_and_quotes_are_plain_text(world, three_cases, monkeypatch, dense_matches):
     monkeypatch.setattr(search, "DENSE_MATCHES", dense_matches)
     for query in ("%", "_", '"', "%%%", '" OR "', "NEAR(a b)", "*"):
@@ -85,13 +92,14 @@ def test_search_stays_inside_the_actors_scope(world, three_cases):
     assert found(world.others["dispatcher"], "张三") == []
 
 
-def test_the_index_is_rebuilt_from_the_cases(world, three_cases):
+def test_the_index_is_rebuilt_from_the_cases(world, three_cases, monkeypatch):
+    monkeypatch.setattr(search, "DENSE_MATCHES", 1)  # the list is taken as long: its matches come from the index
     db.session.execute(text("DELETE FROM case_search"))
     db.session.execute(text("DELETE FROM case_search_short"))
     assert found(world["dispatcher"], "欧阳娜娜") == [] and found(world["dispatcher"], "欧阳") == []
     reindex_all_cases()
     assert found(world["dispatcher"], "欧阳娜娜") == found(world["dispatcher"], "欧阳") == [three_cases["noise"].number]
-    assert db.session.execute(select(matching_case_ids("菜市场").subquery())).all()
+    assert found(world["dispatcher"], "菜市场") == [three_cases["handed"].number]
 
 
 def test_phones_are_masked_for_roles_that_do_not_handle_cases(client, auth, world, three_cases):
@@ -131,19 +139,22 @@ def search_table_scans(statement: str, parameters, price_out_seq_scans: bool = T
 
 
 @pytest.mark.parametrize("query", ["噪音", "噪", "张三", "42", "装修噪音", "13812345678", "0042"])
-def test_every_term_of_letters_and_digits_is_looked_up_in_an_index(world, three_cases, query):
+def test_every_term_of_letters_and_digits_is_looked_up_in_an_index(world, three_cases, monkeypatch, query):
+    monkeypatch.setattr(search, "DENSE_MATCHES", 1)  # the list is taken as long: its matches come from the index
     statements = statements_of(lambda: cases.list_cases(world["dispatcher"], ListFilter(text=query)))
     searched = [(sql, params) for sql, params in statements if "case_search" in sql]
     assert searched
     assert [search_table_scans(sql, params) for sql, params in searched] == [[]] * len(searched)
 
 
-def test_the_check_sees_a_scan(world, three_cases):
+def test_the_check_sees_a_scan(world, three_cases, monkeypatch):
     """A short term with a dash cannot be a token: it scans the search table, and the check says so.
-    PostgreSQL is asked with sequential scans allowed: priced out, its trigram index is read whole instead."""
-    statements = statements_of(lambda: cases.list_cases(world["dispatcher"], ListFilter(text="-0")))
-    assert any(search_table_scans(sql, params, price_out_seq_scans=False)
-               for sql, params in statements if "case_search" in sql)
+    PostgreSQL is asked with sequential scans allowed: priced out, its trigram index is read whole instead.
+    The matches are read alone: a list asks for one more than DENSE_MATCHES of them, and for so few
+    PostgreSQL reads the trigram index whole rather than the table."""
+    statements = statements_of(lambda: db.session.execute(search._matches("-0")).all())
+    assert any(search_table_scans(sql, params, price_out_seq_scans=False) for sql, params in statements)
+    monkeypatch.setattr(search, "DENSE_MATCHES", 1)  # the list taken as long: its matches read so
     assert len(found(world["dispatcher"], "-0")) == 3  # every case number has one: still found, by the scan
 
 
@@ -189,6 +200,80 @@ def test_a_term_many_cases_carry_is_found_in_the_lists_order(many_cases, monkeyp
         monkeypatch.undo()
         assert [numbers for numbers, _, _ in walked] == [numbers for numbers, _, _ in counted], role
         assert [(total, more) for _, total, more in walked] == [(None, True)] * (len(counted) - 1) + [(None, False)]
+
+
+@pytest.fixture
+def elsewhere_cases(many_cases):
+    """A term many cases carry in the other town and one case here: 外镇纠纷 (and its pair 外镇) in four
+    cases there, one here."""
+    world = many_cases
+    neighbour = db.session.scalar(select(Category.id).where(Category.code == "neighbour"))
+    for title in ("外镇纠纷二", "外镇纠纷三", "外镇纠纷四"):
+        cases.open_case(world.others["grid_worker"], cases.NewCase(
+            title=title, source="grid_patrol", category_id=neighbour, grid_id=world.other_grid.id))
+    factories.open_case(world, title="外镇纠纷转来")
+    return world
+
+
+def readers(world) -> dict:
+    return {"admin": world["admin"], **{role: world[role] for role in ("dispatcher", "supervisor", "grid_worker",
+                                                                         "mediator", "police_officer")},
+            "other town's dispatcher": world.others["dispatcher"]}
+
+
+@pytest.mark.parametrize("query", ["外镇纠纷", "外镇", "2026"])
+@pytest.mark.parametrize("sort", ["newest", "due", "urgency"])
+def test_a_list_is_counted_unless_the_readers_own_list_holds_many_matches(elsewhere_cases, monkeypatch, query, sort):
+    """Many matches in the county but few in the reader's list (a street of another town): the list is
+    counted, every page; the county's matches are never what decides, nor shown."""
+    wanted = ListFilter(text=query, sort=sort)
+    for name, reader in readers(elsewhere_cases).items():
+        counted = pages_of(reader, wanted)
+        visible = counted[0][1]
+        monkeypatch.setattr(search, "DENSE_MATCHES", 3)
+        found = pages_of(reader, wanted)
+        monkeypatch.undo()
+        assert [numbers for numbers, _, _ in found] == [numbers for numbers, _, _ in counted], name
+        expected_total = visible if visible <= 3 else None
+        assert [(total, more) for _, total, more in found] == [(expected_total, more) for _, _, more in counted], name
+
+
+@pytest.mark.parametrize("sort", ["newest", "due", "urgency"])
+def test_a_list_whose_sample_holds_many_matches_is_walked_uncounted(elsewhere_cases, monkeypatch, sort):
+    """SAMPLE_ROWS of the list's cases hold SAMPLE_HITS matches: walked without counting its matches,
+    whatever their number; the same rows, page by page."""
+    world = elsewhere_cases
+    for query, walked in (("2026", True), ("外镇", False)):
+        wanted = ListFilter(text=query, sort=sort)
+        counted = pages_of(world["dispatcher"], wanted)
+        monkeypatch.setattr(search, "SAMPLE_ROWS", 3)
+        monkeypatch.setattr(search, "SAMPLE_HITS", 3)
+        found = pages_of(world["dispatcher"], wanted)
+        monkeypatch.undo()
+        assert [numbers for numbers, _, _ in found] == [numbers for numbers, _, _ in counted], query
+        assert [total for _, total, _ in found] == [None if walked else counted[0][1]] * len(counted), query
+
+
+@pytest.mark.sqlite
+@pytest.mark.commits  # the probe counter stays on its connection, which is thrown away after
+def test_a_term_few_cases_of_the_readers_list_carry_is_not_asked_of_each_case(elsewhere_cases, monkeypatch):
+    """What a sparse term costs is its matches, not the reader's cases: the dispatcher's list is not walked
+    asking each case's document (SQLite's instr, counted here) beyond SAMPLE_ROWS of them. At 100,000
+    cases that walk read a town's 12,500 cases for the eight that carried a street of another town. SQLite
+    only: the probe is its instr."""
+    monkeypatch.setattr(search, "DENSE_MATCHES", 3)
+    monkeypatch.setattr(search, "SAMPLE_ROWS", 2)
+    asked = []
+    connection = db.session.connection()
+    connection.connection.driver_connection.create_function(
+        "instr", 2, lambda text, part: asked.append(part) or text.find(part) + 1)
+    try:
+        [(numbers, total, _)] = pages_of(elsewhere_cases["dispatcher"], ListFilter(text="外镇纠纷"))
+        assert (len(numbers), total, len(asked)) == (1, 1, 2)
+        pages_of(elsewhere_cases["admin"], ListFilter(text="外镇纠纷"))  # five: walked, each case asked
+        assert len(asked) > 4
+    finally:
+        connection.invalidate()
 
 
 def test_a_term_fewer_cases_carry_is_counted(many_cases, monkeypatch):

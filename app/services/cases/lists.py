@@ -115,6 +115,8 @@ def due_state_condition(due_column, state: str):
 
 
 def filter_cases(query: Select, wanted: ListFilter) -> Select:
+    """The filters of `wanted` added to a list's query; a caller's own filters go in before, since the text
+    is searched last, in the light of the whole list (search.text_condition)."""
     if wanted.status:
         query = query.where(DisputeCase.status == wanted.status)
     if wanted.tier:
@@ -126,9 +128,6 @@ def filter_cases(query: Select, wanted: ListFilter) -> Select:
                                 DisputeCase.category_id.in_(children.scalar_subquery())))
     if wanted.grid_id:
         query = query.where(DisputeCase.grid_id == wanted.grid_id)
-    if wanted.text:
-        condition, many = search.text_condition(wanted.text)
-        query = query.where(condition).execution_options(**{UNCOUNTED: many})
     if wanted.community_id:
         query = query.where(DisputeCase.grid_id.in_(
             select(Grid.id).where(Grid.community_id == wanted.community_id).scalar_subquery()))
@@ -149,6 +148,9 @@ def filter_cases(query: Select, wanted: ListFilter) -> Select:
             query = query.where(column >= local_day_start(start))
         if end:
             query = query.where(column < local_day_start(end + timedelta(days=1)))
+    if wanted.text:  # last: how to search depends on the list it searches
+        condition, many = search.text_condition(query, wanted.text)
+        query = query.where(condition).execution_options(**{UNCOUNTED: many})
     return query
 
 

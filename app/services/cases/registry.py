@@ -178,11 +178,10 @@ def filtered_cases(actor: User, wanted: listing.ListFilter):
     )
     if wanted.text:  # a search shows whose case it is
         query = query.options(selectinload(DisputeCase.parties))
-    query = listing.filter_cases(query, wanted)
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
             listing.due_state_condition(DisputeCase.next_due_at, wanted.due_state))
-    return listing.sort_cases(query, wanted.sort)
+    return listing.sort_cases(listing.filter_cases(query, wanted), wanted.sort)
 
 
 def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:

@@ -17,11 +17,25 @@ characters (a dash, a space) scans the search table (`instr` on SQLite, ILIKE on
 The service layer keeps the documents current: `index_case` is called by every function that writes
 a searchable field (opening a case, a police hand-off, a resident's tracking code).
 """
+import json
 import re
 
-from sqlalchemy import ColumnElement, column, delete, func, insert, literal, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    any_,
+    column,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import Text
+from sqlalchemy.types import Integer, Text
 
 from app.extensions import db
 from app.models import DisputeCase, Handoff, Party
@@ -30,9 +44,13 @@ from app.services.people import access
 SEARCH_TABLE = "case_search"
 SHORT_TABLE = "case_search_short"  # a name `is_search_table` covers
 TRIGRAM = 3
-# Up to this many matching cases a list reads them all, sorts and counts them; past it, it walks its own
-# order and asks each case (text_condition). Measured at 100,000 cases: see bench/RESULTS.md.
-DENSE_MATCHES = 2_000
+# Up to this many matching cases in the reader's list, the list reads them all, sorts and counts them;
+# past it, it walks its own order and asks each case (text_condition). Measured at 100,000 cases: see
+# bench/RESULTS.md.
+DENSE_MATCHES = 1_000
+# A list of which SAMPLE_ROWS cases hold SAMPLE_HITS matches (one in twelve) is walked without counting them.
+SAMPLE_ROWS = 300
+SAMPLE_HITS = 26
 RUNS = re.compile(r"[^\W_]+")  # letters and digits, in any script
 # A tracking code as residents read it out (ABCD-EFGH-JKMN) is stored without dashes.
 GROUPED_CODE = re.compile(r"^[A-Za-z0-9]{4}(-[A-Za-z0-9]{4})+$")
@@ -100,27 +118,54 @@ def _write_documents(case_ids: list[int] | None) -> None:
         db.session.execute(insert(short), rows)
 
 
-def text_condition(query_text: str) -> tuple[ColumnElement[bool], bool]:
-    """The condition on DisputeCase of carrying `query_text`, and whether many cases do (more than
-    DENSE_MATCHES, counted in the index alone).
+def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool], bool]:
+    """The condition on DisputeCase of carrying `query_text`, and whether the list holds many such rows.
+    `listed` is the list's query without the text: the reader's cases and the other filters. Only
+    the reader's own cases decide, so no count says how many match elsewhere.
 
-    Few: their ids are found first, from the index (matching_case_ids), then read, sorted and counted.
-    Many: that costs per match (PostgreSQL: 1.9 s for a term all 100,000 cases carry), so each case is
-    asked instead, in the list's own order through its index, until the page is full — a term one case
-    in ten carries fills a page within 250 cases. Such a list is not counted (`paginate`)."""
-    matches = _matches(query_text).limit(DENSE_MATCHES + 1).subquery()
-    if db.session.execute(select(func.count()).select_from(matches)).scalar_one() > DENSE_MATCHES:
+    Many, in either of two ways, and the list is walked in its own order, each case asked, until the page
+    is full, and not counted (`paginate`; counting every match cost PostgreSQL 1.9 s for a term all 100,000
+    cases carry):
+    - SAMPLE_ROWS of its cases, the first the database reads (not sorted: sorting a supervisor's or a
+      mediator's list for it cost as much as the walk), hold SAMPLE_HITS matches: one case in twelve or
+      more carries the term (a digit, the year), and asking those few is cheaper than counting them.
+    - otherwise, more than DENSE_MATCHES matches in the list, read from the index until one more than that
+      are the reader's (or, for a list of at most that many rows, asking each of them). A first page of
+      the county's 100,000 cases is then found within ~2,600 of them, a town's within ~330.
+    Few: their case ids are read once, then the list is read, sorted and counted by them. A term common in
+    the county and rare in the list (a street of another town) costs its matches, not the list's cases —
+    the reader's town was walked whole for those."""
+    ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True).order_by(None)
+    first = ids.limit(SAMPLE_ROWS).subquery()
+    hits = select(func.count()).select_from(first).where(_document_contains(query_text, first.c.id))
+    if db.session.execute(hits).scalar_one() >= SAMPLE_HITS:
         return _document_contains(query_text), True
-    return DisputeCase.id.in_(matching_case_ids(query_text)), False
+    if _at_most(listed, DENSE_MATCHES):
+        ids = ids.where(_document_contains(query_text))
+    else:
+        # Each match asked whether it is in the list, by its key; OFFSET 0 keeps it so on PostgreSQL, which
+        # otherwise hashed the town's 12,000 cases to join them (34 ms for 张's 2,066 matches).
+        matches = _matches(query_text).subquery()
+        in_list = ids.where(DisputeCase.id == matches.c.case_id).offset(0).exists()
+        ids = select(matches.c.case_id).where(in_list)
+    found = list(db.session.scalars(ids.limit(DENSE_MATCHES + 1)))
+    if len(found) > DENSE_MATCHES:
+        return _document_contains(query_text), True
+    return _one_of(found), False
 
 
-def matching_case_ids(query_text: str):
-    """A subquery of the ids of cases whose search document contains `query_text` (any case).
+def _one_of(case_ids: list[int]) -> ColumnElement[bool]:
+    """DisputeCase.id among `case_ids`, bound as one parameter (an array; a JSON list on SQLite): bound one
+    by one, 2,000 ids cost PostgreSQL's client 26 ms a statement, SQLite's 2.5 ms."""
+    if db.engine.dialect.name == "postgresql":
+        return DisputeCase.id == any_(literal(case_ids, ARRAY(Integer)))
+    return DisputeCase.id.in_(select(func.json_each(json.dumps(case_ids)).table_valued("value").c.value))
 
-    The matches are found first (a materialized CTE): left to itself, PostgreSQL walked a town's cases
-    newest first and probed the index for each (415 ms for 张 at 100,000 cases, 38 ms this way)."""
-    found = _matches(query_text).cte("search_matches").prefix_with("MATERIALIZED")
-    return select(found.c.case_id)
+
+def _at_most(query: Select, most: int) -> bool:
+    """Whether the query has at most `most` rows: at most `most + 1` of them are read."""
+    rows = query.with_only_columns(literal(1), maintain_column_froms=True).order_by(None).limit(most + 1)
+    return db.session.execute(select(func.count()).select_from(rows.subquery())).scalar_one() <= most
 
 
 def _matches(query_text: str):
@@ -144,7 +189,7 @@ def _terms(term: str) -> set[str]:
     return terms
 
 
-def _document_contains(query_text: str) -> ColumnElement[bool]:
+def _document_contains(query_text: str, case_id=DisputeCase.id) -> ColumnElement[bool]:
     """Whether the case's own search document contains the text, read by the case's key.
 
     What the indexes match: a term of letters and digits lies within one of the runs the short index
@@ -155,9 +200,9 @@ def _document_contains(query_text: str) -> ColumnElement[bool]:
     terms = _terms(query_text.strip())
     if key == "case_id":
         contains = or_(*(search.c.body.ilike(f"%{_escape_like(each)}%", escape="\\") for each in terms))
-        return select(search.c[key]).where(search.c[key] == DisputeCase.id, contains).offset(0).exists()
+        return select(search.c[key]).where(search.c[key] == case_id, contains).offset(0).exists()
     contains = or_(*(func.instr(func.lower(search.c.body), each.lower()) > 0 for each in terms))
-    return select(search.c[key]).where(search.c[key] == DisputeCase.id, contains).exists()
+    return select(search.c[key]).where(search.c[key] == case_id, contains).exists()
 
 
 def _contains(search, term: str):

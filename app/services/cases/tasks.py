@@ -85,12 +85,12 @@ def _ready_tasks(condition, wanted: listing.ListFilter) -> Pagination:
         .options(selectinload(Task.case).selectinload(DisputeCase.grid), selectinload(Task.assignee),
                  selectinload(Task.candidate_roles))
     )
-    query = listing.filter_cases(query, listing.ListFilter(
-        category_id=wanted.category_id, grid_id=wanted.grid_id, text=wanted.text))
     if wanted.tier:
         query = query.where(Task.tier == wanted.tier)
     if wanted.due_state:
         query = query.where(listing.due_state_condition(Task.due_at, wanted.due_state))
+    query = listing.filter_cases(query, listing.ListFilter(
+        category_id=wanted.category_id, grid_id=wanted.grid_id, text=wanted.text))
     if wanted.sort == "newest":
         query = query.order_by(Task.created_at.desc(), Task.id.desc())
     else:
