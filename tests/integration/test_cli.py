@@ -1,6 +1,7 @@
 """The CLI commands a fresh installation runs."""
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -10,6 +11,7 @@ from app.services.cases.lists import ListFilter
 from app.services.supervision.dashboard import build_dashboard, default_period
 from app.services.supervision.trail import verify_trails
 from tests import factories as f
+from tests.shared_rows import shared
 
 
 def test_init_db_is_idempotent(runner):
@@ -26,12 +28,27 @@ def test_deploy_processes_deploys_once(runner):
     assert db.session.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
 
 
-def test_seed_demo_loads_every_stage_once_and_prints_log_ins(runner, clock):
+@shared("demo")
+def _seed_demo(rows, request):
+    """`flask deploy-processes` then `flask seed-demo`, run once for the tests that read the demo."""
+    request.getfixturevalue("clock")
+    runner = request.getfixturevalue("runner")
     runner.invoke(args=["deploy-processes"])
     result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def demo(app, clock, _database):
+    """The exit code and output of seed-demo, whose rows the test starts from (shared: tests/shared_rows.py)."""
+    return _database.value("demo")
+
+
+def test_seed_demo_loads_every_stage_once_and_prints_log_ins(runner, clock, demo):
+    exit_code, output = demo
+    assert exit_code == 0, output
     for username in ("wangwu", "zhaojing", "liqing", "chenhe", "sunlin", "zhoudu", "admin"):
-        assert username in result.output
+        assert username in output
     ready = set(db.session.scalars(select(Task.bpmn_id).where(Task.state == "ready")))
     assert {"triage_case", "mediate_on_site", "assess_four_accounts", "consult_jointly",
             "handle_violence_risk", "follow_up_visit"} <= ready
@@ -45,9 +62,8 @@ def test_seed_demo_loads_every_stage_once_and_prints_log_ins(runner, clock):
     assert db.session.scalar(select(func.count()).select_from(DisputeCase)) == cases
 
 
-def test_the_demo_has_more_than_a_year_of_history_for_the_dashboard(runner, clock):
-    runner.invoke(args=["deploy-processes"])
-    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+def test_the_demo_has_more_than_a_year_of_history_for_the_dashboard(clock, demo):
+    assert demo[0] == 0
     supervisor = db.session.scalar(select(User).where(User.username == "zhoudu"))
     board = build_dashboard(supervisor, default_period(date(2026, 11, 24)))
     assert board.current.opened > board.previous.opened > 150  # busier than last year

@@ -14,8 +14,10 @@ from app.services.cases import registry as cases
 from app.services.cases import search, tasks
 from app.services.cases.lists import ListFilter
 from app.services.supervision import lists as supervision
+from app.services.time_limits import clock as jiefen_clock
 from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
+from tests.shared_rows import shared
 
 
 def statements_of(call) -> list[tuple[str, object]]:
@@ -50,9 +52,11 @@ def full_scans_of_the_case_table(statement: str, parameters, price_out_seq_scans
     return [line for line in lines if "Seq Scan on dispute_case" in line]
 
 
-@pytest.fixture
-def cases_of_every_kind(world, clock):
-    """Open cases at several steps, carded ones, and a closed one."""
+@shared("cases_of_every_kind")
+def _cases_of_every_kind(rows, request):
+    """Open cases at several steps, carded ones, and a closed one; the time four days on."""
+    clock = request.getfixturevalue("clock")
+    world = f.world_of(rows.value("world"))
     for triage in (f.TRIAGE_L1, f.TRIAGE_L2, f.TRIAGE_L3, f.TRIAGE_RISK):
         f.step(world, f.open_case(world), "triage_case", triage)
     f.open_case(world)
@@ -61,6 +65,13 @@ def cases_of_every_kind(world, clock):
     f.step(world, closed, "handle_violence_risk", f.POLICE_TAKEN_OVER)
     clock.shift(timedelta(days=4))
     fire_due_timers()
+    return jiefen_clock.now()
+
+
+@pytest.fixture
+def cases_of_every_kind(world, clock, _database):
+    """The cases of _cases_of_every_kind (shared: tests/shared_rows.py), the clock where it left it; the world."""
+    clock.move_to(_database.value("cases_of_every_kind"))
     return world
 
 

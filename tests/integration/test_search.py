@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import Address, Category
+from app.models import Address, Category, DisputeCase
 from app.services.cases import registry as cases
 from app.services.cases import search
 from app.services.cases.lists import ListFilter, paginate
@@ -16,10 +16,14 @@ from app.services.intake import handoffs, resident_reports
 from app.services.intake.resident_reports import ResidentReport, report_dispute
 from tests import factories
 from tests.integration.test_list_plans import plan_lines, statements_of
+from tests.shared_rows import shared
 
 
-@pytest.fixture
-def three_cases(world, clock, monkeypatch):
+@shared("three_cases")
+def _three_cases(rows, request):
+    """A case opened by a grid worker, one handed off by the police and one reported by a resident."""
+    request.getfixturevalue("clock")
+    world = factories.world_of(rows.value("world"))
     neighbour = db.session.scalar(select(Category.id).where(Category.code == "neighbour"))
     noise = cases.open_case(world["grid_worker"], cases.NewCase(
         title="楼上装修噪音扰民", description="每晚十点后电钻声不断，影响老人休息。", source="grid_patrol",
@@ -29,11 +33,20 @@ def three_cases(world, clock, monkeypatch):
         system="web", incident_number="110-20261124-0042", title="菜市场摊位纠纷", address="和平路12号",
         parties=[cases.NewParty("张三", "applicant", "13900000002")])).case
     token = db.session.scalar(select(Address.plate_token).where(Address.text == "和平路12号"))
-    # A tracking code of our choosing: a random one holds the digits "42" looked for below about once in 90 runs.
-    monkeypatch.setattr(resident_reports, "_new_tracking_code", lambda: "WSPZ7V8XNTBK")
-    receipt = report_dispute(token, ResidentReport(title="楼道堆放杂物", description="", name="周九",
-                                                   phone="13500000009", consent=True))
-    return {"noise": noise, "handed": handed, "reported": receipt}
+    with pytest.MonkeyPatch.context() as patch:
+        # A tracking code of our choosing: a random one holds the digits "42" looked for below about once in 90 runs.
+        patch.setattr(resident_reports, "_new_tracking_code", lambda: "WSPZ7V8XNTBK")
+        receipt = report_dispute(token, ResidentReport(title="楼道堆放杂物", description="", name="周九",
+                                                       phone="13500000009", consent=True))
+    return noise.id, handed.id, receipt
+
+
+@pytest.fixture
+def three_cases(world, clock, _database):
+    """The cases of _three_cases, made once for the tests that search them (shared: tests/shared_rows.py)."""
+    noise, handed, receipt = _database.value("three_cases")
+    return {"noise": db.session.get(DisputeCase, noise), "handed": db.session.get(DisputeCase, handed),
+            "reported": receipt}
 
 
 # search.DENSE_MATCHES for each way a list is searched, the dispatcher's three cases here: as few (each of
@@ -162,10 +175,12 @@ def test_the_check_sees_a_scan(world, three_cases, monkeypatch):
 # Past search.DENSE_MATCHES matches the list is walked in its own order, each case probed; set low here so
 # that a few cases are "many". Every case number holds 2026.
 
-@pytest.fixture
-def many_cases(world, three_cases, clock):
+@shared("many_cases")
+def _many_cases(rows, request):
     """Three more cases here (one triaged, so due sooner; one with a violence risk) and one in the other
     town, out of the dispatcher's scope."""
+    request.getfixturevalue("clock")
+    world = factories.world_of(rows.value("world"))
     factories.open_case(world, title="邻居漏水")
     factories.step(world, factories.open_case(world, title="车位纠纷"), "triage_case", factories.TRIAGE_L2)
     factories.step(world, factories.open_case(world, title="夫妻争吵"), "triage_case", factories.TRIAGE_RISK)
@@ -173,6 +188,12 @@ def many_cases(world, three_cases, clock):
     cases.open_case(world.others["grid_worker"], cases.NewCase(
         title="外镇纠纷", source="grid_patrol", category_id=neighbour, grid_id=world.other_grid.id,
         parties=[cases.NewParty("王五", "applicant")]))
+
+
+@pytest.fixture
+def many_cases(world, three_cases, clock, _database):
+    """The three cases and those of _many_cases (shared: tests/shared_rows.py); the world."""
+    _database.value("many_cases")
     return world
 
 
