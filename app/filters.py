@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app.models import ROLE_LABELS
+from app.models.dispute_case import OUTCOME_LABELS, TIER_LABELS
 from app.models.party import PARTY_ROLE_LABELS
 from app.models.trail import TrailEventType
 from app.services.people import access
@@ -25,17 +26,14 @@ LABELS: dict[str, Mapping[Any, Any]] = {
     "status": {"open": _l("办理中"), "closed": _l("已结案")},
     "card": {"none": "—", "yellow": _l("黄牌"), "red": _l("红牌")},
     "task_state": {"ready": _l("待办"), "completed": _l("已办结"), "cancelled": _l("已撤销")},
-    "outcome": {
-        "agreement": _l("调解成功"), "mediation_ended": _l("调解终止"), "transferred_to_police": _l("移交公安"),
-        "closed": _l("已结案"), "referred_to_sector_body": _l("移送行业性专业调解"),
-    },
+    "outcome": OUTCOME_LABELS,
     "due_state": {**DUE_STATE_LABELS, "closed": _l("已结案")},
     "document": {
         "acceptance_register": _l("受理登记表"), "rights_notice": _l("权利义务告知书"), "mediation_record": _l("调解笔录"),
         "agreement": _l("人民调解协议书"), "oral_agreement_register": _l("口头协议登记表"),
         "follow_up_record": _l("回访记录"), "closing_report": _l("结案报告表"), "case_file": _l("卷宗"),
     },
-    "tier": {1: _l("一级 现场"), 2: _l("二级 调解室"), 3: _l("三级 三长会商")},
+    "tier": TIER_LABELS,
     "event": {event.value: event.label for event in TrailEventType},
 }
 

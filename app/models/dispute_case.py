@@ -2,6 +2,7 @@
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
 
 SOURCES = ("grid_patrol", "police_handoff", "resident_report", "walk_in")
 CARDS = ("none", "yellow", "red")  # in rising order of urgency
+# What a closed case came to (`outcome`), in the order lists, filters and tables show them.
+OUTCOME_LABELS = {"agreement": _l("调解成功"), "mediation_ended": _l("调解终止"), "transferred_to_police": _l("移交公安"),
+                  "referred_to_sector_body": _l("移送行业性专业调解"), "closed": _l("已结案")}
+OUTCOMES = tuple(OUTCOME_LABELS)
+TIER_LABELS = {1: _l("一级 现场"), 2: _l("二级 调解室"), 3: _l("三级 三长会商")}
 
 
 class DisputeCase(Model):

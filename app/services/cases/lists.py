@@ -16,7 +16,7 @@ from sqlalchemy import ColumnClause, Select, and_, exists, literal_column, or_, 
 from app.extensions import db
 from app.input_guard import RefusedInputError, query_int
 from app.models import Category, DisputeCase, Grid, Task
-from app.models.dispute_case import SOURCES
+from app.models.dispute_case import OUTCOMES, SOURCES
 from app.services.cases import search
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_SOON  # one rule for badges and filters
@@ -24,7 +24,6 @@ from app.services.time_limits.due_states import DUE_SOON  # one rule for badges 
 PAGE_SIZE = 25
 DUE_STATES = ("overdue", "due_soon", "on_time")
 CASE_SORTS = ("newest", "due", "urgency")
-OUTCOMES = ("agreement", "mediation_ended", "transferred_to_police", "referred_to_sector_body", "closed")
 OUTSTANDING_CARDS = ("yellow", "red")
 # Set on a list query whose rows are too many to count (a text many cases carry): `paginate` reads its
 # pages without a count.

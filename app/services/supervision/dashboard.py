@@ -30,8 +30,8 @@ from sqlalchemy import Select, and_, func, literal_column, or_, select, union_al
 
 from app.extensions import db
 from app.models import CaseCount, Category, Community, DisputeCase, Grid, Task, User
-from app.models.dispute_case import SOURCES
-from app.services.cases.lists import OUTCOMES, ListFilter, local_day_start
+from app.models.dispute_case import OUTCOME_LABELS, OUTCOMES, SOURCES, TIER_LABELS
+from app.services.cases.lists import ListFilter, local_day_start
 from app.services.errors import InvalidInputError
 from app.services.people import access
 from app.services.time_limits import clock
@@ -537,12 +537,11 @@ def source_labels() -> dict[str, str]:
 
 
 def tier_labels() -> dict[int, str]:
-    return {UNTRIAGED: _("未分级"), 1: _("一级 现场"), 2: _("二级 调解室"), 3: _("三级 三长会商")}
+    return {UNTRIAGED: _("未分级"), **{tier: str(label) for tier, label in TIER_LABELS.items()}}
 
 
 def outcome_labels() -> dict[str, str]:
-    return {"agreement": _("调解成功"), "mediation_ended": _("调解终止"), "transferred_to_police": _("移交公安"),
-            "referred_to_sector_body": _("移送行业性专业调解"), "closed": _("已结案")}
+    return {outcome: str(label) for outcome, label in OUTCOME_LABELS.items()}
 
 
 def today() -> date:
