@@ -19,7 +19,6 @@ import time
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
@@ -48,7 +47,7 @@ from app.services.intake.api_tokens import create_token  # noqa: E402
 from app.services.intake.places import GridSpec, create_mediation_room, create_places  # noqa: E402
 from app.services.people.users import create_user  # noqa: E402
 from app.services.supervision.case_counts import count_all_cases  # noqa: E402
-from app.services.supervision.trail import entry_hash  # noqa: E402
+from app.services.supervision.trail import chain_rows  # noqa: E402
 from forms.tasks import TASK_FORMS  # noqa: E402
 from tests import factories as f  # noqa: E402
 
@@ -295,15 +294,15 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category: t
     for timer in template["timers"]:
         rows[PendingTimer].append({**timer, "id": ids[PendingTimer], "case_id": case_id, "due_at": moved(timer["due_at"])})
         ids[PendingTimer] += 1
-    previous, key = "0" * 64, BENCH_CONFIG["TRAIL_KEY"].encode("utf-8")
+    trail = []
     for event in template["trail"]:
-        entry = {**event, "id": ids[TrailEvent], "case_id": case_id, "occurred_at": moved(event["occurred_at"]),
-                 "task_id": task_ids.get(event["task_id"]), "prev_hash": previous}
-        entry["hash"] = previous = entry_hash(SimpleNamespace(**entry), key)
-        rows[TrailEvent].append(entry)
+        trail.append({**event, "id": ids[TrailEvent], "case_id": case_id, "occurred_at": moved(event["occurred_at"]),
+                      "task_id": task_ids.get(event["task_id"])})
         ids[TrailEvent] += 1
+    head = chain_rows(trail, BENCH_CONFIG["TRAIL_KEY"].encode("utf-8"))
+    rows[TrailEvent] += trail
     if "trail_head_hash" in case:  # the trail's head kept on the case row
-        case.update(trail_head_seq=len(template["trail"]), trail_head_hash=previous)
+        case.update(trail_head_seq=len(template["trail"]), trail_head_hash=head)
 
 
 def _advance_sequences() -> None:

@@ -4,7 +4,6 @@ import re
 import uuid
 from dataclasses import dataclass
 from io import BytesIO
-from types import SimpleNamespace
 
 from sqlalchemy import insert, select, update
 
@@ -28,7 +27,7 @@ from app.services.cases.search import reindex_all_cases
 from app.services.intake.places import GridSpec, create_mediation_room, create_places
 from app.services.people.users import create_user
 from app.services.supervision.case_counts import count_all_cases
-from app.services.supervision.trail import GENESIS_HASH, entry_hash, trail_key
+from app.services.supervision.trail import chain_rows, trail_key
 
 PASSWORD = "secret-pass"
 ROLES = ("grid_worker", "police_officer", "dispatcher", "mediator", "panel_member", "supervisor", "designer", "admin")
@@ -228,14 +227,11 @@ def copy_case(case: DisputeCase, count: int) -> list[int]:
                                                   for case_id in ids for timer in timers])
     entries, heads, key = [], [], trail_key()
     for n, (case_id, number) in enumerate(zip(ids, numbers)):
-        previous = GENESIS_HASH
-        for entry in trail:
-            data = {**entry["data"], "number": number} if "number" in entry["data"] else entry["data"]
-            row = {**without_id(entry), "case_id": case_id, "data": data, "prev_hash": previous,
-                   "task_id": new_task[n].get(entry["task_id"])}
-            row["hash"] = previous = entry_hash(SimpleNamespace(**row), key)
-            entries.append(row)
-        heads.append({"id": case_id, "trail_head_seq": len(trail), "trail_head_hash": previous})
+        rows_of_copy = [{**without_id(entry), "case_id": case_id, "task_id": new_task[n].get(entry["task_id"]),
+                         "data": {**entry["data"], "number": number} if "number" in entry["data"] else entry["data"]}
+                        for entry in trail]
+        heads.append({"id": case_id, "trail_head_seq": len(trail), "trail_head_hash": chain_rows(rows_of_copy, key)})
+        entries += rows_of_copy
     db.session.execute(insert(TrailEvent), entries)
     db.session.execute(update(DisputeCase), heads)
     reindex_all_cases()

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Notification, PendingTimer
 from app.services.cases.task_actions import claim_task
+from app.services.supervision.trail import verify_trails
 from app.services.time_limits import clock as jiefen_clock
 from app.services.time_limits.timers import BATCH_SIZE, fire_due_timers
 from tests import factories as f
@@ -45,6 +46,8 @@ def test_a_sweep_of_more_than_500_due_cases_finishes_in_one_run(world, clock):
     report = fire_due_timers()
     assert (report.timers_fired, report.cases_advanced, report.failed_case_ids, report.remaining) == (count, count, (), 0)
     assert due_timers() == 0
+    verified = verify_trails()  # the copies' trails, chained in bulk, then appended to by the sweep
+    assert (verified.cases, verified.breaks) == (count, [])
 
 
 def test_a_fired_limit_tells_the_supervisor_and_whoever_may_or_does_hold_the_step_now(world, clock):

@@ -157,6 +157,16 @@ def entry_hash(entry: TrailEvent | SimpleNamespace, key: bytes, *, seq: int | No
     return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def chain_rows(rows: list[dict[str, Any]], key: bytes) -> str:
+    """Link a case's trail rows, in seq order, into its hash chain in place (each row's prev_hash and hash),
+    for rows written in bulk (copies of a case in the bench and the tests); the head's hash."""
+    previous = GENESIS_HASH
+    for row in rows:
+        row["prev_hash"] = previous
+        row["hash"] = previous = entry_hash(SimpleNamespace(**row), key)
+    return previous
+
+
 def trail_key() -> bytes:
     """The key the chain is computed with (JIEFEN_TRAIL_KEY)."""
     return current_app.config["TRAIL_KEY"].encode("utf-8")
