@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import (  # noqa: E402
+    CaseRoute,
     Category,
     DisputeCase,
     Grid,
@@ -220,6 +221,7 @@ def _rows_of(case_id: int, closed: bool) -> dict:
         "tasks": [_row(t) for t in db.session.scalars(select(Task).where(Task.case_id == case_id).order_by(Task.id))],
         "task_roles": [_row(r) for r in db.session.scalars(select(TaskCandidateRole).join(Task).where(
             Task.case_id == case_id))],
+        "routes": [_row(r) for r in db.session.scalars(select(CaseRoute).where(CaseRoute.case_id == case_id))],
         "timers": [_row(t) for t in db.session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id))],
         "trail": [_row(e) for e in db.session.scalars(
             select(TrailEvent).where(TrailEvent.case_id == case_id).order_by(TrailEvent.seq))],
@@ -236,15 +238,15 @@ def _replicate(templates: list[dict], count: int, open_share: float) -> None:
     db.session.commit()
     began = time.perf_counter()
     for start in range(0, count, BATCH):
-        rows: dict = {model: [] for model in (DisputeCase, Party, WorkflowState, Task, TaskCandidateRole, PendingTimer,
-                                              TrailEvent)}
+        rows: dict = {model: [] for model in (DisputeCase, Party, WorkflowState, Task, TaskCandidateRole, CaseRoute,
+                                              PendingTimer, TrailEvent)}
         for index in range(start, min(start + BATCH, count)):
             is_open = random.random() < open_share
             template = random.choice(open_templates if is_open else closed_templates)
             back = timedelta(days=random.uniform(0, 20) if is_open else random.uniform(20, 730),
                              seconds=random.randrange(86400))
             _copy(template, index, back, random.choice(grids), random.choice(categories), ids, rows)
-        for model in (DisputeCase, Party, WorkflowState, Task, TaskCandidateRole, PendingTimer, TrailEvent):
+        for model in (DisputeCase, Party, WorkflowState, Task, TaskCandidateRole, CaseRoute, PendingTimer, TrailEvent):
             if rows[model]:
                 db.session.execute(model.__table__.insert(), rows[model])
         db.session.commit()
@@ -291,6 +293,7 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category: t
         ids[Task] += 1
     for role in template["task_roles"]:
         rows[TaskCandidateRole].append({**role, "task_id": task_ids[role["task_id"]]})
+    rows[CaseRoute] += [{**route, "case_id": case_id} for route in template["routes"]]
     for timer in template["timers"]:
         rows[PendingTimer].append({**timer, "id": ids[PendingTimer], "case_id": case_id, "due_at": moved(timer["due_at"])})
         ids[PendingTimer] += 1

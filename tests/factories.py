@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 from app.extensions import db
 from app.models import (
     CaseNumberCounter,
+    CaseRoute,
     Category,
     DisputeCase,
     Grid,
@@ -194,6 +195,7 @@ def copy_case(case: DisputeCase, count: int) -> list[int]:
     [workflow] = rows(WorkflowState, WorkflowState.case_id == case.id)
     tasks_ = rows(Task, Task.case_id == case.id)
     roles = rows(TaskCandidateRole, TaskCandidateRole.task_id.in_([task["id"] for task in tasks_]))
+    routes = rows(CaseRoute, CaseRoute.case_id == case.id)
     timers = rows(PendingTimer, PendingTimer.case_id == case.id)
     trail = sorted(rows(TrailEvent, TrailEvent.case_id == case.id), key=lambda entry: entry["seq"])
     prefix, year, _ = template["number"].rsplit("-", 2)
@@ -222,6 +224,8 @@ def copy_case(case: DisputeCase, count: int) -> list[int]:
     if roles:
         db.session.execute(insert(TaskCandidateRole), [{**role, "task_id": new_task[n][role["task_id"]]}
                                                        for n in range(count) for role in roles])
+    if routes:
+        db.session.execute(insert(CaseRoute), [{**route, "case_id": case_id} for case_id in ids for route in routes])
     if timers:
         db.session.execute(insert(PendingTimer), [{**without_id(timer), "case_id": case_id}
                                                   for case_id in ids for timer in timers])

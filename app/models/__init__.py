@@ -16,14 +16,14 @@ from app.models.process_design import ProcessDraft, ProcessEvent
 from app.models.schedule import ScheduledDay, ScheduleYear
 from app.models.sector_body import SectorBody
 from app.models.sign_in import LoginFailure, LoginLock, UserSession
-from app.models.task import Task, TaskCandidateRole
+from app.models.task import CaseRoute, Task, TaskCandidateRole
 from app.models.timer import PendingTimer
 from app.models.trail import TrailEvent
 from app.models.user import DEFAULT_LOCALE, LOCALES, ROLE_LABELS, ROLES, User, user_grid
 from app.models.workflow_state import WorkflowState
 
 __all__ = [
-    "Address", "CaseCount", "CaseNumberCounter", "Notification", "ScheduledDay", "ScheduleYear", "Category", "Community", "DisputeCase", "Grid", "Party",
+    "Address", "CaseCount", "CaseRoute", "CaseNumberCounter", "Notification", "ScheduledDay", "ScheduleYear", "Category", "Community", "DisputeCase", "Grid", "Party",
     "PendingTimer", "PoliceGrid", "DEFAULT_LOCALE", "LOCALES", "ProcessDefinition", "ROLE_LABELS", "ROLES", "Task", "TaskCandidateRole", "Town", "TrailEvent",
     "User", "WorkflowState", "user_grid",
     "ApiToken", "CasePush", "Handoff",

@@ -1,5 +1,6 @@
-"""The user-task mirror: every ready or finished user task, so task lists never load a workflow; and
-the roles that may do each (a row per role, like spiff-arena's human_task_user)."""
+"""The user-task mirror: every ready or finished user task, so task lists never load a workflow; the
+roles that may do each (a row per role, like spiff-arena's human_task_user); and, per case, the roles
+any of its tasks has named (the cases routed to a mediation room or the joint consultation)."""
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String
@@ -63,4 +64,14 @@ class TaskCandidateRole(Model):
     __table_args__ = (Index("ix_task_candidate_role_role_task", "role", "task_id"),)
 
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)  # as User.role
+
+
+class CaseRoute(Model):
+    """A role some task of the case names: the case has been routed to that role. Kept with the task rows
+    (cases/mirror.py), so that "the cases routed to me" (a mediator's, a panel member's list) is one
+    primary-key probe per case instead of a walk of the case's tasks and their roles."""
+    __table_args__ = (Index("ix_case_route_role_case", "role", "case_id"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("dispute_case.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(20), primary_key=True)  # as User.role

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import (
+    CaseRoute,
     PendingTimer,
     ProcessDefinition,
     ProcessDraft,
@@ -14,6 +15,8 @@ from app.models import (
     TrailEvent,
     WorkflowState,
 )
+from app.services.cases import registry as cases
+from app.services.people import access
 from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 from tests.conftest import PROCESSES_DIR, START
@@ -224,6 +227,30 @@ def test_a_migration_moves_a_case_and_its_task_and_keeps_its_timer_due_times(des
     fire_due_timers()
     assert f.current_task(f.reload(case)).bpmn_id == "assess_four_accounts"
     assert f.reload(case).card == "yellow"
+
+
+def test_a_migration_that_gives_the_current_step_to_other_roles_routes_the_case_to_them(
+        designer, world, client, clock):
+    """A mediator sees a case once a task of it names the mediators, whether a step or a migrated version
+    made that task; the roles no task names any more lose the route."""
+    case = at_on_site(world)
+    assert not access.can_see_case(world["mediator"], case.id)
+    to_the_room = SHIPPED.replace('camunda:candidateGroups="grid_worker,police_officer"',
+                                  'camunda:candidateGroups="grid_worker,mediator"', 1)
+    refused = deploy(client, to_the_room)  # the police officers lose the step: confirmed once more
+    assert refused.status_code == 409
+    assert client.post(f"/designer/{KEY}/deploy", json={
+        "xml": to_the_room, "confirm": refused.get_json()["confirmation"]["checksum"]}).status_code == 200
+    answer = client.post(f"/designer/{KEY}/v1/migrate", data={"case_id": case.id, "to_version": 2})
+    assert f"{case.number}：已迁移" in answer.text
+
+    db.session.expire_all()
+    assert f.current_task(case).roles == ["grid_worker", "mediator"]
+    assert set(db.session.scalars(select(CaseRoute.role).where(CaseRoute.case_id == case.id))) == {
+        "dispatcher", "grid_worker", "mediator"}
+    db.session.commit()  # a new transaction: the answers of the one before are not kept
+    assert access.can_see_case(world["mediator"], case.id)
+    assert case.id in {row.id for row in cases.list_cases(world["mediator"]).items}
 
 
 def test_a_case_whose_task_is_gone_in_the_new_version_is_listed_with_the_reason(designer, world, client, clock):

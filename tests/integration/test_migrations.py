@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Column, inspect, select, text
 
 from app.extensions import db
-from app.models import Task, WorkflowState
+from app.models import CaseRoute, Task, WorkflowState
 from app.services import engine
 from app.services.cases.mirror import saved_state
 from app.services.cases.search import is_search_table
@@ -85,3 +85,22 @@ def test_workflow_states_are_compressed_and_back(app, world, clock):
     assert db.session.execute(text("SELECT state FROM workflow_state")).scalar_one() == stored
     restored = engine.describe(saved_state(db.session.get_one(WorkflowState, case_id)))
     assert [task.bpmn_id for task in restored.ready_tasks] == ["mediate_on_site"]
+
+
+def test_case_routes_are_filled_from_the_tasks(app, world, clock):
+    """case_route is made from the roles every task of a case names (done and ready ones alike), and goes
+    with its downgrade; the steps keep it from then on."""
+    from flask_migrate import downgrade, upgrade
+
+    case = f.open_case(world)
+    f.step(world, case, "triage_case", f.TRIAGE_L2)  # triage (dispatcher) done, the four accounts (mediator) ready
+    case_id = case.id
+    kept = set(db.session.execute(select(CaseRoute.case_id, CaseRoute.role)))
+    assert kept == {(case_id, "dispatcher"), (case_id, "mediator")}
+    directory = str(app.config["MIGRATIONS_DIR"])
+    db.session.remove()
+    downgrade(directory=directory, revision="dashboard_case_counts")
+    assert "case_route" not in inspect(db.engine).get_table_names()
+    upgrade(directory=directory)
+    assert set(db.session.execute(select(CaseRoute.case_id, CaseRoute.role))) == kept
+    assert "ix_case_route_role_case" in {index["name"] for index in inspect(db.engine).get_indexes("case_route")}

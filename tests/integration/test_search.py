@@ -49,9 +49,15 @@ def three_cases(world, clock, _database):
             "reported": receipt}
 
 
-# search.DENSE_MATCHES for each way a list is searched, the dispatcher's three cases here: as few (each of
-# them asked), as more than that with few matches (the index), as many matches (the list's order walked).
-PATHS = [search.DENSE_MATCHES, 1, 0]
+# (search.DENSE_MATCHES, search.FEW_MATCHES) for each way a list is searched, the dispatcher's three cases
+# here: as a short list of a term the county holds often (each case asked), as more than that with few
+# matches (the index), as many matches (the list's order walked).
+PATHS = [(search.DENSE_MATCHES, 0), (1, search.FEW_MATCHES), (0, search.FEW_MATCHES)]
+
+
+def search_path(monkeypatch, path) -> None:
+    monkeypatch.setattr(search, "DENSE_MATCHES", path[0])
+    monkeypatch.setattr(search, "FEW_MATCHES", path[1])
 
 
 def found(actor, query: str) -> list[str]:
@@ -76,9 +82,9 @@ def found(actor, query: str) -> list[str]:
     ("九", "reported"),
     ("欧阳", "noise"),                  # a compound surname
 ])
-@pytest.mark.parametrize("dense_matches", PATHS)
-def test_a_case_is_found_by_any_of_its_texts(world, three_cases, monkeypatch, query, which, dense_matches):
-    monkeypatch.setattr(search, "DENSE_MATCHES", dense_matches)
+@pytest.mark.parametrize("path", PATHS)
+def test_a_case_is_found_by_any_of_its_texts(world, three_cases, monkeypatch, query, which, path):
+    search_path(monkeypatch, path)
     expected = three_cases[which]
     number = expected.case_number if which == "reported" else expected.number
     assert found(world["dispatcher"], query) == [number]
@@ -93,9 +99,9 @@ def test_case_numbers_and_tracking_codes_with_or_without_dashes(world, three_cas
     assert found(world["dispatcher"], receipt.tracking_code.replace("-", "").lower()) == [receipt.case_number]
 
 
-@pytest.mark.parametrize("dense_matches", PATHS)
-def test_wildcards_and_quotes_are_plain_text(world, three_cases, monkeypatch, dense_matches):
-    monkeypatch.setattr(search, "DENSE_MATCHES", dense_matches)
+@pytest.mark.parametrize("path", PATHS)
+def test_wildcards_and_quotes_are_plain_text(world, three_cases, monkeypatch, path):
+    search_path(monkeypatch, path)
     for query in ("%", "_", '"', "%%%", '" OR "', "NEAR(a b)", "*"):
         assert found(world["dispatcher"], query) == [], query
 
@@ -267,6 +273,7 @@ def test_a_list_whose_sample_holds_many_matches_is_walked_uncounted(elsewhere_ca
     for query, walked in (("2026", True), ("外镇", False)):
         wanted = ListFilter(text=query, sort=sort)
         counted = pages_of(world["dispatcher"], wanted)
+        monkeypatch.setattr(search, "FEW_MATCHES", 0)  # the county holds them often: the sample decides
         monkeypatch.setattr(search, "SAMPLE_ROWS", 3)
         monkeypatch.setattr(search, "SAMPLE_HITS", 3)
         found = pages_of(world["dispatcher"], wanted)
@@ -279,9 +286,10 @@ def test_a_list_whose_sample_holds_many_matches_is_walked_uncounted(elsewhere_ca
 @pytest.mark.commits  # the probe counter stays on its connection, which is thrown away after
 def test_a_term_few_cases_of_the_readers_list_carry_is_not_asked_of_each_case(elsewhere_cases, monkeypatch):
     """What a sparse term costs is its matches, not the reader's cases: the dispatcher's list is not walked
-    asking each case's document (SQLite's instr, counted here) beyond SAMPLE_ROWS of them. At 100,000
-    cases that walk read a town's 12,500 cases for the eight that carried a street of another town. SQLite
-    only: the probe is its instr."""
+    asking each case's document (SQLite's instr, counted here) — not at all when the county holds the term
+    at most FEW_MATCHES times, and beyond SAMPLE_ROWS of them otherwise. At 100,000 cases that walk read a
+    town's 12,500 cases for the eight that carried a street of another town, and a mediator's 3,000 (each a
+    probe of its routes) for 张. SQLite only: the probe is its instr."""
     monkeypatch.setattr(search, "DENSE_MATCHES", 3)
     monkeypatch.setattr(search, "SAMPLE_ROWS", 2)
     asked = []
@@ -289,8 +297,11 @@ def test_a_term_few_cases_of_the_readers_list_carry_is_not_asked_of_each_case(el
     connection.connection.driver_connection.create_function(
         "instr", 2, lambda text, part: asked.append(part) or text.find(part) + 1)
     try:
-        [(numbers, total, _)] = pages_of(elsewhere_cases["dispatcher"], ListFilter(text="外镇纠纷"))
-        assert (len(numbers), total, len(asked)) == (1, 1, 2)
+        for few_matches, sampled in ((search.FEW_MATCHES, 0), (4, 2)):  # 外镇纠纷: five cases in the county
+            monkeypatch.setattr(search, "FEW_MATCHES", few_matches)
+            asked.clear()
+            [(numbers, total, _)] = pages_of(elsewhere_cases["dispatcher"], ListFilter(text="外镇纠纷"))
+            assert (len(numbers), total, len(asked)) == (1, 1, sampled), few_matches
         pages_of(elsewhere_cases["admin"], ListFilter(text="外镇纠纷"))  # five: walked, each case asked
         assert len(asked) > 4
     finally:

@@ -8,10 +8,11 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
-from app.models import DisputeCase, PendingTimer, Task, User, WorkflowState
+from app.models import CaseRoute, DisputeCase, PendingTimer, Task, TaskCandidateRole, User, WorkflowState
 from app.models.dispute_case import CARDS
 from app.services.cases.catalog import category_id_for
 from app.services.design.processes import StoredSpecs, keep_specs
@@ -201,12 +202,36 @@ def _sync_tasks(case, ready_rows, result, *, now, completed_task) -> list[Task]:
         new.append((row, ready))
     if new:
         db.session.flush()  # the new rows' ids, for their trail entries
+        _add_routes(case.id, {role for _, ready in new for role in ready.roles}
+                    - {role for row in ready_rows for role in row.roles})
     for row, ready in new:
         append_event(case.id, TrailEventType.TASK_CREATED, actor=None, at=now, task_id=row.id,
                      data={"task": row.name, "bpmn_id": row.bpmn_id, "roles": list(ready.roles),
                            "due_at": ready.due_at.isoformat() if ready.due_at else None})
         now_ready.append(row)
     return now_ready
+
+
+def _add_routes(case_id: int, roles: set[str]) -> None:
+    """Record that tasks of the case name these roles (those its ready tasks name are recorded already)."""
+    if roles:
+        db.session.connection().execute(_add_routes_statement(db.session.get_bind().dialect.name),
+                                        [{"case_id": case_id, "role": role} for role in sorted(roles)])
+
+
+@cache
+def _add_routes_statement(dialect_name: str):
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(CaseRoute).on_conflict_do_nothing()
+
+
+def refresh_routes(case_id: int) -> None:
+    """Helper: the case's routes afresh from its tasks, after a task's roles changed (a migrated version)."""
+    db.session.flush()
+    connection = db.session.connection()
+    connection.execute(delete(CaseRoute).where(CaseRoute.case_id == case_id))
+    connection.execute(insert(CaseRoute).from_select(
+        ["case_id", "role"], select(Task.case_id, TaskCandidateRole.role).distinct()
+        .join(TaskCandidateRole, TaskCandidateRole.task_id == Task.id).where(Task.case_id == case_id)))
 
 
 def _sync_timers(case, timer_rows, result) -> None:

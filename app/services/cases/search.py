@@ -48,6 +48,8 @@ TRIGRAM = 3
 # past it, it walks its own order and asks each case (text_condition). Measured at 100,000 cases: see
 # bench/RESULTS.md.
 DENSE_MATCHES = 1_000
+# A term the county's index holds at most this many times is looked for among its matches.
+FEW_MATCHES = 3_000
 # A list of which SAMPLE_ROWS cases hold SAMPLE_HITS matches (one in twelve) is walked without counting them.
 SAMPLE_ROWS = 300
 SAMPLE_HITS = 26
@@ -120,35 +122,41 @@ def _write_documents(case_ids: list[int] | None) -> None:
 
 def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool], bool]:
     """The condition on DisputeCase of carrying `query_text`, and whether the list holds many such rows.
-    `listed` is the list's query without the text: the reader's cases and the other filters. Only
-    the reader's own cases decide, so no count says how many match elsewhere.
+    `listed` is the list's query without the text: the reader's cases and the other filters. What the
+    reader sees never depends on how many cases match elsewhere; only the work done does.
 
-    Many, in either of two ways, and the list is walked in its own order, each case asked, until the page
-    is full, and not counted (`paginate`; counting every match cost PostgreSQL 1.9 s for a term all 100,000
-    cases carry):
-    - SAMPLE_ROWS of its cases, the first the database reads (not sorted: sorting a supervisor's or a
-      mediator's list for it cost as much as the walk), hold SAMPLE_HITS matches: one case in twelve or
-      more carries the term (a digit, the year), and asking those few is cheaper than counting them.
-    - otherwise, more than DENSE_MATCHES matches in the list, read from the index until one more than that
-      are the reader's (or, for a list of at most that many rows, asking each of them). A first page of
-      the county's 100,000 cases is then found within ~2,600 of them, a town's within ~330.
-    Few: their case ids are read once, then the list is read, sorted and counted by them. A term common in
-    the county and rare in the list (a street of another town) costs its matches, not the list's cases —
-    the reader's town was walked whole for those."""
+    Few: the ids of the list's matches are read once (at most DENSE_MATCHES), then the list is read,
+    sorted and counted by them. Many, and the list is walked in its own order, each case asked, until the
+    page is full, and not counted (`paginate`; counting every match cost PostgreSQL 1.9 s for a term all
+    100,000 cases carry). Which one, at the least cost:
+    1. A term the county's index holds at most FEW_MATCHES times: its matches are read from the index,
+       each asked by its key whether it is in the list — a mediator's 800 cases (each a probe of its
+       routes) cost more to ask than 张's 2,000 matches in the county.
+    2. Otherwise a sample: SAMPLE_ROWS of the list's cases, the first the database reads (not sorted:
+       sorting a supervisor's or a mediator's list for it cost as much as the walk), hold SAMPLE_HITS
+       matches: one case in twelve or more carries the term (a digit, the year), and many do.
+    3. Otherwise a list of at most DENSE_MATCHES rows asks each of its cases; a longer one reads the
+       term's matches from the index as in 1 (a street common in the county and rare in the reader's town
+       costs its matches, not the town's cases) — more than DENSE_MATCHES of them the reader's, and many
+       do: a first page of the county's 100,000 cases is then found within ~2,600 of them."""
     ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True).order_by(None)
-    first = ids.limit(SAMPLE_ROWS).subquery()
-    hits = select(func.count()).select_from(first).where(_document_contains(query_text, first.c.id))
-    if db.session.execute(hits).scalar_one() >= SAMPLE_HITS:
-        return _document_contains(query_text), True
-    if _at_most(listed, DENSE_MATCHES):
-        ids = ids.where(_document_contains(query_text))
-    else:
-        # Each match asked whether it is in the list, by its key; OFFSET 0 keeps it so on PostgreSQL, which
-        # otherwise hashed the town's 12,000 cases to join them (34 ms for 张's 2,066 matches).
-        matches = _matches(query_text).subquery()
-        in_list = ids.where(DisputeCase.id == matches.c.case_id).offset(0).exists()
-        ids = select(matches.c.case_id).where(in_list)
-    found = list(db.session.scalars(ids.limit(DENSE_MATCHES + 1)))
+    if not _at_most(_matches(query_text), FEW_MATCHES):
+        first = ids.limit(SAMPLE_ROWS).subquery()
+        hits = select(func.count()).select_from(first).where(_document_contains(query_text, first.c.id))
+        if db.session.execute(hits).scalar_one() >= SAMPLE_HITS:
+            return _document_contains(query_text), True
+        if _at_most(listed, DENSE_MATCHES):
+            return _counted(ids.where(_document_contains(query_text)), query_text)
+    # Each match asked whether it is in the list, by its key; OFFSET 0 keeps it so on PostgreSQL, which
+    # otherwise hashed the town's 12,000 cases to join them (34 ms for 张's 2,066 matches).
+    matches = _matches(query_text).subquery()
+    in_list = ids.where(DisputeCase.id == matches.c.case_id).offset(0).exists()
+    return _counted(select(matches.c.case_id).where(in_list), query_text)
+
+
+def _counted(matching_ids: Select, query_text: str) -> tuple[ColumnElement[bool], bool]:
+    """By their ids when at most DENSE_MATCHES; else many, each case asked."""
+    found = list(db.session.scalars(matching_ids.limit(DENSE_MATCHES + 1)))
     if len(found) > DENSE_MATCHES:
         return _document_contains(query_text), True
     return _one_of(found), False

@@ -24,7 +24,7 @@ from app.models import (
     WorkflowState,
 )
 from app.services import engine
-from app.services.cases.mirror import lock_workflow, record_step, saved_state
+from app.services.cases.mirror import lock_workflow, record_step, refresh_routes, saved_state
 from app.services.design.processes import (
     Deployment,
     StoredSpecs,
@@ -392,7 +392,7 @@ def _refresh_task_rows(case_id: int, result: engine.EngineResult) -> None:
         if task is not None:
             row.bpmn_id, row.name, row.form_key, row.tier = task.bpmn_id, task.name, task.form_key, task.tier
             row.roles = task.roles
-    db.session.flush()
+    refresh_routes(case_id)
 
 
 def _version_rows(key: str | None) -> list[VersionRow]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from app.extensions import db
 from app.models import (
     ROLE_LABELS,
+    CaseRoute,
     Community,
     DisputeCase,
     Grid,
@@ -108,11 +109,22 @@ def area_grid_ids(actor: User) -> Select | None:
     if kind == "town":
         town = select(Grid.id).join(Community, Community.id == Grid.community_id).where(
             Community.town_id == actor.town_id)
-        if actor.role in NARROWED_BY_GRIDS:
-            own = select(user_grid.c.grid_id).where(user_grid.c.user_id == actor.id)
-            town = town.where(or_(~own.exists(), Grid.id.in_(own.scalar_subquery())))
+        if _narrowed_by_grids(actor):
+            town = town.where(Grid.id.in_(select(user_grid.c.grid_id).where(user_grid.c.user_id == actor.id)))
         return town
     return select(Grid.id).where(false())
+
+
+def _narrowed_by_grids(actor: User) -> bool:
+    """Whether the actor's town is narrowed to the grids they serve (asked once per transaction): decided
+    here rather than in SQL, so that a whole town's list is planned as one (see `_likely`)."""
+    if actor.role not in NARROWED_BY_GRIDS:
+        return False
+    known = _transaction_memo()
+    if ("grids", actor.id) not in known:
+        known[("grids", actor.id)] = bool(db.session.scalar(
+            select(exists().where(user_grid.c.user_id == actor.id))))
+    return known[("grids", actor.id)]
 
 
 def in_area(actor: User, grid_id_column) -> ColumnElement[bool]:
@@ -125,17 +137,13 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
     if not may(actor, VIEW_CASE):
         return false()
     condition = in_area(actor, DisputeCase.grid_id)
-    if SCOPES.get(actor.role) == "town" and actor.role not in NARROWED_BY_GRIDS:
+    if SCOPES.get(actor.role) == "town" and not _narrowed_by_grids(actor):
         condition = _likely(condition)
     if actor.role in ROUTED_ONLY:
-        # Its own alias of Task, so that inside a query over tasks (the team list) the subquery still
-        # looks at all the case's tasks instead of correlating to the outer task and losing its FROM.
-        # Nested, so the case's tasks (ix_task_case_state) are read first and each asked by primary key.
-        # OFFSET 0 keeps it a per-case probe: otherwise PostgreSQL hashes every task of the role in the
-        # county first (a mediator's case list: 400 ms → 24 ms at 100,000 cases).
-        routed_task = aliased(Task)
-        routed = (select(routed_task.id).where(routed_task.case_id == DisputeCase.id,
-                                               _has_candidate(actor.role, routed_task)).offset(0).exists())
+        # One primary-key probe of the case's routes (kept with its tasks) per case. OFFSET 0 keeps it a
+        # probe on PostgreSQL, which otherwise hashed the role's routes in the whole county first.
+        routed = (select(CaseRoute.case_id).where(CaseRoute.case_id == DisputeCase.id, CaseRoute.role == actor.role)
+                  .offset(0).exists())
         condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
 
@@ -143,7 +151,7 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
 def _likely(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     """A town's cases are an eighth of the county's: SQLite, told so (likely()), walks a list's sort
     index and keeps the town's cases, a page within a few hundred rows, instead of reading and sorting
-    the town's 12,000. Not for an area a user's grids may narrow (a grid's supervisor): walking the
+    the town's 12,000. Not for an area narrowed to a user's grids (a grid's supervisor): walking the
     county for a few grids' cases would read all of it. PostgreSQL weighs that from its statistics."""
     return func.likely(condition) if db.engine.dialect.name == "sqlite" else condition
 
