@@ -205,7 +205,8 @@ def lists(people, repeats: int) -> None:
     family = db.session.scalar(select(Category.id).where(Category.code == "family"))
     ListFilter = listing.ListFilter
     who = {"admin": people["admin"], "dispatcher": people["dispatcher_1"], "mediator": people["mediator_1_1"],
-           "grid worker": people[f"gw_{grid_code(0, 0)}"], "supervisor": people["supervisor_1"]}
+           "grid worker": people[f"gw_{grid_code(0, 0)}"], "supervisor": people["supervisor_1"],
+           "panel member": people["panel_member_1"], "police officer": people["police_1_1"]}
     measures = [
         ("my tasks (grid worker)", lambda: tasks.list_my_tasks(who["grid worker"])),
         ("team tasks (dispatcher)", lambda: tasks.list_team_tasks(who["dispatcher"])),
@@ -225,9 +226,13 @@ def lists(people, repeats: int) -> None:
         ("cases of a mediator (routed only)", lambda: cases.list_cases(who["mediator"], ListFilter())),
         ("cases text search (admin)", lambda: cases.list_cases(who["admin"], ListFilter(text="bench 12"))),
     ]
-    # Search by a party's name (two characters, the commonest Chinese query), one character, and a phone's tail.
-    for term in ("张三", "张", "0001"):
-        measures.append((f"search {term!r} (dispatcher)", lambda t=term: cases.list_cases(who["dispatcher"], ListFilter(text=t))))
+    # Search by a party's name (two characters, the commonest Chinese query), one character, a phone's tail, and
+    # two digits many cases carry; by every reader whose list differs in kind (the county, a town, a town's
+    # supervisor, a room's or the panel's routed cases, a police grid).
+    for reader in ("dispatcher", "admin", "supervisor", "mediator", "panel member", "police officer"):
+        for term in ("张三", "张", "0001", "12"):
+            measures.append((f"search {term!r} ({reader})",
+                             lambda t=term, r=reader: cases.list_cases(who[r], ListFilter(text=t))))
     period = dashboard.parse_period(None, None, dashboard.today())
     for role in ("supervisor", "admin"):
         measures.append((f"dashboard, default period ({role})", lambda r=role: dashboard.build_dashboard(who[r], period)))
