@@ -27,15 +27,16 @@ TIER_LABELS = {1: _l("一级 现场"), 2: _l("二级 调解室"), 3: _l("三级 
 class DisputeCase(Model):
     __table_args__ = (
         Index("ix_dispute_case_status_grid", "status", "grid_id"),
-        Index("ix_dispute_case_opened_at", "opened_at"),
         Index("ix_dispute_case_grid_opened", "grid_id", "opened_at"),
         Index("ix_dispute_case_status_next_due", "status", "next_due_at"),
         # The case list's orders (services/cases/lists.py CASE_ORDERS), read in index order, and the
-        # supervision lists' filters.
-        Index("ix_dispute_case_due_order", text("(next_due_at IS NULL)"), "next_due_at", "id"),
+        # supervision lists' filters. Each carries the grid last: a town's list walked in the index keeps
+        # or passes each case without reading its row.
+        Index("ix_dispute_case_opened_at", "opened_at", "id", "grid_id"),
+        Index("ix_dispute_case_due_order", text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id"),
         Index("ix_dispute_case_urgency_order", text("violence_risk DESC"),
               text("(CASE WHEN card = 'red' THEN 0 WHEN card = 'yellow' THEN 1 ELSE 2 END)"),
-              text("(next_due_at IS NULL)"), "next_due_at", "id"),
+              text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id"),
         Index("ix_dispute_case_status_card", "status", "card"),
         Index("ix_dispute_case_card_raised_at", "card_raised_at"),
         # The dashboard's percentiles (services/supervision/dashboard.py) read the times to close in order per tier.

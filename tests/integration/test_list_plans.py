@@ -146,6 +146,19 @@ def test_the_check_sees_a_full_scan(cases_of_every_kind):
                                         price_out_seq_scans=False)
 
 
+@pytest.mark.parametrize("index", ["ix_dispute_case_opened_at", "ix_dispute_case_due_order",
+                                   "ix_dispute_case_urgency_order"])
+def test_the_orders_indexes_carry_the_grid(app, index):
+    """A town's list walks its order's index keeping the town's cases: with the grid last in the index, each
+    case is kept or passed without reading its row (a dispatcher's page 400 at 100,000 cases: ~290 → ~35 ms
+    of SQLite's CPU). The newest-first index carries the id, that order's second key, before it."""
+    if db.engine.dialect.name == "postgresql":
+        definition = db.session.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"), {"name": index})
+    else:
+        definition = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": index})
+    assert definition.replace(" ", "").endswith(",id,grid_id)"), definition
+
+
 @pytest.mark.sqlite
 @pytest.mark.parametrize("sort, index", [("newest", "ix_dispute_case_opened_at"), ("due", "ix_dispute_case_due_order"),
                                          ("urgency", "ix_dispute_case_urgency_order")])
