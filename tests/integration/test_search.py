@@ -273,7 +273,8 @@ def test_a_list_whose_sample_holds_many_matches_is_walked_uncounted(elsewhere_ca
     for query, walked in (("2026", True), ("外镇", False)):
         wanted = ListFilter(text=query, sort=sort)
         counted = pages_of(world["dispatcher"], wanted)
-        monkeypatch.setattr(search, "FEW_MATCHES", 0)  # the county holds them often: the sample decides
+        monkeypatch.setattr(search, "FEW_MATCHES", 0)  # the county holds them often,
+        monkeypatch.setattr(search, "DENSE_MATCHES", 3)  # and the list is long: the sample decides
         monkeypatch.setattr(search, "SAMPLE_ROWS", 3)
         monkeypatch.setattr(search, "SAMPLE_HITS", 3)
         found = pages_of(world["dispatcher"], wanted)

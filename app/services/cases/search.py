@@ -132,21 +132,23 @@ def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool]
     1. A term the county's index holds at most FEW_MATCHES times: its matches are read from the index,
        each asked by its key whether it is in the list — a mediator's 800 cases (each a probe of its
        routes) cost more to ask than 张's 2,000 matches in the county.
-    2. Otherwise a sample: SAMPLE_ROWS of the list's cases, the first the database reads (not sorted:
-       sorting a supervisor's or a mediator's list for it cost as much as the walk), hold SAMPLE_HITS
-       matches: one case in twelve or more carries the term (a digit, the year), and many do.
-    3. Otherwise a list of at most DENSE_MATCHES rows asks each of its cases; a longer one reads the
-       term's matches from the index as in 1 (a street common in the county and rare in the reader's town
-       costs its matches, not the town's cases) — more than DENSE_MATCHES of them the reader's, and many
-       do: a first page of the county's 100,000 cases is then found within ~2,600 of them."""
+    2. Otherwise a list of at most DENSE_MATCHES rows asks each of its cases (a mediator's "12": walking
+       the county's order for the room's cases cost PostgreSQL twice as much).
+    3. Otherwise a sample: SAMPLE_ROWS of the list's cases, the first the database reads (not sorted:
+       sorting a supervisor's list for it cost as much as the walk), hold SAMPLE_HITS matches: one case
+       in twelve or more carries the term (a digit, the year), and many do.
+    4. Otherwise the term's matches are read from the index as in 1 (a street common in the county and
+       rare in the reader's town costs its matches, not the town's cases) — more than DENSE_MATCHES of
+       them the reader's, and many do: a first page of the county's 100,000 cases is then found within
+       ~2,600 of them."""
     ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True).order_by(None)
     if not _at_most(_matches(query_text), FEW_MATCHES):
+        if _at_most(listed, DENSE_MATCHES):
+            return _counted(ids.where(_document_contains(query_text)), query_text)
         first = ids.limit(SAMPLE_ROWS).subquery()
         hits = select(func.count()).select_from(first).where(_document_contains(query_text, first.c.id))
         if db.session.execute(hits).scalar_one() >= SAMPLE_HITS:
             return _document_contains(query_text), True
-        if _at_most(listed, DENSE_MATCHES):
-            return _counted(ids.where(_document_contains(query_text)), query_text)
     # Each match asked whether it is in the list, by its key; OFFSET 0 keeps it so on PostgreSQL, which
     # otherwise hashed the town's 12,000 cases to join them (34 ms for 张's 2,066 matches).
     matches = _matches(query_text).subquery()
