@@ -70,8 +70,9 @@ test:
 test-sqlite: install translations
 	$(PYTEST_PARALLEL)
 
-# The database tests again, on PostgreSQL: the server named by JIEFEN_TEST_DATABASE_URL, or a
-# throwaway one started by .ci/with-postgres. CI must not pass without it.
+# The tests whose outcome can depend on the database (marked `database`, not `sqlite`: README.md, "What runs on
+# PostgreSQL too") again, on PostgreSQL: the server named by JIEFEN_TEST_DATABASE_URL, or a throwaway one started
+# by .ci/with-postgres. CI must not pass without it.
 test-postgres: install translations
 ifneq ($(JIEFEN_TEST_DATABASE_URL),)
 	$(PYTEST_PARALLEL) -m 'database and not browser and not sqlite'

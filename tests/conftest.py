@@ -31,8 +31,9 @@ START = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
 def pytest_collection_modifyitems(items):
     for item in items:
         path = str(item.fspath)
-        # A test on the app's database: run again on PostgreSQL. One without the `app` fixture (a fresh
-        # interpreter, a script on a SQLite file of its own, an app made on sqlite://) runs once.
+        # A test on the app's database: run again on PostgreSQL unless marked `sqlite` (README.md, "What runs
+        # on PostgreSQL too"). One without the `app` fixture (a fresh interpreter, a script on a SQLite file of
+        # its own, an app made on sqlite://) runs once.
         if ("/integration/" in path or "/browser/" in path) and "app" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.database)
         if "/browser/" in path:

@@ -142,6 +142,7 @@ def perform(client, action, case, task, colleague, attachment, grid):
     raise AssertionError(action)
 
 
+@pytest.mark.sqlite  # decided by access.py; its scope conditions run on PostgreSQL in the list-page tests below
 @pytest.mark.parametrize("role, scope, action, expected", CELLS,
                          ids=[f"{role}-{scope}-{action}" for role, scope, action, _ in CELLS])
 def test_access_matrix(client, auth, world, clock, cell, role, scope, action, expected):

@@ -3,6 +3,7 @@ taken from the forms the API validates with, and the document valid OpenAPI 3.""
 import json
 import re
 
+import pytest
 from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
@@ -17,6 +18,8 @@ from forms.handoffs import HandoffForm
 from forms.tasks import TASK_FORMS
 from tests import factories as f
 from tests.integration.test_api import HANDOFF
+
+pytestmark = pytest.mark.sqlite  # the OpenAPI document against the routes and forms
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 DOCUMENT_URI = "urn:jiefen:openapi"

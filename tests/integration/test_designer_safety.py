@@ -11,6 +11,8 @@ from tests import factories as f
 from tests.conftest import PROCESSES_DIR
 from tests.designer_samples import cycle_timer, diagram, receive_task, start_to_end, timer_start
 
+pytestmark = pytest.mark.sqlite  # checks of the diagram in memory; deploys run on PostgreSQL in test_designer_http
+
 KEY = "dispute_mediation"
 SHIPPED = (PROCESSES_DIR / f"{KEY}.bpmn").read_text(encoding="utf-8")
 RAW_PYTHON = re.compile(r"<Element|at 0x[0-9a-f]|KeyError|EntitiesForbidden|Traceback|\{http")

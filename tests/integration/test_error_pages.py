@@ -6,6 +6,8 @@ import pytest
 
 from app import create_app
 
+pytestmark = pytest.mark.sqlite  # the error handlers, mostly on an app of their own on SQLite
+
 
 @pytest.fixture
 def failing_app(tmp_path):

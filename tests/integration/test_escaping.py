@@ -6,6 +6,8 @@ import pytest
 from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 
+pytestmark = pytest.mark.sqlite  # escaping, done by the templates
+
 HOSTILE = '<script>alert("x")</script>'
 
 

