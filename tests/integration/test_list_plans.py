@@ -13,6 +13,7 @@ from app.models import Category
 from app.services.cases import registry as cases
 from app.services.cases import search, tasks
 from app.services.cases.lists import ListFilter
+from app.services.supervision import dashboard
 from app.services.supervision import lists as supervision
 from app.services.time_limits import clock as jiefen_clock
 from app.services.time_limits.timers import fire_due_timers
@@ -183,3 +184,23 @@ def test_a_towns_case_list_is_read_in_its_sorts_order(cases_of_every_kind, sort,
     statements = statements_of(lambda: cases.list_cases(cases_of_every_kind["dispatcher"], ListFilter(sort=sort)))
     page = next(plan_lines(sql, params) for sql, params in statements if " LIMIT " in sql)
     assert any(index in line for line in page) and not any("TEMP B-TREE" in line for line in page), page
+
+
+@pytest.mark.sqlite
+def test_the_dashboards_percentiles_walk_the_times_to_close(cases_of_every_kind):
+    """Each percentile is read at its position walking (tier, close_seconds, closed_at, grid_id), the period checked
+    in each entry, not by sorting the tier's closed cases of the period in a temporary B-tree per position (16
+    sorts of up to 22,000 cases for the county at 100,000 cases: 175 → 20 ms of SQLite's CPU). SQLite chose the sort
+    with the statistics of that county (ANALYZE: four tiers, few times to close each), given here and rolled back
+    with the test. PostgreSQL walks it from its own statistics (marker `sqlite`)."""
+    admin = cases_of_every_kind["admin"]
+    db.session.execute(text("ANALYZE ix_dispute_case_tier_close_seconds"))
+    db.session.execute(text("UPDATE sqlite_stat1 SET stat = '100012 25003 12502 1 1' "
+                            "WHERE idx = 'ix_dispute_case_tier_close_seconds'"))
+    db.session.execute(text("ANALYZE sqlite_schema"))  # reads the statistics afresh
+    statements = statements_of(lambda: dashboard.build_dashboard(admin, dashboard.default_period(dashboard.today())))
+    percentiles = [plan_lines(sql, params) for sql, params in statements if "close_seconds" in sql]
+    assert percentiles, "no closed case in the period: nothing measured"
+    for plan in percentiles:
+        walks = [line for line in plan if "ix_dispute_case_tier_close_seconds" in line]
+        assert walks and not any("TEMP B-TREE" in line for line in plan), plan

@@ -27,6 +27,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, func, literal_column, or_, select, union_all
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
 from app.extensions import db
 from app.models import CaseCount, Category, Community, DisputeCase, Grid, Task, User
@@ -446,7 +448,7 @@ def _durations(in_scope, periods: dict[str, tuple[datetime, datetime]], counts: 
             nearer_end = (DisputeCase.close_seconds.asc(), low) if low < size - 1 - high else \
                 (DisputeCase.close_seconds.desc(), size - 1 - high)
             around = (select(DisputeCase.close_seconds)
-                      .where(in_scope, tier_is, _between(DisputeCase.closed_at, periods[key]))
+                      .where(in_scope, tier_is, _between(_checked_in_the_walk(DisputeCase.closed_at), periods[key]))
                       .order_by(nearer_end[0]).offset(nearer_end[1]).limit(high - low + 1).subquery())
             lookups.append(select(literal_column(str(len(lookups))), around.c.close_seconds))
     values: dict[int, list[float]] = defaultdict(list)
@@ -468,6 +470,15 @@ def _durations(in_scope, periods: dict[str, tuple[datetime, datetime]], counts: 
             cases=replace(closed_in, tier=tier_value or None),
         ))
     return result
+
+
+def _checked_in_the_walk(column):
+    """The column as SQLite's unary + leaves it: a condition on it is checked in each index entry walked, and not
+    taken as the index's range. A percentile's walk of (tier, close_seconds, closed_at, …) in order then stops at
+    its position; with the period as the range SQLite sorted the tier's whole period for every position."""
+    if db.engine.dialect.name != "sqlite":
+        return column
+    return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
 def _interpolate(around: list[float], fraction: float, size: int) -> float | None:
