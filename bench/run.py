@@ -238,9 +238,11 @@ def lists(people, repeats: int) -> None:
         measures.append((f"dashboard, default period ({role})", lambda r=role: dashboard.build_dashboard(who[r], period)))
     for kind in ("weekly", "reminder", "supervised"):
         for role in ("supervisor", "admin"):
-            measures.append((f"supervision {kind} ({role})", lambda k=kind, r=role: supervision.supervision_list(who[r], k)))
-    measures.append(("supervision weekly CSV (supervisor)",
-                     lambda: supervision.supervision_csv(who["supervisor"], "weekly", ZoneInfo("Asia/Shanghai"))))
+            measures.append((f"supervision {kind}, first page ({role})",
+                             lambda k=kind, r=role: supervision.supervision_page(who[r], k)))
+    for role in ("supervisor", "admin"):
+        measures.append((f"supervision weekly CSV, every row ({role})",
+                         lambda r=role: supervision.supervision_csv(who[r], "weekly", ZoneInfo("Asia/Shanghai"))))
     for name, call in measures:
         p50, p95, statements = _timed(call, repeats)
         report(f"list: {name}", f"p50 {p50:.1f} ms, p95 {p95:.1f} ms",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Notification, TrailEvent, User
+from app.services.cases import task_actions
 from app.services.supervision.notifications import send_pending_emails
 from app.services.time_limits.timers import fire_due_timers
 from app.services.time_limits.year_schedules import year_schedule
@@ -125,6 +126,12 @@ def test_supervision_lists_and_csv(client, auth, world, clock):
     assert rows[0][:3] == ["清单", "案件编号", "标题"]
     assert [row[1] for row in rows[1:]] == [case.number]
     assert rows[1][4] == "黄牌"
+    assert rows[1][7] == "人民调解员（待认领）"  # nobody has claimed the four accounts yet: who may
+    [task] = f.ready_tasks(case)
+    task_actions.claim_task(world["mediator"], task.id)
+    rows = list(csv.reader(io.StringIO(client.get("/supervision/weekly.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[1][7] == world["mediator"].display_name
+    assert world["mediator"].display_name in client.get("/supervision/reminder").get_data(as_text=True)
 
 
 def test_supervision_lists_are_for_supervisors(client, auth, world, clock):
