@@ -220,3 +220,19 @@ def test_the_weekly_list_reads_its_cases_from_the_card_indexes(cases_of_every_ki
         plan = "\n".join(plan_lines(sql, params))
         assert "ix_dispute_case_status_card" in plan and "ix_dispute_case_card_raised_at" in plan, plan
         assert "ix_dispute_case_grid_opened" not in plan, plan
+
+
+@pytest.mark.parametrize("role", ["mediator", "panel_member"])
+def test_a_routed_readers_area_is_checked_before_their_routes(cases_of_every_kind, role):
+    """A reader of routed cases walking a list in its order: each case's grid is checked (in the index entry)
+    before its routes are probed. On PostgreSQL the area is bound as the grids' ids: as a subquery it was joined
+    after the walk, and a panel member's "12" by urgency probed the routes of 29,616 cases of the county for 126
+    in the town (110 → 49 ms at 100,000 cases). SQLite builds the area's list first as it is."""
+    statements = statements_of(lambda: cases.list_cases(cases_of_every_kind[role], ListFilter(sort="urgency")))
+    page = next(plan_lines(sql, params) for sql, params in statements if " LIMIT " in sql)
+    if db.engine.dialect.name == "postgresql":
+        assert any("grid_id = ANY" in line for line in page), page  # on the case table's own scan
+        assert not any(" on grid" in line or " on community" in line or "mediation_room_grid" in line
+                       for line in page), page  # not joined to it after the walk
+    else:
+        assert not any("SCAN grid" in line or "SCAN community" in line for line in page), page

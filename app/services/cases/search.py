@@ -132,8 +132,9 @@ def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool]
     1. A term the county's index holds at most FEW_MATCHES times: its matches are read from the index,
        each asked by its key whether it is in the list — a mediator's 800 cases (each a probe of its
        routes) cost more to ask than 张's 2,000 matches in the county.
-    2. Otherwise a list of at most DENSE_MATCHES rows asks each of its cases (a mediator's "12": walking
-       the county's order for the room's cases cost PostgreSQL twice as much).
+    2. Otherwise a list of at most DENSE_MATCHES rows is read once, and each of its cases' documents asked by
+       its key (a mediator's "12": walking the county's order for the room's cases cost PostgreSQL twice as
+       much; reading the list again with the text asked cost it its routes' probes twice).
     3. Otherwise a sample: SAMPLE_ROWS of the list's cases, the first the database reads (not sorted:
        sorting a supervisor's list for it cost as much as the walk), hold SAMPLE_HITS matches: one case
        in twelve or more carries the term (a digit, the year), and many do.
@@ -143,8 +144,9 @@ def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool]
        ~2,600 of them."""
     ids = listed.with_only_columns(DisputeCase.id, maintain_column_froms=True).order_by(None)
     if not _at_most(_matches(query_text), FEW_MATCHES):
-        if _at_most(listed, DENSE_MATCHES):
-            return _counted(ids.where(_document_contains(query_text)), query_text)
+        listed_ids = list(db.session.scalars(ids.limit(DENSE_MATCHES + 1)))
+        if len(listed_ids) <= DENSE_MATCHES:
+            return _one_of(_carrying(listed_ids, query_text)), False
         first = ids.limit(SAMPLE_ROWS).subquery()
         hits = select(func.count()).select_from(first).where(_document_contains(query_text, first.c.id))
         if db.session.execute(hits).scalar_one() >= SAMPLE_HITS:
@@ -164,12 +166,19 @@ def _counted(matching_ids: Select, query_text: str) -> tuple[ColumnElement[bool]
     return _one_of(found), False
 
 
-def _one_of(case_ids: list[int]) -> ColumnElement[bool]:
-    """DisputeCase.id among `case_ids`, bound as one parameter (an array; a JSON list on SQLite): bound one
-    by one, 2,000 ids cost PostgreSQL's client 26 ms a statement, SQLite's 2.5 ms."""
+def _carrying(case_ids: list[int], query_text: str) -> list[int]:
+    """Those of the cases whose search document contains the text, each read by its key."""
+    search, key = _table()
+    return list(db.session.scalars(select(search.c[key]).where(
+        _one_of(case_ids, search.c[key]), or_(*(_body_contains(search, each) for each in _terms(query_text.strip()))))))
+
+
+def _one_of(case_ids: list[int], key=DisputeCase.id) -> ColumnElement[bool]:
+    """The key (a case's id) among `case_ids`, bound as one parameter (an array; a JSON list on SQLite): bound
+    one by one, 2,000 ids cost PostgreSQL's client 26 ms a statement, SQLite's 2.5 ms."""
     if db.engine.dialect.name == "postgresql":
-        return DisputeCase.id == any_(literal(case_ids, ARRAY(Integer)))
-    return DisputeCase.id.in_(select(func.json_each(json.dumps(case_ids)).table_valued("value").c.value))
+        return key == any_(literal(case_ids, ARRAY(Integer)))
+    return key.in_(select(func.json_each(json.dumps(case_ids)).table_valued("value").c.value))
 
 
 def _at_most(query: Select, most: int) -> bool:
@@ -207,20 +216,23 @@ def _document_contains(query_text: str, case_id=DisputeCase.id) -> ColumnElement
     (on SQLite, whose lower() folds ASCII letters only, for those).
     OFFSET 0 keeps it a probe per case on PostgreSQL rather than a hash of every match."""
     search, key = _table()
-    terms = _terms(query_text.strip())
-    if key == "case_id":
-        contains = or_(*(search.c.body.ilike(f"%{_escape_like(each)}%", escape="\\") for each in terms))
-        return select(search.c[key]).where(search.c[key] == case_id, contains).offset(0).exists()
-    contains = or_(*(func.instr(func.lower(search.c.body), each.lower()) > 0 for each in terms))
-    return select(search.c[key]).where(search.c[key] == case_id, contains).exists()
+    contains = or_(*(_body_contains(search, each) for each in _terms(query_text.strip())))
+    found = select(search.c[key]).where(search.c[key] == case_id, contains)
+    return (found.offset(0) if key == "case_id" else found).exists()
+
+
+def _body_contains(search, term: str) -> ColumnElement[bool]:
+    """Whether a document's text contains the term, read as it is (no index)."""
+    if db.engine.dialect.name == "postgresql":
+        return search.c.body.ilike(f"%{_escape_like(term)}%", escape="\\")
+    return func.instr(func.lower(search.c.body), term.lower()) > 0
 
 
 def _contains(search, term: str):
-    if db.engine.dialect.name == "postgresql":
-        return search.c.body.ilike(f"%{_escape_like(term)}%", escape="\\")
-    if len(term) >= TRIGRAM:
+    """Whether a document contains the term, through the trigram index (PostgreSQL's serves ILIKE)."""
+    if db.engine.dialect.name == "sqlite" and len(term) >= TRIGRAM:
         return literal_column(SEARCH_TABLE).op("MATCH")('"' + term.replace('"', '""') + '"')
-    return func.instr(func.lower(search.c.body), term.lower()) > 0
+    return _body_contains(search, term)
 
 
 def _escape_like(term: str) -> str:

@@ -12,7 +12,22 @@ its assignee.
 from collections.abc import Callable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    any_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -144,8 +159,22 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
         # probe on PostgreSQL, which otherwise hashed the role's routes in the whole county first.
         routed = (select(CaseRoute.case_id).where(CaseRoute.case_id == DisputeCase.id, CaseRoute.role == actor.role)
                   .offset(0).exists())
-        condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
+        condition = and_(_area_first(actor, condition), or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
+
+
+def _area_first(actor: User, area: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The area of a reader of routed cases, on PostgreSQL as their grids' ids, bound: a list walked in its
+    order then checks each case's grid (in the index entry) before it probes the case's routes. As a
+    subquery, PostgreSQL joined the area after the walk and probed the routes of every case of the
+    county it passed (a panel member's "12" by urgency: 29,616 probes)."""
+    grid_ids = area_grid_ids(actor)
+    if grid_ids is None or db.engine.dialect.name != "postgresql":
+        return area
+    known = _transaction_memo()
+    if ("area", actor.id) not in known:
+        known[("area", actor.id)] = list(db.session.scalars(grid_ids))
+    return DisputeCase.grid_id == any_(literal(known[("area", actor.id)], ARRAY(Integer)))
 
 
 def _likely(condition: ColumnElement[bool]) -> ColumnElement[bool]:
