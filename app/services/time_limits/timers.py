@@ -1,7 +1,7 @@
 """Firing due timers: one indexed query finds the cases, each case advances in its own transaction."""
 import logging
 import multiprocessing
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +9,7 @@ from functools import cache
 from itertools import chain, repeat
 
 from flask import current_app
-from sqlalchemy import BindParameter, and_, bindparam, exists, func, or_, select
+from sqlalchemy import BindParameter, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -50,10 +50,7 @@ def fire_due_timers(now: datetime | None = None, batch_size: int = BATCH_SIZE) -
     skipped: set[int] = set()
     with _Sweepers() as sweepers:
         while True:
-            case_ids = db.session.scalars(
-                _due_cases(now, skipped).group_by(PendingTimer.case_id)
-                .order_by(func.min(PendingTimer.due_at)).limit(batch_size)
-            ).all()
+            case_ids = db.session.scalars(due_cases(now, skipped).limit(batch_size)).all()
             db.session.rollback()  # end the read; each case below runs in a transaction of its own
             if not case_ids:
                 break
@@ -67,8 +64,7 @@ def fire_due_timers(now: datetime | None = None, batch_size: int = BATCH_SIZE) -
                 batch_fired += count or 0
             fired += batch_fired
             log.info("sweep: %s timers fired on a batch of %s cases", batch_fired, len(case_ids))
-    still_due = _due_cases(now, set()).subquery()
-    remaining = db.session.scalar(select(func.count(func.distinct(still_due.c.case_id)))) or 0
+    remaining = db.session.execute(select(func.count()).select_from(due_cases(now).order_by(None).subquery())).scalar_one()
     db.session.rollback()
     log.info("sweep done: %s timers fired on %s cases, %s cases failed, %s cases still due",
              fired, advanced, len(failed), remaining)
@@ -130,12 +126,13 @@ def _fire_case(case_id: int, now: datetime) -> int | None:
         return None
 
 
-def _due_cases(now: datetime, skipped: set[int]):
-    """Cases with a timer due by `now` that may fire."""
+def due_cases(now: datetime, skipped: Collection[int] = ()) -> Select:
+    """Cases with a timer due by `now` that may fire, each once, the one due earliest first (a sweep's
+    batches; the benchmark's due-timer query)."""
     query = select(PendingTimer.case_id).join(DisputeCase, DisputeCase.id == PendingTimer.case_id).where(_may_fire(now))
     if skipped:
         query = query.where(PendingTimer.case_id.not_in(skipped))
-    return query
+    return query.group_by(PendingTimer.case_id).order_by(func.min(PendingTimer.due_at))
 
 
 def _may_fire(now: datetime | BindParameter[datetime]):
