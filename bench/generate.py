@@ -11,6 +11,7 @@ category, source, grid, fresh engine task ids, its dates moved back (open cases 
 up to two years) and its trail's hash chain recomputed. `bench/run.py` measures on the result.
 """
 import argparse
+import math
 import os
 import random
 import re
@@ -65,6 +66,10 @@ DEFAULT_URL = f"sqlite:///{ROOT / 'bench' / 'bench.sqlite'}"
 # A production configuration (not TESTING) needs these; one process counts its own rate limits.
 BENCH_CONFIG = {"SECRET_KEY": "bench-only-" + "x" * 40, "TRAIL_KEY": "bench-trail-" + "y" * 40,
                 "RATELIMIT_STORAGE_URI": "memory://"}
+
+# How long a closed copy took to close, by its tier (days, drawn evenly on a log scale): on site within days,
+# the mediation room within weeks, the joint consultation within its 30-day limit and a little past it.
+DAYS_TO_CLOSE = {None: (0.05, 2), 1: (0.1, 3), 2: (1, 20), 3: (5, 45)}
 
 # Representative cases: the steps each one has been through (then it waits, or is closed).
 OPEN_STAGES = {
@@ -266,6 +271,14 @@ def _copy(template: dict, index: int, back: timedelta, grid_id: int, category: t
     case.update(id=case_id, number=f"BX-{case['opened_at'].year}-{index + 1:07d}", title=f"{case['title']} {index + 1}",
                 grid_id=grid_id, category_id=category[0], source=random.choice(SOURCES), tracking_code=None,
                 address_id=None)
+    if case["closed_at"] is not None:
+        # Each closed copy takes its own time to close, by its tier as a county's cases do. The templates close
+        # within a second of opening (their steps run back to back), so copied as they are every percentile
+        # was ~0 and the index of times to close held a handful of values per tier. The trail keeps its times.
+        low, high = DAYS_TO_CLOSE[case["tier"]]
+        days = math.exp(random.uniform(math.log(low), math.log(high)))
+        case["closed_at"] = min(case["opened_at"] + timedelta(days=days), case["closed_at"] + back)
+        case["close_seconds"] = (case["closed_at"] - case["opened_at"]).total_seconds()
     rows[DisputeCase].append(case)
     for party in template["parties"]:
         # Names and phones vary as a county's do, so a search for one finds a few cases, not all of them.
