@@ -17,13 +17,11 @@ characters (a dash, a space) scans the search table (`instr` on SQLite, ILIKE on
 The service layer keeps the documents current: `index_case` is called by every function that writes
 a searchable field (opening a case, a police hand-off, a resident's tracking code).
 """
-import json
 import re
 
 from sqlalchemy import (
     ColumnElement,
     Select,
-    any_,
     column,
     delete,
     func,
@@ -35,11 +33,12 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.types import Integer, Text
+from sqlalchemy.types import Text
 
 from app.extensions import db
 from app.models import DisputeCase, Handoff, Party
 from app.services.people import access
+from app.services.sql import one_of
 
 SEARCH_TABLE = "case_search"
 SHORT_TABLE = "case_search_short"  # a name `is_search_table` covers
@@ -146,7 +145,7 @@ def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool]
     if not _at_most(_matches(query_text), FEW_MATCHES):
         listed_ids = list(db.session.scalars(ids.limit(DENSE_MATCHES + 1)))
         if len(listed_ids) <= DENSE_MATCHES:
-            return _one_of(_carrying(listed_ids, query_text)), False
+            return one_of(DisputeCase.id, _carrying(listed_ids, query_text)), False
         if len(_carrying(listed_ids[:SAMPLE_ROWS], query_text)) >= SAMPLE_HITS:
             return _document_contains(query_text), True
     # Each match asked whether it is in the list, by its key; OFFSET 0 keeps it so on PostgreSQL, which
@@ -161,22 +160,14 @@ def _counted(matching_ids: Select, query_text: str) -> tuple[ColumnElement[bool]
     found = list(db.session.scalars(matching_ids.limit(DENSE_MATCHES + 1)))
     if len(found) > DENSE_MATCHES:
         return _document_contains(query_text), True
-    return _one_of(found), False
+    return one_of(DisputeCase.id, found), False
 
 
 def _carrying(case_ids: list[int], query_text: str) -> list[int]:
     """Those of the cases whose search document contains the text, each read by its key."""
     search, key = _table()
     return list(db.session.scalars(select(search.c[key]).where(
-        _one_of(case_ids, search.c[key]), or_(*(_body_contains(search, each) for each in _terms(query_text.strip()))))))
-
-
-def _one_of(case_ids: list[int], key=DisputeCase.id) -> ColumnElement[bool]:
-    """The key (a case's id) among `case_ids`, bound as one parameter (an array; a JSON list on SQLite): bound
-    one by one, 2,000 ids cost PostgreSQL's client 26 ms a statement, SQLite's 2.5 ms."""
-    if db.engine.dialect.name == "postgresql":
-        return key == any_(literal(case_ids, ARRAY(Integer)))
-    return key.in_(select(func.json_each(json.dumps(case_ids)).table_valued("value").c.value))
+        one_of(search.c[key], case_ids), or_(*(_body_contains(search, each) for each in _terms(query_text.strip()))))))
 
 
 def _at_most(query: Select, most: int) -> bool:

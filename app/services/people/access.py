@@ -15,19 +15,15 @@ from flask_babel import gettext as _
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Integer,
     Select,
     and_,
-    any_,
     exists,
     false,
     func,
-    literal,
     or_,
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -44,6 +40,7 @@ from app.models import (
     user_grid,
 )
 from app.services.errors import AccessDeniedError, NotFoundError
+from app.services.sql import one_of
 
 # Where each role acts.
 SCOPES = {
@@ -164,7 +161,7 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
 
 
 def _area_first(actor: User, area: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The area of a reader of routed cases, on PostgreSQL as their grids' ids, bound: a list walked in its
+    """The area of a reader of routed cases, on PostgreSQL as their grids' ids, bound (`one_of`): a list walked in its
     order then checks each case's grid (in the index entry) before it probes the case's routes. As a
     subquery, PostgreSQL joined the area after the walk and probed the routes of every case of the
     county it passed (a panel member's "12" by urgency: 29,616 probes)."""
@@ -174,7 +171,7 @@ def _area_first(actor: User, area: ColumnElement[bool]) -> ColumnElement[bool]:
     known = _transaction_memo()
     if ("area", actor.id) not in known:
         known[("area", actor.id)] = list(db.session.scalars(grid_ids))
-    return DisputeCase.grid_id == any_(literal(known[("area", actor.id)], ARRAY(Integer)))
+    return one_of(DisputeCase.grid_id, known[("area", actor.id)])
 
 
 def _likely(condition: ColumnElement[bool]) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from app.extensions import db
 from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TaskCandidateRole, User
 from app.services.cases import lists as listing
 from app.services.people import access
+from app.services.sql import one_of
 from app.services.supervision.exports import csv_text
 from app.services.time_limits import clock
 
@@ -96,7 +97,7 @@ def _rows(rows, now: datetime) -> list[SupervisionRow]:
     unclaimed = [task_id for *_, task_id, _due_at, handler in rows if task_id is not None and not handler]
     roles: dict[int, list[str]] = {}
     for task_id, role in db.session.execute(select(TaskCandidateRole.task_id, TaskCandidateRole.role)
-                                            .where(TaskCandidateRole.task_id.in_(unclaimed))):
+                                            .where(one_of(TaskCandidateRole.task_id, unclaimed))):
         roles.setdefault(task_id, []).append(role)
     labels: dict[tuple[str, ...], str] = {}  # each set of roles labelled once per list
     found = []
