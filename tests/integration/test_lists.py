@@ -93,6 +93,32 @@ def test_whole_rows_keep_every_row_of_a_case_and_a_page_past_the_end_is_the_last
     assert listing.paginate(query, 1).items == [case]  # without whole rows: the cases, each once
 
 
+@pytest.mark.parametrize("sort", ["newest", "due", "urgency"])
+def test_a_deep_page_is_read_by_its_keys_and_holds_the_same_rows(world, clock, monkeypatch, sort):
+    """From KEYED_FROM rows on, a page's keys are read in the list's order and then their rows (PostgreSQL sorted
+    a town's whole rows to disk for page 2,000): the same cases in the same order, page by page; a page past the
+    end is counted first and read once, as the last page."""
+    for index in range(7):
+        case = open_in(world, f"纠纷{index:02d}")
+        if index % 2:
+            f.step(world, case, "triage_case", f.TRIAGE_L2 if index % 3 else f.TRIAGE_RISK)
+        clock.shift(timedelta(minutes=3))
+
+    def pages():
+        listed = cases.filtered_cases(world["dispatcher"], ListFilter(sort=sort))
+        return [[case.id for case in listing.paginate(listed, page, per_page=2).items] for page in range(1, 6)]
+
+    plain = pages()
+    assert sum(map(len, plain[:4])) == 7 and plain[4] == plain[3]  # page 5 is past the end: the last page
+    monkeypatch.setattr(listing, "KEYED_FROM", 2)  # page 2 on
+    assert pages() == plain
+    with counted_queries() as statements:
+        last = listing.paginate(cases.filtered_cases(world["dispatcher"], ListFilter(sort=sort)), 2147483647, per_page=2)
+    assert (last.page, last.total, [case.id for case in last.items]) == (4, 7, plain[3])
+    reads = [sql for sql in statements if "FROM dispute_case" in sql and "count(*)" not in sql]
+    assert len(reads) == 2, statements  # its keys, then its rows
+
+
 def test_the_supervision_pages_refuse_a_page_that_is_no_number_and_clamp_a_large_one(client, auth, world, clock):
     auth.login("supervisor")
     assert client.get("/supervision/weekly?page=2147483647").status_code == 200

@@ -6,12 +6,14 @@ read, never write.
 import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from math import ceil
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import ColumnClause, Select, and_, exists, literal_column, or_, select
+from sqlalchemy import ColumnClause, Select, and_, exists, func, literal_column, or_, select
+from sqlalchemy.orm import lazyload
 
 from app.extensions import db
 from app.input_guard import RefusedInputError, query_int
@@ -193,11 +195,13 @@ def paginate(query: Select, page: int, per_page: int = PAGE_SIZE, whole_rows: bo
     if query.get_execution_options().get(UNCOUNTED):
         return UncountedPagination(select=query, session=db.session(), page=page, per_page=per_page,
                                    max_per_page=None, error_out=False, count=False)
-    found = _page_of(query, page, per_page, whole_rows)
-    if found.page > 1 and not found.items:
-        last = _page_of(query, max(found.pages, 1), per_page, whole_rows, count=False)
-        last.total = found.total
-        return last
+    if page == 1:
+        return _page_of(query, page, per_page, whole_rows)
+    # Counted first, so that a page past the end is read once, as the last page.
+    total = db.session.execute(select(func.count()).select_from(
+        query.options(lazyload("*")).order_by(None).subquery())).scalar_one()  # as Flask-SQLAlchemy counts
+    found = _page_of(query, min(page, max(ceil(total / per_page), 1)), per_page, whole_rows, count=False)
+    found.total = total
     return found
 
 
@@ -216,10 +220,31 @@ class UncountedPagination(SelectPagination):
         return self.page + 1 if self.more else self.page
 
 
+class KeyedPagination(SelectPagination):
+    """A deep page of a list of cases or tasks read in two steps: the page's keys in the list's order (a sort
+    of keys, or its order's index alone), then those rows. Sorting the whole rows of a town's 12,000 cases to
+    skip to page 2,000 spilled PostgreSQL's sort to disk (126 ms; its keys alone: 29 ms)."""
+
+    def _query_items(self) -> list:
+        query, session = self._query_args["select"], self._query_args["session"]
+        key = query.column_descriptions[0]["entity"].id
+        keys = list(session.scalars(query.with_only_columns(key, maintain_column_froms=True)
+                                    .limit(self.per_page).offset(self._query_offset)))
+        return list(session.execute(query.where(key.in_(keys))).unique().scalars()) if keys else []
+
+
+# From this many rows on, a page is read by its keys first (KeyedPagination); nearer the top a page is the
+# database's top-N of the list, kept in memory.
+KEYED_FROM = 1_000
+
+
 def _page_of(query: Select, page: int, per_page: int, whole_rows: bool, count: bool = True) -> Pagination:
     if whole_rows:
         return RowPagination(select=query, session=db.session(), page=page, per_page=per_page,
                              max_per_page=None, error_out=False, count=count)
+    if (page - 1) * per_page >= KEYED_FROM:
+        return KeyedPagination(select=query, session=db.session(), page=page, per_page=per_page,
+                               max_per_page=None, error_out=False, count=count)
     return db.paginate(query, page=page, per_page=per_page, max_per_page=None, error_out=False, count=count)
 
 
