@@ -82,11 +82,11 @@ def main() -> None:
             due_timer_query(args.repeats)
             return
         completions(people, args.completions)
+        due_timer_query(args.repeats)  # on the generated backlog of due timers,
+        sweep()  # which the sweep then fires: the lists are read with the cards it raised, as a county's are
         lists(people, args.repeats)
-        due_timer_query(args.repeats)
         stored_bytes(total)
         profile_completions(people, max(args.completions // 2, 2))
-        sweep()
     if not args.skip_http:
         http(app, args)
 
