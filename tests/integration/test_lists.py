@@ -108,10 +108,15 @@ def test_a_deep_page_is_read_by_its_keys_and_holds_the_same_rows(world, clock, m
         listed = cases.filtered_cases(world["dispatcher"], ListFilter(sort=sort))
         return [[case.id for case in listing.paginate(listed, page, per_page=2).items] for page in range(1, 6)]
 
-    plain = pages()
+    def team_tasks():
+        return [task.id for task in tasks.list_team_tasks(world["dispatcher"], ListFilter(sort=sort)).items]
+
+    plain, plain_tasks = pages(), team_tasks()
     assert sum(map(len, plain[:4])) == 7 and plain[4] == plain[3]  # page 5 is past the end: the last page
     monkeypatch.setattr(listing, "KEYED_FROM", 2)  # page 2 on
     assert pages() == plain
+    monkeypatch.setattr(listing, "KEYED_FROM", 0)  # every page, the task lists' too
+    assert team_tasks() == plain_tasks and len(plain_tasks) >= 7
     with counted_queries() as statements:
         last = listing.paginate(cases.filtered_cases(world["dispatcher"], ListFilter(sort=sort)), 2147483647, per_page=2)
     assert (last.page, last.total, [case.id for case in last.items]) == (4, 7, plain[3])
