@@ -30,6 +30,8 @@ OUTSTANDING_CARDS = ("yellow", "red")
 # Set on a list query whose rows are too many to count (a text many cases carry): `paginate` reads its
 # pages without a count.
 UNCOUNTED = "jiefen_uncounted"
+# Set on a list of cases whose rows are known to be so many (the cases a text search found): not counted again.
+COUNTED = "jiefen_counted"
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,99}$")
 
 
@@ -150,8 +152,12 @@ def filter_cases(query: Select, wanted: ListFilter) -> Select:
         if end:
             query = query.where(column < local_day_start(end + timedelta(days=1)))
     if wanted.text:  # last: how to search depends on the list it searches
-        condition, many = search.text_condition(query, wanted.text)
-        query = query.where(condition).execution_options(**{UNCOUNTED: many})
+        condition, carrying = search.text_condition(query, wanted.text)
+        query = query.where(condition)
+        if carrying is None:
+            query = query.execution_options(**{UNCOUNTED: True})
+        elif query.column_descriptions[0]["entity"] is DisputeCase:  # a row a case: they are the rows
+            query = query.execution_options(**{COUNTED: carrying})
     return query
 
 
@@ -187,19 +193,20 @@ class RowPagination(SelectPagination):
 
 def paginate(query: Select, page: int, per_page: int = PAGE_SIZE, whole_rows: bool = False) -> Pagination:
     """One page of rows (of the first column, or `whole_rows`) and one count (Flask-SQLAlchemy's: count(*)
-    over the query without its order); a page past the end shows the last page. A query marked UNCOUNTED
-    gets an UncountedPagination.
+    over the query without its order) unless the query is marked COUNTED; a page past the end shows the last
+    page. A query marked UNCOUNTED gets an UncountedPagination.
 
     `page` has been checked already (input_guard.query_int: 1 to MAX_INT), so the offset stays within
     what a database takes."""
     if query.get_execution_options().get(UNCOUNTED):
         return UncountedPagination(select=query, session=db.session(), page=page, per_page=per_page,
                                    max_per_page=None, error_out=False, count=False)
-    if page == 1:
+    total = query.get_execution_options().get(COUNTED)
+    if page == 1 and total is None:
         return _page_of(query, page, per_page, whole_rows)
-    # Counted first, so that a page past the end is read once, as the last page.
-    total = db.session.execute(select(func.count()).select_from(
-        query.options(lazyload("*")).order_by(None).subquery())).scalar_one()  # as Flask-SQLAlchemy counts
+    if total is None:  # counted first, so that a page past the end is read once, as the last page
+        total = db.session.execute(select(func.count()).select_from(
+            query.options(lazyload("*")).order_by(None).subquery())).scalar_one()  # as Flask-SQLAlchemy counts
     found = _page_of(query, min(page, max(ceil(total / per_page), 1)), per_page, whole_rows, count=False)
     found.total = total
     return found

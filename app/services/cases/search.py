@@ -119,13 +119,15 @@ def _write_documents(case_ids: list[int] | None) -> None:
         db.session.execute(insert(short), rows)
 
 
-def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool], bool]:
-    """The condition on DisputeCase of carrying `query_text`, and whether the list holds many such rows.
+def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool], int | None]:
+    """The condition on DisputeCase of carrying `query_text`, and how many of the list's cases carry it (None:
+    many, not counted).
     `listed` is the list's query without the text: the reader's cases and the other filters. What the
     reader sees never depends on how many cases match elsewhere; only the work done does.
 
-    Few: the ids of the list's matches are read once (at most DENSE_MATCHES), then the list is read,
-    sorted and counted by them. Many, and the list is walked in its own order, each case asked, until the
+    Few: the ids of the list's matches are read once (at most DENSE_MATCHES), then the list is read and
+    sorted by them, and their number is a case list's count (not counted again: the count re-checked each
+    match's routes and area). Many, and the list is walked in its own order, each case asked, until the
     page is full, and not counted (`paginate`; counting every match cost PostgreSQL 1.9 s for a term all
     100,000 cases carry). Which one, at the least cost:
     1. A term the county's index holds at most FEW_MATCHES times: its matches are read from the index,
@@ -145,9 +147,10 @@ def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool]
     if not _at_most(_matches(query_text), FEW_MATCHES):
         listed_ids = list(db.session.scalars(ids.limit(DENSE_MATCHES + 1)))
         if len(listed_ids) <= DENSE_MATCHES:
-            return one_of(DisputeCase.id, _carrying(listed_ids, query_text)), False
+            carrying = _carrying(listed_ids, query_text)
+            return one_of(DisputeCase.id, carrying), len(carrying)
         if len(_carrying(listed_ids[:SAMPLE_ROWS], query_text)) >= SAMPLE_HITS:
-            return _document_contains(query_text), True
+            return _document_contains(query_text), None
     # Each match asked whether it is in the list, by its key; OFFSET 0 keeps it so on PostgreSQL, which
     # otherwise hashed the town's 12,000 cases to join them (34 ms for 张's 2,066 matches).
     matches = _matches(query_text).subquery()
@@ -155,12 +158,12 @@ def text_condition(listed: Select, query_text: str) -> tuple[ColumnElement[bool]
     return _counted(select(matches.c.case_id).where(in_list), query_text)
 
 
-def _counted(matching_ids: Select, query_text: str) -> tuple[ColumnElement[bool], bool]:
+def _counted(matching_ids: Select, query_text: str) -> tuple[ColumnElement[bool], int | None]:
     """By their ids when at most DENSE_MATCHES; else many, each case asked."""
     found = list(db.session.scalars(matching_ids.limit(DENSE_MATCHES + 1)))
     if len(found) > DENSE_MATCHES:
-        return _document_contains(query_text), True
-    return one_of(DisputeCase.id, found), False
+        return _document_contains(query_text), None
+    return one_of(DisputeCase.id, found), len(found)
 
 
 def _carrying(case_ids: list[int], query_text: str) -> list[int]:
