@@ -8,7 +8,8 @@ gunicorn with 1 and 2 workers (API, bearer token) with the floor ratio; a no-dat
 list pages p50/p95 server time with the plan's use of dispute_case (EXPLAIN); the due-timer query; a sweep
 of every due timer (seconds per 1,000); stored bytes per case; a gunicorn worker's RSS after 1,000 mixed requests; and a
 profile of completions. It changes the database (cases are opened, completed and swept): generate afresh
-before comparing runs. `--smoke` makes every figure from a handful of operations (the test suite's run).
+before comparing runs. `--smoke` makes every figure but the one-worker completions from a handful of operations,
+all HTTP ones on one gunicorn of 2 workers (the test suite's run).
 """
 import argparse
 import cProfile
@@ -367,56 +368,74 @@ def _police_tasks(app, count: int) -> tuple[str, list[int]]:
 
 def http(app, args) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    count = args.completions
-    for workers in (1, 2):
-        token, police = _police_tasks(app, count)
-        process, base = _gunicorn(url, workers)
+    if args.smoke:
+        # One server for every measure: each start imports the app in every worker (~2.5 s of CPU a worker).
+        process, base = _gunicorn(url, 2)
         try:
-            rate = _run_threads([lambda t=t: _request(base, f"/api/v1/tasks/{t}/complete", token, POLICE_DONE)
-                                 for t in police], threads=2 * workers)
-            report(f"completion over HTTP (API), gunicorn {workers} worker{'s' if workers > 1 else ''}", f"{rate:.0f} /s",
-                   f"{count} police steps, {2 * workers} client threads")
-            if workers == 2:
-                rate, client = _no_database_rate(base, 40 if args.smoke else 4000)
-                report("no-database request (OpenAPI document), gunicorn 2 workers", f"{rate:.0f} /s", client)
+            completions_over_http(app, base, 2, args.completions)
+            no_database_request(base, 40)
+            rss(app, base, process, 20)
         finally:
             _stop(process)
-    rss(app, url, 20 if args.smoke else 1000)
+        return
+    for workers in (1, 2):
+        process, base = _gunicorn(url, workers)
+        try:
+            completions_over_http(app, base, workers, args.completions)
+            if workers == 2:
+                no_database_request(base, 4000)
+        finally:
+            _stop(process)
+    process, base = _gunicorn(url, 1)
+    try:
+        rss(app, base, process, 1000)
+    finally:
+        _stop(process)
 
 
-def rss(app, url: str, requests: int) -> None:
+def completions_over_http(app, base: str, workers: int, count: int) -> None:
+    token, police = _police_tasks(app, count)
+    rate = _run_threads([lambda t=t: _request(base, f"/api/v1/tasks/{t}/complete", token, POLICE_DONE)
+                         for t in police], threads=2 * workers)
+    report(f"completion over HTTP (API), gunicorn {workers} worker{'s' if workers > 1 else ''}", f"{rate:.0f} /s",
+           f"{count} police steps, {2 * workers} client threads")
+
+
+def no_database_request(base: str, requests: int) -> None:
+    rate, client = _no_database_rate(base, requests)
+    report("no-database request (OpenAPI document), gunicorn 2 workers", f"{rate:.0f} /s", client)
+
+
+def rss(app, base: str, process, requests: int) -> None:
+    """The largest worker's RSS after `requests` mixed API requests (the full run serves them on one worker)."""
     token, police = _police_tasks(app, max(requests // 50, 1))
     with app.app_context():
         numbers = db.session.scalars(select(DisputeCase.number).where(DisputeCase.status == "open").limit(50)).all()
-    process, base = _gunicorn(url, 1)
-    try:
-        mix = []
-        for index in range(requests):
-            kind = index % 4
-            if kind == 0:
-                mix.append(lambda: _request(base, "/api/v1/openapi.json"))
-            elif kind == 1:
-                mix.append(lambda: _request(base, "/api/v1/tasks", token))
-            elif kind == 2:
-                mix.append(lambda i=index: _request(base, f"/api/v1/cases/{numbers[i % len(numbers)]}", token)
-                           if numbers else None)
-            elif police:
-                task_id = police.pop()
-                mix.append(lambda t=task_id: _request(base, f"/api/v1/tasks/{t}/complete", token, POLICE_DONE))
-            else:
-                mix.append(lambda: _request(base, "/api/v1/pushes", token))
-        for job in mix:
-            try:
-                job()
-            except urllib.error.HTTPError:
-                pass  # a case outside the police system's grids answers 404: still a request served
-        worker = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
-        kb = max(int(line.split()[1]) for pid in worker for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                 if line.startswith("VmRSS"))
-        report(f"worker RSS after {requests} mixed API requests", f"{kb / 1024:.0f} MB",
-               "OpenAPI, task list, case, completions/pushes")
-    finally:
-        _stop(process)
+    mix = []
+    for index in range(requests):
+        kind = index % 4
+        if kind == 0:
+            mix.append(lambda: _request(base, "/api/v1/openapi.json"))
+        elif kind == 1:
+            mix.append(lambda: _request(base, "/api/v1/tasks", token))
+        elif kind == 2:
+            mix.append(lambda i=index: _request(base, f"/api/v1/cases/{numbers[i % len(numbers)]}", token)
+                       if numbers else None)
+        elif police:
+            task_id = police.pop()
+            mix.append(lambda t=task_id: _request(base, f"/api/v1/tasks/{t}/complete", token, POLICE_DONE))
+        else:
+            mix.append(lambda: _request(base, "/api/v1/pushes", token))
+    for job in mix:
+        try:
+            job()
+        except urllib.error.HTTPError:
+            pass  # a case outside the police system's grids answers 404: still a request served
+    worker = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    kb = max(int(line.split()[1]) for pid in worker for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+             if line.startswith("VmRSS"))
+    report(f"worker RSS after {requests} mixed API requests", f"{kb / 1024:.0f} MB",
+           "OpenAPI, task list, case, completions/pushes")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """The CLI commands a fresh installation runs."""
+import io
 from datetime import date, timedelta
+from typing import NamedTuple
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import CaseDocument, DisputeCase, ProcessDefinition, Task, User
+from app.services.cases import documents
 from app.services.cases import registry as cases
 from app.services.cases.lists import ListFilter
 from app.services.supervision.dashboard import build_dashboard, default_period
@@ -28,27 +32,44 @@ def test_deploy_processes_deploys_once(runner):
     assert db.session.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
 
 
+class Demo(NamedTuple):
+    exit_code: int
+    output: str
+    pages: tuple[str, ...]  # the HTML of each document seed-demo rendered
+
+
 @shared("demo")
 def _seed_demo(rows, request):
-    """`flask deploy-processes` then `flask seed-demo`, run once for the tests that read the demo."""
+    """`flask deploy-processes` then `flask seed-demo`, run once for the tests that read the demo.
+
+    seed-demo renders the HTML of its ~33 documents and stores a PDF of each, as for users; here the PDF is a
+    stand-in and the HTML is kept, for WeasyPrint's layout costs ~0.4 s of CPU a page. One of them, the case
+    file that holds every document of a case, is laid out for real below; test_documents.py lays out each kind."""
     request.getfixturevalue("clock")
     runner = request.getfixturevalue("runner")
     runner.invoke(args=["deploy-processes"])
-    result = runner.invoke(args=["seed-demo"])
-    return result.exit_code, result.output
+    pages = []
+
+    def keep_html(html: str) -> bytes:
+        pages.append(html)
+        return b"%PDF- stand-in of the layout of document " + str(len(pages)).encode()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(documents, "render_pdf", keep_html)
+        result = runner.invoke(args=["seed-demo"])
+    return Demo(result.exit_code, result.output, tuple(pages))
 
 
 @pytest.fixture
-def demo(app, clock, _database):
-    """The exit code and output of seed-demo, whose rows the test starts from (shared: tests/shared_rows.py)."""
+def demo(app, clock, _database) -> Demo:
+    """seed-demo's exit code, output and documents' HTML; the test starts from its rows (shared: tests/shared_rows.py)."""
     return _database.value("demo")
 
 
 def test_seed_demo_loads_every_stage_once_and_prints_log_ins(runner, clock, demo):
-    exit_code, output = demo
-    assert exit_code == 0, output
+    assert demo.exit_code == 0, demo.output
     for username in ("wangwu", "zhaojing", "liqing", "chenhe", "sunlin", "zhoudu", "admin"):
-        assert username in output
+        assert username in demo.output
     ready = set(db.session.scalars(select(Task.bpmn_id).where(Task.state == "ready")))
     assert {"triage_case", "mediate_on_site", "assess_four_accounts", "consult_jointly",
             "handle_violence_risk", "follow_up_visit"} <= ready
@@ -62,8 +83,20 @@ def test_seed_demo_loads_every_stage_once_and_prints_log_ins(runner, clock, demo
     assert db.session.scalar(select(func.count()).select_from(DisputeCase)) == cases
 
 
+def test_the_demos_documents_are_rendered_and_a_closed_cases_file_is_a_pdf_of_its_papers(demo):
+    made = db.session.scalars(select(CaseDocument)).all()
+    assert len(made) == len(demo.pages) > 30  # each rendered once, by seed-demo: none waiting, none failed
+    assert all(document.sha256 and document.render_error is None for document in made)
+    [case_file] = [page for page in demo.pages if "人民调解卷宗" in page and "刘建国" in page]
+    reader = PdfReader(io.BytesIO(documents.render_pdf(case_file)))
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "").replace(" ", "")
+    for item in ("人民调解卷宗", "卷内目录", "受理登记表", "权利义务告知书", "调解笔录", "人民调解协议书", "回访记录",
+                 "结案报告表", "刘建国", "陈志强", "以1998年埋设的原界桩为界"):
+        assert item in text, item
+
+
 def test_the_demo_has_more_than_a_year_of_history_for_the_dashboard(clock, demo):
-    assert demo[0] == 0
+    assert demo.exit_code == 0
     supervisor = db.session.scalar(select(User).where(User.username == "zhoudu"))
     board = build_dashboard(supervisor, default_period(date(2026, 11, 24)))
     assert board.current.opened > board.previous.opened > 150  # busier than last year
