@@ -12,18 +12,7 @@ its assignee.
 from collections.abc import Callable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    Select,
-    and_,
-    exists,
-    false,
-    func,
-    or_,
-    select,
-    true,
-)
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
