@@ -2,6 +2,7 @@
 import json
 
 from sqlalchemy import ColumnElement, Integer, any_, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
@@ -14,3 +15,9 @@ def one_of(column, values: list[int]) -> ColumnElement[bool]:
     if db.engine.dialect.name == "postgresql":
         return column == any_(literal(values, ARRAY(Integer)))
     return column.in_(select(func.json_each(json.dumps(values)).table_valued("value").c.value))
+
+
+def insert_on_conflict(table, dialect_name: str):
+    """The database's own INSERT, which can say ON CONFLICT (both write it alike; SQLAlchemy's plain INSERT
+    cannot): for the statements a step builds once per dialect and runs with its rows."""
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)

@@ -8,7 +8,6 @@ from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -18,6 +17,7 @@ from app.services.cases.catalog import category_id_for
 from app.services.design.processes import StoredSpecs, keep_specs
 from app.services.engine import EngineResult, SavedState
 from app.services.errors import NotFoundError
+from app.services.sql import insert_on_conflict
 from app.services.supervision.case_counts import counted, record_counts
 from app.services.supervision.notifications import Notice, notify_case_people
 from app.services.supervision.trail import TrailEventType, append_event
@@ -221,7 +221,7 @@ def _add_routes(case_id: int, roles: set[str]) -> None:
 
 @cache
 def _add_routes_statement(dialect_name: str):
-    return (postgresql if dialect_name == "postgresql" else sqlite).insert(CaseRoute).on_conflict_do_nothing()
+    return insert_on_conflict(CaseRoute, dialect_name).on_conflict_do_nothing()
 
 
 def refresh_routes(case_id: int) -> None:

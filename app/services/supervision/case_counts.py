@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import bindparam, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
 from app.models import CaseCount, Community, DisputeCase, Grid
+from app.services.sql import insert_on_conflict
 from app.services.transaction import transaction
 
 Entry = tuple[date, str, str]  # (local day, what, key)
@@ -59,7 +59,7 @@ def _town_statement():
 @cache
 def _upsert_statement(dialect_name: str):
     """Add a row's cases to its count, the row made if new (run with the rows as parameters)."""
-    statement = (postgresql if dialect_name == "postgresql" else sqlite).insert(CaseCount)
+    statement = insert_on_conflict(CaseCount, dialect_name)
     return statement.on_conflict_do_update(index_elements=_COLUMNS[:-1],
                                            set_={"cases": CaseCount.cases + statement.excluded.cases})
 
