@@ -21,6 +21,8 @@ CARDS = ("none", "yellow", "red")  # in rising order of urgency
 OUTCOME_LABELS = {"agreement": _l("调解成功"), "mediation_ended": _l("调解终止"), "transferred_to_police": _l("移交公安"),
                   "referred_to_sector_body": _l("移送行业性专业调解"), "closed": _l("已结案")}
 OUTCOMES = tuple(OUTCOME_LABELS)
+# The columns a list may be filtered on that a dashboard figure links to (services/cases/lists.py `_in_the_walk`).
+LIST_FILTERS = ("category_id", "source", "tier", "status", "outcome", "on_time", "closed_at")
 TIER_LABELS = {1: _l("一级 现场"), 2: _l("二级 调解室"), 3: _l("三级 三长会商")}
 
 
@@ -30,13 +32,19 @@ class DisputeCase(Model):
         Index("ix_dispute_case_grid_opened", "grid_id", "opened_at"),
         Index("ix_dispute_case_status_next_due", "status", "next_due_at"),
         # The case list's orders (services/cases/lists.py CASE_ORDERS), read in index order, and the
-        # supervision lists' filters. Each carries the grid last: a town's list walked in the index keeps
-        # or passes each case without reading its row.
-        Index("ix_dispute_case_opened_at", "opened_at", "id", "grid_id"),
-        Index("ix_dispute_case_due_order", text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id"),
+        # supervision lists' filters. Each carries the grid after the order's keys, then the filters a dashboard
+        # figure links to: a town's list, or a filtered one, walked in the index keeps or passes each case
+        # without reading its row.
+        Index("ix_dispute_case_opened_at", "opened_at", "id", "grid_id", *LIST_FILTERS),
+        Index("ix_dispute_case_due_order", text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id",
+              *LIST_FILTERS, "opened_at"),
         Index("ix_dispute_case_urgency_order", text("violence_risk DESC"),
               text("(CASE WHEN card = 'red' THEN 0 WHEN card = 'yellow' THEN 1 ELSE 2 END)"),
-              text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id"),
+              text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id", *LIST_FILTERS, "opened_at"),
+        # A filtered list is counted in the index that leads with its filter.
+        Index("ix_dispute_case_category_grid", "category_id", "grid_id"),
+        Index("ix_dispute_case_source_grid", "source", "grid_id"),
+        Index("ix_dispute_case_closed_at", "closed_at", "grid_id", "status", "outcome", "on_time"),
         Index("ix_dispute_case_status_card", "status", "card"),
         Index("ix_dispute_case_card_raised_at", "card_raised_at"),
         # The dashboard's percentiles (services/supervision/dashboard.py) read the times to close in order per tier.
@@ -47,7 +55,7 @@ class DisputeCase(Model):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
     source: Mapped[str] = mapped_column(String(20))
     tier: Mapped[int | None]
     violence_risk: Mapped[bool] = mapped_column(default=False)

@@ -166,11 +166,13 @@ def list_cases(actor: User, wanted: listing.ListFilter | None = None) -> Paginat
     """The cases the actor may see, filtered, sorted and one page of them (all in SQL). The list shows each
     case's next due time from its row (mirror.py keeps it with each step): the same one the list sorts by."""
     wanted = wanted or listing.ListFilter()
-    return listing.paginate(filtered_cases(actor, wanted), wanted.page)
+    return listing.paginate(filtered_cases(actor, wanted), wanted.page,
+                            few=lambda: filtered_cases(actor, wanted, few=True))
 
 
-def filtered_cases(actor: User, wanted: listing.ListFilter):
-    """The query of the case list: the actor's visible cases, filtered and sorted (every page)."""
+def filtered_cases(actor: User, wanted: listing.ListFilter, few: bool = False):
+    """The query of the case list: the actor's visible cases, filtered and sorted (every page); `few`: see
+    lists.filter_cases."""
     query = (
         select(DisputeCase)
         .where(access.visible_cases(actor))
@@ -181,7 +183,7 @@ def filtered_cases(actor: User, wanted: listing.ListFilter):
     if wanted.due_state:
         query = query.where(DisputeCase.status == "open").where(
             listing.due_state_condition(DisputeCase.next_due_at, wanted.due_state))
-    return listing.sort_cases(listing.filter_cases(query, wanted), wanted.sort)
+    return listing.sort_cases(listing.filter_cases(query, wanted, few), wanted.sort)
 
 
 def _resolve_location(new_case: NewCase) -> tuple[int, Address | None]:
