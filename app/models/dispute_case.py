@@ -28,7 +28,9 @@ TIER_LABELS = {1: _l("一级 现场"), 2: _l("二级 调解室"), 3: _l("三级 
 
 class DisputeCase(Model):
     __table_args__ = (
-        Index("ix_dispute_case_status_grid", "status", "grid_id"),
+        # An area's open or closed cases; a town's cases closed in a period, by outcome (the dashboard's links),
+        # counted in the index alone.
+        Index("ix_dispute_case_status_grid", "status", "grid_id", "closed_at", "outcome", "on_time"),
         Index("ix_dispute_case_grid_opened", "grid_id", "opened_at"),
         Index("ix_dispute_case_status_next_due", "status", "next_due_at"),
         # The case list's orders (services/cases/lists.py CASE_ORDERS), read in index order, and the

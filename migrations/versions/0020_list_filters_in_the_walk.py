@@ -8,8 +8,9 @@ Create Date: 2026-12-07
 SQLite (no statistics) took any indexed filter as selective: the county's tier 2 was read and sorted whole for
 a page (26,000 cases, 134 ms of CPU at 100,000 cases), the cases closed late (none) walked every row (465 ms).
 Now a filtered page walks its order and checks the filter in the index's entries, and its count reads an index
-that leads with the filter (category, source, date closed), each with the grid after it. Plain statements, no
-batch: a batch rebuild of dispute_case would drop its expression indexes.
+that leads with the filter (category, source, date closed), each with the grid after it; a town's cases closed
+in a period, by outcome, are counted in the status and grid index (PostgreSQL: 17.6 -> 4.3 ms). Plain
+statements, no batch: a batch rebuild of dispute_case would drop its expression indexes.
 """
 from alembic import op
 
@@ -32,10 +33,12 @@ COUNTS = {  # name: columns; ix_dispute_case_category_grid replaces ix_dispute_c
     "ix_dispute_case_source_grid": "source, grid_id",
     "ix_dispute_case_closed_at": "closed_at, grid_id, status, outcome, on_time",
 }
+STATUS_GRID = ("status, grid_id", "status, grid_id, closed_at, outcome, on_time")  # before, now
 
 
 def upgrade():
     _orders(1)
+    _status_grid(1)
     op.execute("DROP INDEX ix_dispute_case_category_id")
     for name, columns in COUNTS.items():
         op.execute(f"CREATE INDEX {name} ON dispute_case ({columns})")
@@ -45,6 +48,7 @@ def downgrade():
     for name in COUNTS:
         op.execute(f"DROP INDEX {name}")
     op.execute("CREATE INDEX ix_dispute_case_category_id ON dispute_case (category_id)")
+    _status_grid(0)
     _orders(0)
 
 
@@ -52,3 +56,8 @@ def _orders(which: int) -> None:
     for name, columns in ORDERS.items():
         op.execute(f"DROP INDEX IF EXISTS {name}")
         op.execute(f"CREATE INDEX {name} ON dispute_case ({columns[which]})")
+
+
+def _status_grid(which: int) -> None:
+    op.execute("DROP INDEX ix_dispute_case_status_grid")
+    op.execute(f"CREATE INDEX ix_dispute_case_status_grid ON dispute_case ({STATUS_GRID[which]})")
