@@ -23,6 +23,9 @@ OUTCOME_LABELS = {"agreement": _l("调解成功"), "mediation_ended": _l("调解
 OUTCOMES = tuple(OUTCOME_LABELS)
 # The columns a list may be filtered on that a dashboard figure links to (services/cases/lists.py `_in_the_walk`).
 LIST_FILTERS = ("category_id", "source", "tier", "status", "outcome", "on_time", "closed_at")
+# What else a walk of a list's order reads: the card (PostgreSQL walks the urgency order's index alone only with the
+# column of its expression in it) and who opened the case (readers of routed cases see those they opened too).
+WALK_READS = ("card", "opened_by_id")
 TIER_LABELS = {1: _l("一级 现场"), 2: _l("二级 调解室"), 3: _l("三级 三长会商")}
 
 
@@ -35,14 +38,14 @@ class DisputeCase(Model):
         Index("ix_dispute_case_status_next_due", "status", "next_due_at"),
         # The case list's orders (services/cases/lists.py CASE_ORDERS), read in index order, and the
         # supervision lists' filters. Each carries the grid after the order's keys, then the filters a dashboard
-        # figure links to: a town's list, or a filtered one, walked in the index keeps or passes each case
-        # without reading its row.
-        Index("ix_dispute_case_opened_at", "opened_at", "id", "grid_id", *LIST_FILTERS),
+        # figure links to and what else a walk reads (WALK_READS): a town's list, a filtered one or a search
+        # walked in the index keeps or passes each case without reading its row.
+        Index("ix_dispute_case_opened_at", "opened_at", "id", "grid_id", *LIST_FILTERS, *WALK_READS),
         Index("ix_dispute_case_due_order", text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id",
-              *LIST_FILTERS, "opened_at"),
+              *LIST_FILTERS, "opened_at", *WALK_READS),
         Index("ix_dispute_case_urgency_order", text("violence_risk DESC"),
               text("(CASE WHEN card = 'red' THEN 0 WHEN card = 'yellow' THEN 1 ELSE 2 END)"),
-              text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id", *LIST_FILTERS, "opened_at"),
+              text("(next_due_at IS NULL)"), "next_due_at", "id", "grid_id", *LIST_FILTERS, "opened_at", *WALK_READS),
         # A filtered list is counted in the index that leads with its filter.
         Index("ix_dispute_case_category_grid", "category_id", "grid_id"),
         Index("ix_dispute_case_source_grid", "source", "grid_id"),

@@ -304,3 +304,22 @@ def test_a_routed_readers_area_is_checked_before_their_routes(cases_of_every_kin
                        for line in page), page  # not joined to it after the walk
     else:
         assert not any("SCAN grid" in line or "SCAN community" in line for line in page), page
+
+
+def test_a_walked_searchs_page_is_found_in_the_order_index_alone(cases_of_every_kind):
+    """A search many cases match walks the list's order: its page's keys are found in the order's index alone (the
+    grid, the card, who opened the case are in it), then those rows are read. Read whole, PostgreSQL fetched the row
+    of every entry it passed: a panel member's "12" by urgency passed 29,903 of the county's cases for 26 (41 → 25
+    ms at 100,000 cases). (A mediator's room, a few grids, is read through the grids' index on SQLite.)"""
+    reader = cases_of_every_kind["panel_member"]
+    with patch.object(search, "DENSE_MATCHES", 0):
+        statements = statements_of(lambda: cases.list_cases(reader, ListFilter(text="噪音", sort="urgency")))
+    keys = next((sql, params) for sql, params in statements if sql.startswith("SELECT dispute_case.id \nFROM")
+                and " LIMIT " in sql)
+    if db.engine.dialect.name == "postgresql":  # on a few rows PostgreSQL would sort them: sorts priced out
+        db.session.execute(text("SET LOCAL enable_sort = off"))
+    plan = plan_lines(*keys)
+    walked = next(line for line in plan if "ix_dispute_case_urgency_order" in line)
+    assert ("COVERING INDEX" in walked if db.engine.dialect.name == "sqlite" else "Index Only Scan" in walked), plan
+    rows = [sql for sql, _ in statements if sql.startswith("SELECT dispute_case.id, dispute_case.number")]
+    assert len(rows) == 1 and ("dispute_case.id IN" in rows[0] or "dispute_case.id = ANY" in rows[0]), rows

@@ -247,14 +247,15 @@ def paginate(query: Select, page: int, per_page: int = PAGE_SIZE, whole_rows: bo
 
 
 class UncountedPagination(SelectPagination):
-    """A page of a list not counted: `total` is None and the pages known are those up to the next one,
-    when a row past this page exists (one more row is read to know)."""
+    """A page of a list not counted, read by its keys first (`_keyed_rows`: such a list is walked, and its keys
+    are found in the order's index alone): `total` is None and the pages known are those up to the next one,
+    when a row past this page exists (one more key is read to know)."""
 
     def _query_items(self) -> list:
-        paged = self._query_args["select"].limit(self.per_page + 1).offset(self._query_offset)
-        items = list(self._query_args["session"].execute(paged).unique().scalars())
-        self.more = len(items) > self.per_page
-        return items[:self.per_page]
+        keys, items = _keyed_rows(self._query_args["select"], self._query_args["session"], self.per_page + 1,
+                                  self._query_offset)
+        self.more = len(keys) > self.per_page
+        return [item for item in items if item.id in keys[:self.per_page]]
 
     @property
     def pages(self) -> int:
@@ -262,16 +263,20 @@ class UncountedPagination(SelectPagination):
 
 
 class KeyedPagination(SelectPagination):
-    """A deep page of a list of cases or tasks read in two steps: the page's keys in the list's order (a sort
-    of keys, or its order's index alone), then those rows. Sorting the whole rows of a town's 12,000 cases to
-    skip to page 2,000 spilled PostgreSQL's sort to disk (126 ms; its keys alone: 29 ms)."""
+    """A deep page of a list of cases or tasks read by its keys first (`_keyed_rows`). Sorting the whole rows of a
+    town's 12,000 cases to skip to page 2,000 spilled PostgreSQL's sort to disk (126 ms; its keys alone: 29 ms)."""
 
     def _query_items(self) -> list:
-        query, session = self._query_args["select"], self._query_args["session"]
-        key = query.column_descriptions[0]["entity"].id
-        keys = list(session.scalars(query.with_only_columns(key, maintain_column_froms=True)
-                                    .limit(self.per_page).offset(self._query_offset)))
-        return list(session.execute(query.where(key.in_(keys))).unique().scalars()) if keys else []
+        return _keyed_rows(self._query_args["select"], self._query_args["session"], self.per_page,
+                           self._query_offset)[1]
+
+
+def _keyed_rows(query: Select, session, limit: int, offset: int) -> tuple[list[int], list]:
+    """A page of a list of cases or tasks in two steps: its keys in the list's order (a sort of keys, or its order's
+    index alone), then those rows, in the same order."""
+    key = query.column_descriptions[0]["entity"].id
+    keys = list(session.scalars(query.with_only_columns(key, maintain_column_froms=True).limit(limit).offset(offset)))
+    return keys, list(session.execute(query.where(key.in_(keys))).unique().scalars()) if keys else []
 
 
 # From this many rows on, a page is read by its keys first (KeyedPagination); nearer the top a page is the
