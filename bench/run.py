@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -223,6 +224,15 @@ def lists(people, repeats: int) -> None:
             (f"cases category=family ({role})", lambda r=role: cases.list_cases(who[r], ListFilter(category_id=family))),
             (f"cases page=2000 ({role})", lambda r=role: cases.list_cases(who[r], ListFilter(page=2000))),
         ]
+    # The lists a dashboard figure links to (the cases behind it), for the county and a town's supervisor: the year's
+    # cases by tier, source, closed, closed on time and late, resolved.
+    year = dashboard.default_period(dashboard.today())
+    closed_in = ListFilter(closed_from=year.start, closed_to=year.end)
+    for role in ("admin", "supervisor"):
+        for name, wanted in (("tier=2", ListFilter(tier=2)), ("source=police_handoff", ListFilter(source="police_handoff")),
+                             ("closed in the period", closed_in), ("closed late", replace(closed_in, on_time=False)),
+                             ("resolved", replace(closed_in, outcomes=("agreement",)))):
+            measures.append((f"cases {name} ({role})", lambda r=role, w=wanted: cases.list_cases(who[r], w)))
     measures += [
         ("cases of a mediator (routed only)", lambda: cases.list_cases(who["mediator"], ListFilter())),
         ("cases text search (admin)", lambda: cases.list_cases(who["admin"], ListFilter(text="bench 12"))),
