@@ -323,3 +323,17 @@ def test_a_walked_searchs_page_is_found_in_the_order_index_alone(cases_of_every_
     assert ("COVERING INDEX" in walked if db.engine.dialect.name == "sqlite" else "Index Only Scan" in walked), plan
     rows = [sql for sql, _ in statements if sql.startswith("SELECT dispute_case.id, dispute_case.number")]
     assert len(rows) == 1 and ("dispute_case.id IN" in rows[0] or "dispute_case.id = ANY" in rows[0]), rows
+
+
+@pytest.mark.sqlite
+@pytest.mark.parametrize("role", ["mediator", "panel_member"])
+def test_a_routed_readers_list_is_counted_in_an_index_alone(cases_of_every_kind, role):
+    """A reader of routed cases sees the area's cases routed to their role or opened by them: the area's cases are
+    counted in the index of grids and opening times, which carries who opened each case, then each one's routes
+    probed. Read through the rows, PostgreSQL fetched the row of each of a room's 3,203 cases (a mediator's list
+    counted in 39 → 16 ms at 100,000 cases, where it chose the index alone). On the tests' few rows PostgreSQL's
+    choice is any index, and it cannot be asked for an index-only scan alone (marker `sqlite`)."""
+    statements = statements_of(lambda: cases.list_cases(cases_of_every_kind[role], ListFilter(page=2)))
+    count = next((sql, params) for sql, params in statements if "count(*)" in sql)
+    reads = [line for line in plan_lines(*count) if line.startswith(("SEARCH dispute_case", "SCAN dispute_case"))]
+    assert reads and all("COVERING INDEX" in line for line in reads), reads

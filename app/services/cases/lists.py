@@ -150,9 +150,8 @@ def filter_cases(query: Select, wanted: ListFilter, few: bool = False) -> Select
             select(Grid.id).where(Grid.community_id == wanted.community_id).scalar_subquery()))
     if wanted.source:
         query = query.where(in_the_walk(DisputeCase.source == wanted.source))
-    if wanted.outcomes:
-        query = query.where(in_the_walk(DisputeCase.status == "closed"),
-                            in_the_walk(DisputeCase.outcome.in_(wanted.outcomes)))
+    if wanted.outcomes:  # a case has an outcome once closed (mirror.py)
+        query = query.where(in_the_walk(DisputeCase.outcome.in_(wanted.outcomes)))
     if wanted.card:
         query = query.where(DisputeCase.status == "open", DisputeCase.card == wanted.card)
     if wanted.step:
