@@ -165,7 +165,7 @@ def filter_cases(query: Select, wanted: ListFilter, few: bool = False) -> Select
             query = query.where(in_the_walk(column >= local_day_start(start)))
         if end:
             query = query.where(in_the_walk(column < local_day_start(end + timedelta(days=1))))
-    if walked:
+    if walked and not wanted.text:  # a search's list is read by its matches' ids, or walked uncounted
         query = query.execution_options(**{WALKED: True})
     if wanted.text:  # last: how to search depends on the list it searches
         condition, carrying = search.text_condition(query, wanted.text)
@@ -230,13 +230,13 @@ def paginate(query: Select, page: int, per_page: int = PAGE_SIZE, whole_rows: bo
         return UncountedPagination(select=query, session=db.session(), page=page, per_page=per_page,
                                    max_per_page=None, error_out=False, count=False)
     total = query.get_execution_options().get(COUNTED)
-    walked = few is not None and query.get_execution_options().get(WALKED)
-    if page == 1 and total is None and not walked:
+    few = few if query.get_execution_options().get(WALKED) else None  # only a walked list has a plainer way
+    if page == 1 and total is None and few is None:
         return _page_of(query, page, per_page, whole_rows)
     if total is None:  # counted first, so that a page past the end is read once, as the last page
         total = db.session.execute(select(func.count()).select_from(
             query.options(lazyload("*")).order_by(None).subquery())).scalar_one()  # as Flask-SQLAlchemy counts
-    if walked and total <= FEW_ROWS:
+    if few is not None and total <= FEW_ROWS:
         query = few()
     if total == 0:  # counted empty: nothing to read (a walk would have read the whole order's index for it)
         query = query.where(false())
@@ -246,15 +246,15 @@ def paginate(query: Select, page: int, per_page: int = PAGE_SIZE, whole_rows: bo
 
 
 class UncountedPagination(SelectPagination):
-    """A page of a list not counted, read by its keys first (`_keyed_rows`: such a list is walked, and its keys
-    are found in the order's index alone): `total` is None and the pages known are those up to the next one,
-    when a row past this page exists (one more key is read to know)."""
+    """A page of a list not counted, read by its keys first (such a list is walked, and its keys are found in the
+    order's index alone): `total` is None and the pages known are those up to the next one, when a row past this
+    page exists (one more key is read to know)."""
 
     def _query_items(self) -> list:
-        keys, items = _keyed_rows(self._query_args["select"], self._query_args["session"], self.per_page + 1,
-                                  self._query_offset)
+        query, session = self._query_args["select"], self._query_args["session"]
+        keys = _page_keys(query, session, self.per_page + 1, self._query_offset)
         self.more = len(keys) > self.per_page
-        return [item for item in items if item.id in keys[:self.per_page]]
+        return _rows_of(query, session, keys[:self.per_page])
 
     @property
     def pages(self) -> int:
@@ -262,20 +262,25 @@ class UncountedPagination(SelectPagination):
 
 
 class KeyedPagination(SelectPagination):
-    """A deep page of a list of cases or tasks read by its keys first (`_keyed_rows`). Sorting the whole rows of a
-    town's 12,000 cases to skip to page 2,000 spilled PostgreSQL's sort to disk (126 ms; its keys alone: 29 ms)."""
+    """A deep page of a list of cases or tasks read by its keys first. Sorting the whole rows of a town's 12,000
+    cases to skip to page 2,000 spilled PostgreSQL's sort to disk (126 ms; its keys alone: 29 ms)."""
 
     def _query_items(self) -> list:
-        return _keyed_rows(self._query_args["select"], self._query_args["session"], self.per_page,
-                           self._query_offset)[1]
+        query, session = self._query_args["select"], self._query_args["session"]
+        return _rows_of(query, session, _page_keys(query, session, self.per_page, self._query_offset))
 
 
-def _keyed_rows(query: Select, session, limit: int, offset: int) -> tuple[list[int], list]:
-    """A page of a list of cases or tasks in two steps: its keys in the list's order (a sort of keys, or its order's
-    index alone), then those rows, in the same order."""
+def _page_keys(query: Select, session, limit: int, offset: int) -> list[int]:
+    """The keys of a page of a list of cases or tasks, in the list's order: a sort of keys, or its order's index
+    alone."""
     key = query.column_descriptions[0]["entity"].id
-    keys = list(session.scalars(query.with_only_columns(key, maintain_column_froms=True).limit(limit).offset(offset)))
-    return keys, list(session.execute(query.where(key.in_(keys))).unique().scalars()) if keys else []
+    return list(session.scalars(query.with_only_columns(key, maintain_column_froms=True).limit(limit).offset(offset)))
+
+
+def _rows_of(query: Select, session, keys: list[int]) -> list:
+    """The list's rows of these keys, in the list's order."""
+    key = query.column_descriptions[0]["entity"].id
+    return list(session.execute(query.where(key.in_(keys))).unique().scalars()) if keys else []
 
 
 # From this many rows on, a page is read by its keys first (KeyedPagination); nearer the top a page is the
