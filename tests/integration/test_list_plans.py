@@ -337,3 +337,12 @@ def test_a_routed_readers_list_is_counted_in_an_index_alone(cases_of_every_kind,
     count = next((sql, params) for sql, params in statements if "count(*)" in sql)
     reads = [line for line in plan_lines(*count) if line.startswith(("SEARCH dispute_case", "SCAN dispute_case"))]
     assert reads and all("COVERING INDEX" in line for line in reads), reads
+
+
+def test_a_filtered_search_runs_its_search_once(cases_of_every_kind):
+    """A search with a filter its order indexes carry is read by its matches' ids (or walked uncounted), never
+    built again with the filter asked plainly: that ran the search's own queries a second time."""
+    wanted = replace(dashboard_filters()["category"], text="噪音")
+    statements = statements_of(lambda: cases.list_cases(cases_of_every_kind["admin"], wanted))
+    searches = [sql for sql, _ in statements if "case_search" in sql and "dispute_case" not in sql]
+    assert searches and len(searches) == len(set(searches)), searches
