@@ -50,8 +50,8 @@ class DisputeCase(Model):
         Index("ix_dispute_case_source_grid", "source", "grid_id"),
         Index("ix_dispute_case_closed_at", "closed_at", "grid_id", "outcome", "on_time"),  # the county's
         Index("ix_dispute_case_grid_closed", "grid_id", "closed_at", "outcome", "on_time"),  # an area's
-        Index("ix_dispute_case_status_card", "status", "card"),
-        Index("ix_dispute_case_card_raised_at", "card_raised_at"),
+        Index("ix_dispute_case_status_card", "status", "card", "grid_id"),
+        Index("ix_dispute_case_card_raised_at", "card_raised_at", "grid_id"),
         # The dashboard's percentiles (services/supervision/dashboard.py) read the times to close in order per tier.
         Index("ix_dispute_case_tier_close_seconds", "tier", "close_seconds", "closed_at", "grid_id"),
     )

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import and_, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -81,22 +81,27 @@ def _list_query(actor: User, kind: str, now: datetime):
     elif kind == "supervised":
         query = query.where(DisputeCase.status == "open", DisputeCase.card == "red")
     elif kind == "weekly":
-        query = query.where(_weekly(now))
+        query = query.where(_weekly(actor, now))
     else:
         raise ValueError(f"unknown supervision list {kind!r}")
     return query.order_by(Grid.code, assignee.display_name, DisputeCase.opened_at, DisputeCase.id, Task.id)
 
 
-def _weekly(now: datetime):
+def _weekly(actor: User, now: datetime):
     """Open carded cases, and cases carded in the last seven days: each half read from its own index.
     PostgreSQL ORs the two indexes' bitmaps itself. SQLite, asked the OR, walked every case of every grid in
     the list's order (~400 ms of CPU at 100,000 cases, most of it to count the rows), so it is asked a union
-    of the two halves' ids, which PostgreSQL in turn joined by reading the whole table (95 ms)."""
+    of the two halves' ids, which PostgreSQL in turn joined by reading the whole table (95 ms). Each half keeps
+    the reader's area in its index, which carries the grid (told likely(), SQLite would otherwise read the
+    half through the area's grids): a town's supervisor then reads the town's carded cases, not the county's
+    (the page 51 -> 28 ms of CPU)."""
     carded = and_(DisputeCase.status == "open", DisputeCase.card.in_(("yellow", "red")))
     lately = DisputeCase.card_raised_at >= now - timedelta(days=7)
     if db.engine.dialect.name != "sqlite":
         return or_(carded, lately)
-    return DisputeCase.id.in_(union(select(DisputeCase.id).where(carded), select(DisputeCase.id).where(lately)))
+    area = func.likely(access.in_area(actor, DisputeCase.grid_id))
+    return DisputeCase.id.in_(union(select(DisputeCase.id).where(carded, area),
+                                    select(DisputeCase.id).where(lately, area)))
 
 
 def _rows(rows, now: datetime) -> list[SupervisionRow]:
