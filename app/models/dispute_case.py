@@ -48,8 +48,7 @@ class DisputeCase(Model):
         # A filtered list is counted in the index that leads with its filter.
         Index("ix_dispute_case_category_grid", "category_id", "grid_id"),
         Index("ix_dispute_case_source_grid", "source", "grid_id"),
-        Index("ix_dispute_case_closed_at", "closed_at", "grid_id", "outcome", "on_time"),  # the county's
-        Index("ix_dispute_case_grid_closed", "grid_id", "closed_at", "outcome", "on_time"),  # an area's
+        Index("ix_dispute_case_closed_at", "closed_at", "grid_id", "outcome", "on_time"),
         Index("ix_dispute_case_status_card", "status", "card", "grid_id"),
         Index("ix_dispute_case_card_raised_at", "card_raised_at", "grid_id"),
         # The dashboard's percentiles (services/supervision/dashboard.py) read the times to close in order per tier.
