@@ -8,7 +8,7 @@ import shutil
 import threading
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("JIEFEN_CHROMIUM", "/usr/bin/chromium-headless-shell")
@@ -33,6 +33,9 @@ def browser():
     if not shutil.which(CHROMIUM):
         pytest.fail(f"{CHROMIUM} not found: apt-get install chromium-headless-shell (.ci/run does),"
                     " or set JIEFEN_CHROMIUM=/usr/bin/chromium")
+    # expect() waits as long as the pages' actions (10 s), not its own 5 s: a worker's first page, bpmn-js
+    # loading in a chromium just started, took longer than 5 s on a loaded machine.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser

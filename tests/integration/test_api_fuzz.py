@@ -9,6 +9,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from app.services.intake.api_tokens import create_token
 from tests import factories as f
 
+# Its pytest plugin, left out of every other process (`-p no:schemathesis`, setup.cfg: ~1 s of CPU each).
+pytest_plugins = ["schemathesis.pytest.plugin"]
 pytestmark = pytest.mark.sqlite  # the API's validation; what PostgreSQL refuses and SQLite stores: test_malformed_input
 
 EXAMPLES_PER_OPERATION = 10
