@@ -1,7 +1,7 @@
 """SQL the services share, written once for both databases."""
 import json
 
-from sqlalchemy import ColumnElement, Integer, any_, func, literal, select
+from sqlalchemy import ColumnElement, Integer, any_, func, literal, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -15,6 +15,18 @@ def one_of(column, values: list[int]) -> ColumnElement[bool]:
     if db.engine.dialect.name == "postgresql":
         return column == any_(literal(values, ARRAY(Integer)))
     return column.in_(select(func.json_each(json.dumps(values)).table_valued("value").c.value))
+
+
+LIKELY = 0.9375  # SQLite's likely(X) is likelihood(X, 0.9375)
+
+
+def likelihood(condition: ColumnElement[bool], probability: float) -> ColumnElement[bool]:
+    """How likely a row meets `condition`, told to SQLite, which keeps no statistics (its likelihood()): it weighs
+    walking a list's order index against reading the condition's own index by it. PostgreSQL weighs that from its
+    statistics, so there the condition is as it is."""
+    if db.engine.dialect.name != "sqlite":
+        return condition
+    return func.likelihood(condition, literal_column(repr(probability)))
 
 
 def insert_on_conflict(table, dialect_name: str):

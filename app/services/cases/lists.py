@@ -21,6 +21,7 @@ from app.input_guard import RefusedInputError, query_int
 from app.models import Category, DisputeCase, Grid, Task
 from app.models.dispute_case import OUTCOMES, SOURCES
 from app.services.cases import search
+from app.services.sql import likelihood
 from app.services.time_limits import clock
 from app.services.time_limits.due_states import DUE_SOON  # one rule for badges and filters
 
@@ -184,7 +185,7 @@ def _in_the_walk(condition):
     county's tier 2 was read and sorted whole for a page (26,000 cases, 134 ms of CPU at 100,000 cases). Told it
     is likely (likely()), the count too walked a whole order index (20-27 ms). PostgreSQL weighs it from its
     statistics."""
-    return func.likelihood(condition, literal_column("0.5")) if db.engine.dialect.name == "sqlite" else condition
+    return likelihood(condition, 0.5)
 
 
 # The sort orders of the case list, each read in the order of an index of dispute_case (models/dispute_case.py):

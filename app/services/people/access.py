@@ -12,7 +12,7 @@ its assignee.
 from collections.abc import Callable, Sequence
 
 from flask_babel import gettext as _
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -29,7 +29,7 @@ from app.models import (
     user_grid,
 )
 from app.services.errors import AccessDeniedError, NotFoundError
-from app.services.sql import one_of
+from app.services.sql import LIKELY, likelihood, one_of
 
 # Where each role acts.
 SCOPES = {
@@ -168,7 +168,7 @@ def _likely(condition: ColumnElement[bool]) -> ColumnElement[bool]:
     index and keeps the town's cases, a page within a few hundred rows, instead of reading and sorting
     the town's 12,000. Not for an area narrowed to a user's grids (a grid's supervisor): walking the
     county for a few grids' cases would read all of it. PostgreSQL weighs that from its statistics."""
-    return func.likely(condition) if db.engine.dialect.name == "sqlite" else condition
+    return likelihood(condition, LIKELY)
 
 
 def visible_tasks(actor: User) -> ColumnElement[bool]:

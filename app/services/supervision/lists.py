@@ -5,14 +5,14 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import ROLE_LABELS, DisputeCase, Grid, Task, TaskCandidateRole, User
 from app.services.cases import lists as listing
 from app.services.people import access
-from app.services.sql import one_of
+from app.services.sql import LIKELY, likelihood, one_of
 from app.services.supervision.exports import csv_text
 from app.services.time_limits import clock
 
@@ -99,7 +99,7 @@ def _weekly(actor: User, now: datetime):
     lately = DisputeCase.card_raised_at >= now - timedelta(days=7)
     if db.engine.dialect.name != "sqlite":
         return or_(carded, lately)
-    area = func.likely(access.in_area(actor, DisputeCase.grid_id))
+    area = likelihood(access.in_area(actor, DisputeCase.grid_id), LIKELY)
     return DisputeCase.id.in_(union(select(DisputeCase.id).where(carded, area),
                                     select(DisputeCase.id).where(lately, area)))
 
