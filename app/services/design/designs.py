@@ -395,8 +395,11 @@ def _refresh_task_rows(case_id: int, result: engine.EngineResult) -> None:
     refresh_routes(case_id)
 
 
+_DEPLOYER = aliased(User, name="deployer")  # made once, as access.py's aliases
+
+
 def _version_rows(key: str | None) -> list[VersionRow]:
-    deployer = aliased(User)
+    deployer = _DEPLOYER
     running = (
         select(WorkflowState.definition_id, func.count().label("running"))
         .join(DisputeCase, DisputeCase.id == WorkflowState.case_id)
