@@ -52,6 +52,10 @@ class Config:
     # workers × (pool + overflow) must stay under the server's max_connections. See engine_options().
     DATABASE_POOL_SIZE = env_int("JIEFEN_DATABASE_POOL_SIZE", 5)
     DATABASE_MAX_OVERFLOW = env_int("JIEFEN_DATABASE_MAX_OVERFLOW", 5, minimum=0)
+    # SQLite: how much of the database file its connections read through a memory map (MiB; 0: none) instead
+    # of a read call per page into a private cache of 2 MiB. Mapped pages are the OS's page cache, shared by
+    # every worker (README, "SQLite").
+    SQLITE_MMAP_MB = env_int("JIEFEN_SQLITE_MMAP_MB", 1024, minimum=0)
     MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
     PROCESSES_DIR = os.environ.get("JIEFEN_PROCESSES_DIR", str(PROJECT_ROOT / "processes"))
     CASE_NUMBER_PREFIX = os.environ.get("JIEFEN_CASE_NUMBER_PREFIX", "JF")

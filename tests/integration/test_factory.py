@@ -8,8 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from app import ConfigurationError, create_app
+from app.extensions import db
 
 LONG_KEY = "k" * 32
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +63,15 @@ def test_testing_keeps_a_short_key_it_was_given():
     assert create_app(_config(SECRET_KEY="test", TESTING=True)).config["SECRET_KEY"] == "test"
 
 
+@pytest.mark.parametrize("megabytes", [0, 64])
+def test_sqlite_reads_through_a_memory_map_of_the_size_configured(tmp_path, megabytes):
+    app = create_app(_config(SECRET_KEY=LONG_KEY, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.sqlite'}",
+                             SQLITE_MMAP_MB=megabytes))
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA mmap_size")).scalar() == megabytes * 1024 * 1024
+        db.engine.dispose()
+
+
 def test_production_refuses_to_start_without_a_real_trail_key():
     with pytest.raises(ConfigurationError) as raised:
         create_app(_config(SECRET_KEY=LONG_KEY, TRAIL_KEY=""))
@@ -75,7 +86,8 @@ CONFIG_KEYS = ["SECRET_KEY", "TRAIL_KEY", "SQLALCHEMY_DATABASE_URI", "DAY_COUNTI
                "JURISDICTION_TIMEZONE", "CASE_NUMBER_PREFIX", "DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW",
                "SWEEP_INTERVAL_SECONDS", "SWEEP_PROCESSES", "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "API_MAX_BODY_BYTES",
                "MAX_UPLOAD_BYTES", "SESSION_COOKIE_SECURE", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS",
-               "LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_LOCK_MINUTES", "RATELIMIT_STORAGE_URI", "PUBLIC_BASE_URL"]
+               "LOGIN_MAX_FAILURES_PER_ACCOUNT", "LOGIN_LOCK_MINUTES", "RATELIMIT_STORAGE_URI", "PUBLIC_BASE_URL",
+               "SQLITE_MMAP_MB"]
 
 
 # app/config.py is loaded as app.config on its own (it imports os and pathlib only): the same module under the
@@ -102,7 +114,7 @@ def test_the_defaults_without_any_environment():
         "SWEEP_PROCESSES": 2, "SMTP_HOST": "", "SMTP_PORT": 25, "SMTP_STARTTLS": False, "API_MAX_BODY_BYTES": 64 * 1024,
         "MAX_UPLOAD_BYTES": 10 * 1024 * 1024, "SESSION_COOKIE_SECURE": False, "SESSION_IDLE_MINUTES": 480,
         "SESSION_ABSOLUTE_HOURS": 14, "LOGIN_MAX_FAILURES_PER_ACCOUNT": 10, "LOGIN_LOCK_MINUTES": 15,
-        "RATELIMIT_STORAGE_URI": "", "PUBLIC_BASE_URL": "",
+        "RATELIMIT_STORAGE_URI": "", "PUBLIC_BASE_URL": "", "SQLITE_MMAP_MB": 1024,
     }
 
 
@@ -110,7 +122,7 @@ def test_the_environment_sets_numbers_switches_and_texts():
     done = config_under({"SECRET_KEY": LONG_KEY, "JIEFEN_TRAIL_KEY": "t" * 32, "DATABASE_URL": "sqlite://",
                          "JIEFEN_DAY_COUNTING": "calendar", "JIEFEN_SMTP_PORT": " 587 ", "JIEFEN_SMTP_STARTTLS": "true",
                          "JIEFEN_SECURE_COOKIES": "1", "JIEFEN_MAX_UPLOAD_MB": "3", "JIEFEN_DATABASE_MAX_OVERFLOW": "0",
-                         "JIEFEN_SESSION_IDLE_MINUTES": "", "JIEFEN_SWEEP_PROCESSES": "4"})
+                         "JIEFEN_SESSION_IDLE_MINUTES": "", "JIEFEN_SWEEP_PROCESSES": "4", "JIEFEN_SQLITE_MMAP_MB": "0"})
     assert done.returncode == 0, done.stderr
     config = json.loads(done.stdout)
     assert (config["SECRET_KEY"], config["TRAIL_KEY"], config["SQLALCHEMY_DATABASE_URI"]) == (LONG_KEY, "t" * 32, "sqlite://")
@@ -118,7 +130,7 @@ def test_the_environment_sets_numbers_switches_and_texts():
         "calendar", 587, True, True)
     assert (config["MAX_UPLOAD_BYTES"], config["DATABASE_MAX_OVERFLOW"], config["SESSION_IDLE_MINUTES"]) == (
         3 * 1024 * 1024, 0, 480)  # empty: the default
-    assert config["SWEEP_PROCESSES"] == 4
+    assert (config["SWEEP_PROCESSES"], config["SQLITE_MMAP_MB"]) == (4, 0)
 
 
 @pytest.mark.parametrize("variable, value, says", [
@@ -127,6 +139,7 @@ def test_the_environment_sets_numbers_switches_and_texts():
     ("JIEFEN_SWEEP_INTERVAL_SECONDS", "0", "JIEFEN_SWEEP_INTERVAL_SECONDS='0' is not a whole number of at least 1"),
     ("JIEFEN_SWEEP_PROCESSES", "0", "JIEFEN_SWEEP_PROCESSES='0' is not a whole number of at least 1"),
     ("JIEFEN_DATABASE_MAX_OVERFLOW", "-1", "JIEFEN_DATABASE_MAX_OVERFLOW='-1' is not a whole number of at least 0"),
+    ("JIEFEN_SQLITE_MMAP_MB", "1G", "JIEFEN_SQLITE_MMAP_MB='1G' is not a whole number of at least 0"),
     ("JIEFEN_SMTP_STARTTLS", "maybe", "JIEFEN_SMTP_STARTTLS='maybe' is not a switch"),
     ("JIEFEN_SECURE_COOKIES", "2", "JIEFEN_SECURE_COOKIES='2' is not a switch"),
 ])

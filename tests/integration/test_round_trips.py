@@ -90,12 +90,14 @@ def test_the_openapi_document_is_built_once_per_language(client):
 
 
 def test_connections_carry_their_database_settings(app):
-    """SQLite: a write-ahead log synced at checkpoints and a busy timeout; PostgreSQL: no JIT."""
+    """SQLite: a write-ahead log synced at checkpoints, a busy timeout and pages read through a memory map;
+    PostgreSQL: no JIT."""
     with db.engine.connect() as connection:
         if db.engine.dialect.name == "sqlite":
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+            assert connection.execute(text("PRAGMA mmap_size")).scalar() == app.config["SQLITE_MMAP_MB"] << 20 > 0
         else:
             assert connection.execute(text("SHOW jit")).scalar() == "off"
 
