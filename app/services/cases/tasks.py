@@ -78,9 +78,11 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str 
 
 
 def _ready_tasks(condition, wanted: listing.ListFilter) -> Pagination:
+    """Outer-joined to their cases, which never adds or drops a row (every task has its case): a join a list does
+    not filter on is then left out by the database (PostgreSQL does not leave out an inner one)."""
     query = (
         select(Task)
-        .join(DisputeCase, DisputeCase.id == Task.case_id)
+        .outerjoin(DisputeCase, DisputeCase.id == Task.case_id)
         .where(condition)
         .options(selectinload(Task.case).selectinload(DisputeCase.grid), selectinload(Task.assignee),
                  selectinload(Task.candidate_roles))
