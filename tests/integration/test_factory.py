@@ -148,3 +148,13 @@ def test_a_bad_value_stops_the_start_with_a_message_naming_the_variable(variable
     assert done.returncode != 0
     last_line = done.stderr.strip().splitlines()[-1]
     assert last_line.startswith("app.config.ConfigurationError: ") and says in last_line, done.stderr
+
+
+def test_the_server_keeps_what_its_start_made_out_of_the_collectors_full_passes():
+    """wsgi.py freezes the objects of the start (gc.freeze): a full pass of the collector walked them all again."""
+    done = subprocess.run([sys.executable, "-c", "import gc, wsgi; print(gc.get_freeze_count())"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={"PATH": os.environ.get("PATH", ""), "SECRET_KEY": LONG_KEY, "JIEFEN_TRAIL_KEY": "t" * 32,
+                               "DATABASE_URL": "sqlite://", "JIEFEN_RATELIMIT_STORAGE_URI": "memory://"})
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) > 50_000  # the app, its libraries and their tables
