@@ -216,6 +216,21 @@ def test_ready_tasks_are_listed_without_reading_their_cases_unless_asked(cases_o
     assert cases_and_tasks and all(task_grid == case_grid for task_grid, case_grid in cases_and_tasks)
 
 
+@pytest.mark.parametrize("role", ["dispatcher", "grid_worker", "mediator"])
+def test_a_task_lists_area_is_its_grids_bound_on_postgresql(cases_of_every_kind, role):
+    """On PostgreSQL a task list asks its reader's area as the grids' ids, bound: asked as a subquery, a town's
+    "my tasks" walked the county's ready tasks in their order joining each to its grid and community (the page
+    39 -> 12 ms at 100,000 cases). SQLite keeps the subquery, whose grids it reads in the index entries."""
+    postgresql = db.engine.dialect.name == "postgresql"
+    for listed in (tasks.list_team_tasks, tasks.list_my_tasks):
+        statements = [sql for sql, _params in statements_of(lambda: listed(cases_of_every_kind[role]))
+                      if "FROM task" in sql and "WHERE task.state" in sql]
+        assert statements, listed
+        for sql in statements:
+            bound, subquery = "task.grid_id = ANY (" in sql, "task.grid_id IN (SELECT" in sql
+            assert (bound, subquery) == (postgresql, not postgresql), sql
+
+
 @pytest.mark.sqlite
 @pytest.mark.parametrize("sort, index", [("newest", "ix_dispute_case_opened_at"), ("due", "ix_dispute_case_due_order"),
                                          ("urgency", "ix_dispute_case_urgency_order")])
