@@ -213,6 +213,7 @@ def lists(people, repeats: int) -> None:
            "panel member": people["panel_member_1"], "police officer": people["police_1_1"]}
     measures = [
         ("my tasks (grid worker)", lambda: tasks.list_my_tasks(who["grid worker"])),
+        ("my tasks (dispatcher)", lambda: tasks.list_my_tasks(who["dispatcher"])),
         ("team tasks (dispatcher)", lambda: tasks.list_team_tasks(who["dispatcher"])),
         ("team tasks (admin)", lambda: tasks.list_team_tasks(who["admin"])),
     ]
