@@ -29,6 +29,13 @@ KEPT_TABLES = {"alembic_version", "category"}
 START = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
 
 
+def pytest_configure(config):
+    """The collector's youngest generation collected every 10,000 allocations instead of 700: a test worker holds
+    ~400,000 objects, and at Python's pace its collections took ~9 % of the CPU of five modules' tests (3.8 s of
+    40), 6 % at this one (2.3 s)."""
+    gc.set_threshold(10_000, 10, 10)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         path = str(item.fspath)
