@@ -8,7 +8,6 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.util.diff import diff_workflow
@@ -353,7 +352,7 @@ def _reachability_problems(process) -> list[DefinitionProblem]:
 
 def _engine_problems(bpmn_xml: str, key: str) -> list[DefinitionProblem]:
     """What SpiffWorkflow itself refuses: schema errors, unsupported constructs, a workflow it cannot build."""
-    parser = _spiff.Parser(validator=BpmnValidator())
+    parser = _spiff.Parser(validator=_spiff.bpmn_validator())
     try:
         parser.add_bpmn_str(bpmn_xml.encode("utf-8"))
         spec = parser.get_spec(key)
