@@ -84,7 +84,7 @@ def _ready_tasks(condition, wanted: listing.ListFilter) -> Pagination:
         select(Task)
         .outerjoin(DisputeCase, DisputeCase.id == Task.case_id)
         .where(condition)
-        .options(selectinload(Task.case).selectinload(DisputeCase.grid), selectinload(Task.assignee),
+        .options(joinedload(Task.case).joinedload(DisputeCase.grid), joinedload(Task.assignee),
                  selectinload(Task.candidate_roles))
     )
     if wanted.tier:
