@@ -211,7 +211,7 @@ def test_ready_tasks_are_listed_without_reading_their_cases_unless_asked(cases_o
     county's 5,000 ready tasks joining each to its case (21 ms) and hashed a town's 12,500 cases for its page
     (10 ms); now neither reads a case. SQLite leaves the unused join out of the page; its count probes each
     task's case by rowid. A reader of routed cases still has each case's routes checked. The page's own rows bring
-    their cases, grids and holders in the same statement (by primary key, as `dispute_case_1`), not in three more."""
+    their cases and grids in the same statement (by primary key, as `dispute_case_1`), not in two more."""
     world = cases_of_every_kind
     for listed in (tasks.list_team_tasks, tasks.list_my_tasks):
         statements = statements_of(lambda: listed(world[role]))
@@ -222,7 +222,7 @@ def test_ready_tasks_are_listed_without_reading_their_cases_unless_asked(cases_o
                 for line in case_table_reads(plan_lines(sql, params, price_out_seq_scans=False))]
         assert [line for line in read if not by_primary_key(line, "dispute_case_1")] == [], (read, page, count)
         loaded_apart = [sql for sql, _params in statements
-                        if re.search(r"\bFROM\s+(dispute_case|user_account|grid\s+WHERE\s+grid\.id\s+IN)\b", sql)]
+                        if re.search(r"\bFROM\s+(dispute_case|grid\s+WHERE\s+grid\.id\s+IN)\b", sql)]
         assert loaded_apart == [], loaded_apart
     mediator = statements_of(lambda: tasks.list_team_tasks(world["mediator"]))
     count = next(sql for sql, _params in mediator if "count(*)" in sql and "FROM task" in sql)
