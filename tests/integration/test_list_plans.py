@@ -247,6 +247,38 @@ def test_a_task_lists_area_is_its_grids_bound_on_postgresql(cases_of_every_kind,
             assert (bound, subquery) == (postgresql, not postgresql), sql
 
 
+@pytest.mark.parametrize("role", ["dispatcher", "supervisor", "mediator"])
+def test_a_case_lists_area_is_its_grids_bound_on_postgresql(cases_of_every_kind, role):
+    """On PostgreSQL every case list asks its reader's area as the grids' ids, bound, as the task lists do. Asked
+    as a subquery, PostgreSQL drove a town's lists from its 212 grids, reading each grid's cases: the town's weekly
+    list 61 -> 29-39 ms, its dashboard 190 -> 120 ms at 100,000 cases. SQLite keeps the subquery."""
+    postgresql = db.engine.dialect.name == "postgresql"
+    actor = cases_of_every_kind[role]
+    calls = [lambda: cases.list_cases(actor, ListFilter()), lambda: cases.list_cases(actor, ListFilter(text="纠纷"))]
+    if role == "supervisor":
+        calls += [lambda k=kind: supervision.supervision_page(actor, k) for kind in supervision.KINDS]
+    for call in calls:
+        statements = [sql for sql, _params in statements_of(call) if re.search(r"\bFROM dispute_case\b", sql)
+                      and not re.search(r"WHERE (0 = 1|false)\b", sql)]  # a list counted empty is not read
+        assert statements
+        for sql in statements:
+            bound, subquery = "dispute_case.grid_id = ANY (" in sql, "dispute_case.grid_id IN (SELECT" in sql
+            assert (bound, subquery) == (postgresql, not postgresql), sql
+
+
+@pytest.mark.parametrize("role", ["admin", "supervisor"])
+def test_the_weekly_list_reads_each_half_in_its_index(cases_of_every_kind, role):
+    """The weekly list's two halves (carded and open; carded in the last seven days) are read each in its own
+    index, as a union, with the reader's area in each; PostgreSQL asked the OR for a town read each of its grids'
+    cases (count and page 24 ms each, against 9.5 ms each). The county's, with no area, PostgreSQL ORs itself."""
+    statements = statements_of(lambda: supervision.supervision_page(cases_of_every_kind[role], "weekly"))
+    counted = next(sql for sql, _params in statements if "count(" in sql.lower())
+    union = " UNION " in counted
+    assert union == (role == "supervisor" or db.engine.dialect.name == "sqlite"), counted
+    if union and role == "supervisor":
+        assert counted.split(" UNION ")[1].count("grid_id") == 1, counted  # the area in the second half too
+
+
 @pytest.mark.sqlite
 @pytest.mark.parametrize("sort, index", [("newest", "ix_dispute_case_opened_at"), ("due", "ix_dispute_case_due_order"),
                                          ("urgency", "ix_dispute_case_urgency_order")])

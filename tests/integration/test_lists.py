@@ -140,7 +140,8 @@ def test_listing_cases_takes_a_fixed_number_of_queries(world, clock):
         page = cases.list_cases(dispatcher, ListFilter(sort="urgency", due_state="due_soon"))  # 1-day triage
         [(case.grid.name, case.category.name) for case in page.items]
     assert len(page.items) == 12
-    assert len(statements) <= 4, statements  # count, page, grids, categories: no query per row
+    # count, page, grids, categories (and on PostgreSQL the reader's grids' ids, bound): no query per row
+    assert len(statements) <= 4 + (db.engine.dialect.name == "postgresql"), statements
     assert all(case.next_due_at for case in page.items)  # the due column reads the case row
 
 

@@ -134,12 +134,16 @@ def in_area(actor: User, grid_id_column) -> ColumnElement[bool]:
 
 
 def visible_cases(actor: User) -> ColumnElement[bool]:
-    """Cases an actor may see: in their area, and routed to them where the role needs that."""
+    """Cases an actor may see: in their area, and routed to them where the role needs that. On PostgreSQL the area
+    is its grids' ids, bound (`_bound_area`): asked as a subquery, PostgreSQL drove a town's lists from its 212
+    grids, reading each grid's cases (the town's weekly supervision list 61 -> 29-39 ms, its dashboard 190 -> 120
+    ms at 100,000 cases)."""
     if not may(actor, VIEW_CASE):
         return false()
     condition = in_area(actor, DisputeCase.grid_id)
     if SCOPES.get(actor.role) == "town" and not _narrowed_by_grids(actor):
         condition = _likely(condition)
+    condition = _bound_area(actor, DisputeCase.grid_id, condition)
     if actor.role in ROUTED_ONLY:
         # One primary-key probe of the case's routes (kept with its tasks) per case. OFFSET 0 keeps it a
         # probe on PostgreSQL, which otherwise hashed the role's routes in the whole county first.
@@ -148,8 +152,7 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
         # The area first: a list walked in its order then checks each case's grid (in the index entry) before it
         # probes the case's routes. As a subquery, PostgreSQL joined the area after the walk and probed the routes
         # of every case of the county it passed (a panel member's "12" by urgency: 29,616 probes).
-        condition = and_(_bound_area(actor, DisputeCase.grid_id, condition),
-                         or_(routed, DisputeCase.opened_by_id == actor.id))
+        condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
 
 
@@ -200,7 +203,12 @@ def actionable_tasks(actor: User) -> ColumnElement[bool]:
 def _task_area(actor: User) -> ColumnElement[bool]:
     """A task list's area, on PostgreSQL as its grids' ids (`_bound_area`): asked as a subquery, a town's "my tasks"
     walked the county's ready tasks in their order joining each to its grid and community (the page 39 -> 12 ms)."""
-    return _bound_area(actor, Task.grid_id, in_area(actor, Task.grid_id))
+    return bound_area(actor, Task.grid_id)
+
+
+def bound_area(actor: User, grid_id_column) -> ColumnElement[bool]:
+    """`in_area`, on PostgreSQL with the grids' ids bound (`_bound_area`)."""
+    return _bound_area(actor, grid_id_column, in_area(actor, grid_id_column))
 
 
 def team_tasks(actor: User) -> ColumnElement[bool]:
