@@ -57,9 +57,11 @@ def submit_task(actor: User, task_id: int, data: dict[str, Any], client_id: str 
     so a double or concurrent submission finds the task no longer ready and changes nothing.
     """
     workflow = lock_task_workflow(task_id)
-    task = db.session.get_one(Task, task_id, populate_existing=True,  # read under the lock (found by it), with its roles
-                              options=[joinedload(Task.candidate_roles)])
-    case = access.ensure_case_visible(actor, db.session.get(DisputeCase, task.case_id))
+    # Read under the lock (found by it), in one statement with its roles, its case and the case's category (which
+    # the step compares with the category the process data names).
+    task = db.session.get_one(Task, task_id, populate_existing=True, options=[
+        joinedload(Task.candidate_roles), joinedload(Task.case).joinedload(DisputeCase.category)])
+    case = access.ensure_case_visible(actor, task.case)
     if task.state != "ready":
         raise TaskNotReadyError(_("该任务已办理或已不在当前环节，请刷新后查看案件的最新状态。"))
     access.ensure_can_do_task(actor, task)
