@@ -149,9 +149,9 @@ def visible_cases(actor: User) -> ColumnElement[bool]:
         # probe on PostgreSQL, which otherwise hashed the role's routes in the whole county first.
         routed = (select(CaseRoute.case_id).where(CaseRoute.case_id == DisputeCase.id, CaseRoute.role == actor.role)
                   .offset(0).exists())
-        # The area first: a list walked in its order then checks each case's grid (in the index entry) before it
-        # probes the case's routes. As a subquery, PostgreSQL joined the area after the walk and probed the routes
-        # of every case of the county it passed (a panel member's "12" by urgency: 29,616 probes).
+        # The area first: a list walked in its order then checks each case's grid (bound, in the index entry)
+        # before it probes the case's routes. With the area a subquery, PostgreSQL probed the routes of every case
+        # of the county it passed (a panel member's "12" by urgency: 29,616 probes).
         condition = and_(condition, or_(routed, DisputeCase.opened_by_id == actor.id))
     return condition
 
@@ -184,8 +184,8 @@ def visible_tasks(actor: User) -> ColumnElement[bool]:
     joined to its case. Asked of the case as well, PostgreSQL hashed the town's 12,500 cases to join 630 tasks;
     only a reader of routed cases needs the case's own check (its routes)."""
     if actor.role in ROUTED_ONLY or not may(actor, VIEW_CASE):
-        return and_(_task_area(actor), visible_cases(actor))
-    return _task_area(actor)
+        return and_(bound_area(actor, Task.grid_id), visible_cases(actor))
+    return bound_area(actor, Task.grid_id)
 
 
 def actionable_tasks(actor: User) -> ColumnElement[bool]:
@@ -195,19 +195,14 @@ def actionable_tasks(actor: User) -> ColumnElement[bool]:
     return and_(
         Task.state == "ready",
         _has_candidate(actor.role),
-        _task_area(actor),
+        bound_area(actor, Task.grid_id),
         or_(Task.assignee_id.is_(None), Task.assignee_id == actor.id),
     )
 
 
-def _task_area(actor: User) -> ColumnElement[bool]:
-    """A task list's area, on PostgreSQL as its grids' ids (`_bound_area`): asked as a subquery, a town's "my tasks"
-    walked the county's ready tasks in their order joining each to its grid and community (the page 39 -> 12 ms)."""
-    return bound_area(actor, Task.grid_id)
-
-
 def bound_area(actor: User, grid_id_column) -> ColumnElement[bool]:
-    """`in_area`, on PostgreSQL with the grids' ids bound (`_bound_area`)."""
+    """`in_area`, on PostgreSQL with the grids' ids bound (`_bound_area`): asked as a subquery, a town's "my tasks"
+    walked the county's ready tasks in their order joining each to its grid and community (the page 39 -> 12 ms)."""
     return _bound_area(actor, grid_id_column, in_area(actor, grid_id_column))
 
 
