@@ -62,6 +62,7 @@ def written_agreement_case(world):
 
 
 def test_a_closed_case_has_every_document_each_a_real_pdf_with_its_data_as_chinese_text(world, clock):
+    f.step(world, f.open_case(world, "先受理的案件"), "triage_case", f.TRIAGE_L2)  # its papers take the first ids
     case = written_agreement_case(world)
     made = documents(case)
     assert [document.kind for document in made] == [
@@ -86,6 +87,8 @@ def test_a_closed_case_has_every_document_each_a_real_pdf_with_its_data_as_chine
     order = [case_file.index(title) for title in ("受理登记表", "权利义务告知书", "调解笔录", "人民调解协议书",
                                                  "回访记录", "结案报告表")]
     assert order == sorted(order)
+    # The contents link each paper by its place in the file, not by a row id: the same papers make the same file.
+    assert sorted(PdfReader(io.BytesIO(pdf_bytes(made[-1]))).named_destinations) == [f"doc-{n}" for n in range(1, 8)]
 
 
 def test_the_written_agreement_states_every_article_29_item_and_is_numbered(world, clock):

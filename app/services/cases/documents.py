@@ -257,10 +257,11 @@ def _render(case: DisputeCase, kind: str, task: Task | None, at: datetime, numbe
             CaseDocument.case_id == case.id, CaseDocument.kind != "case_file", CaseDocument.created_at <= at)))
         order = list(KINDS)
         stored.sort(key=lambda document: (order.index(document.kind), document.created_at, document.id))
-        sections = [{"id": f"doc-{document.id}", "title": document.title, "number": document.number,
+        # Anchored by place in the file, not by row id: the same papers make the same file on any database.
+        sections = [{"id": f"doc-{place}", "title": document.title, "number": document.number,
                      "body": _body(case, document.kind, _task(document.task_id), document.created_at,
                                    document.number, context)}
-                    for document in stored]
+                    for place, document in enumerate(stored, start=1)]
         attachments = db.session.scalars(select(Attachment).where(Attachment.case_id == case.id)
                                           .order_by(Attachment.id)).all()
         return _render_template("documents/case_file.html", sections=sections, attachments=attachments, **context)
