@@ -54,6 +54,7 @@ def test_the_main_pages_raise_no_violation(page, login, world, violations):
     page.get_by_test_id("print-plates").click()
     expect(page.get_by_test_id("print-plates")).to_have_attribute("data-printed", "yes")
     visit(page, violations, f"/cases/{case.number}")
+    page.get_by_test_id("case-diagram").scroll_into_view_if_needed()
     expect(page.get_by_test_id("case-diagram")).to_have_attribute("data-ready", "true")
     assert violations() == []
 

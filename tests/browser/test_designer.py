@@ -79,9 +79,16 @@ def test_the_case_page_shows_the_cases_position_and_pending_timers(page, login, 
     case = f.open_case(world, "楼道堆物纠纷")
     f.step(world, case, "triage_case", f.TRIAGE_L1)
     login("grid_worker")
+    asked = []
+    page.on("request", lambda request: asked.append(request.url) if request.url.endswith("/diagram") else None)
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the diagram is below the fold
     page.goto(f"/cases/{case.number}")
+    page.wait_for_load_state("networkidle")
     diagram = page.get_by_test_id("case-diagram")
+    assert asked == [] and diagram.get_attribute("data-ready") is None  # not fetched nor drawn until scrolled to
+    diagram.scroll_into_view_if_needed()
     expect(diagram).to_have_attribute("data-ready", "true")
+    assert len(asked) == 1
     expect(diagram.locator('.djs-element.step-current[data-element-id="mediate_on_site"]')).to_have_count(1)
     expect(diagram.locator('.djs-element.step-done[data-element-id="triage_case"]')).to_have_count(1)
     timer = diagram.locator('[data-testid="timer-overlay"][data-element-id="on_site_deadline"]')
@@ -155,6 +162,7 @@ def test_a_designer_imports_a_file_from_another_tool_fixes_it_deploys_it_and_a_c
     login("dispatcher")
     page.goto(f"/cases/{case.number}")
     diagram = page.get_by_test_id("case-diagram")
+    diagram.scroll_into_view_if_needed()
     expect(diagram).to_have_attribute("data-ready", "true")
     expect(page.get_by_text("流程图（v2）")).to_be_visible()
     expect(diagram.locator('.djs-element.step-current[data-element-id="triage_case"]')).to_have_count(1)
@@ -226,6 +234,7 @@ def test_the_case_diagram_zooms_and_centres_the_current_step(page, login, world)
     login("grid_worker")
     page.goto(f"/cases/{case.number}")
     diagram = page.get_by_test_id("case-diagram")
+    diagram.scroll_into_view_if_needed()
     expect(diagram).to_have_attribute("data-ready", "true")
     current = diagram.locator('.djs-element.step-current[data-element-id="mediate_on_site"]')
     box, frame = current.bounding_box(), diagram.bounding_box()

@@ -60,7 +60,8 @@ def test_screenshots_of_the_main_pages(page, login, world, clock):
     expect(page.get_by_test_id("task-form")).to_be_visible()
     shoot(page, "task-form")
     page.goto(f"/cases/{elevator.number}")
-    expect(page.get_by_test_id("trail")).to_be_visible()
+    page.get_by_test_id("case-diagram").scroll_into_view_if_needed()  # drawn once scrolled near
+    expect(page.get_by_test_id("case-diagram")).to_have_attribute("data-ready", "true")
     shoot(page, "case-page")
 
     login("dispatcher")

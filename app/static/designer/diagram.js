@@ -1,6 +1,7 @@
 /* Read-only diagrams with the vendored bpmn-js NavigatedViewer: a case's position (finished steps,
    current tasks, waiting timers with their due time on hover) or a process's heatmap of open work.
-   Drag to pan, Ctrl + wheel to zoom, or the buttons; a case opens centred on its current steps.
+   Drag to pan, Ctrl + wheel to zoom, or the buttons; a case opens centred on its current steps. A diagram is
+   drawn once it is scrolled near.
    Every text from the server goes into the page with textContent. */
 (function () {
   "use strict";
@@ -112,7 +113,7 @@
     container.appendChild(tools);
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll("[data-diagram-url]"), function (container) {
+  function draw(container) {
     var viewer = new window.BpmnJS({ container: container });
     fetch(container.getAttribute("data-diagram-url"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
@@ -138,5 +139,22 @@
         message.textContent = text("showFailed", { reason: error.message });
         container.appendChild(message);
       });
-  });
+  }
+
+  // Each diagram is fetched and drawn when it comes near the screen: drawing one takes a phone's CPU for a
+  // moment, and a case page read for its current step never scrolls down to it.
+  var containers = Array.prototype.slice.call(document.querySelectorAll("[data-diagram-url]"));
+  if (!("IntersectionObserver" in window)) {
+    containers.forEach(draw);
+    return;
+  }
+  var observer = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (entry.isIntersecting) {
+        observer.unobserve(entry.target);
+        draw(entry.target);
+      }
+    });
+  }, { rootMargin: "200px" });
+  containers.forEach(function (container) { observer.observe(container); });
 }());
