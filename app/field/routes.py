@@ -86,9 +86,10 @@ def csrf_token():
 
 @lru_cache(maxsize=4)
 def _static_version(static_folder: str) -> str:
+    """Every file under static/, with its path: the worker answers them all from its cache first."""
     digest = hashlib.sha256()
-    for path in sorted(Path(static_folder).glob("*.*")) + sorted((Path(static_folder) / "field").glob("*")):
-        digest.update(path.read_bytes())
+    for path in sorted(path for path in Path(static_folder).rglob("*") if path.is_file()):
+        digest.update(str(path.relative_to(static_folder)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -1,5 +1,8 @@
 """Field work from a phone: resends are the same submission, photos lose their EXIF, "用我的位置"."""
 import io
+import re
+import shutil
+from pathlib import Path
 
 from PIL import Image
 from sqlalchemy import func, select
@@ -124,6 +127,20 @@ def test_use_my_location_suggests_the_nearest_address_in_the_users_area(client, 
     auth.logout()
     auth.login("dispatcher")  # the town's dispatcher sees its addresses too
     assert [p["text"] for p in client.get("/field/nearby?lat=29.7752&lng=104.8521").json["addresses"]] == ["和平路12号"]
+
+
+def test_the_service_workers_cache_changes_with_any_static_file(app, client, tmp_path, monkeypatch):
+    """The worker answers static files from its cache first: a file changed anywhere under static/ (a
+    diagram's or the designer's script, a vendored library) must name a new cache, or phones keep the old."""
+    def cache_name(static_folder) -> str:
+        monkeypatch.setattr(app, "static_folder", str(static_folder))
+        return re.search(r'const CACHE = "([^"]+)"', client.get("/sw.js").get_data(as_text=True)).group(1)
+
+    shipped = Path(app.static_folder)
+    changed = shutil.copytree(shipped, tmp_path / "static")
+    with open(changed / "designer" / "diagram.js", "a", encoding="utf-8") as script:
+        script.write("\n")
+    assert cache_name(shipped) != cache_name(changed)
 
 
 def test_the_app_installs_manifest_service_worker_outbox(client, auth, world):
