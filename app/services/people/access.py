@@ -320,11 +320,11 @@ def ensure_can_register_case(actor: User, grid_id: int) -> None:
 
 
 def _ensure_candidate(actor: User, task: Task, action: str) -> None:
+    """The role may do the task. Its area is not asked again: the task is on its case's grid, and the caller
+    has found the case visible, which asks the area."""
     if not may(actor, action) or actor.role not in task.roles:
         labels = _("或").join(str(ROLE_LABELS.get(role, role)) for role in task.roles)
         raise AccessDeniedError(_("“%(task)s”需要由 %(labels)s 角色办理。", task=task.name, labels=labels))
-    if not db.session.scalar(select(exists().where(Task.id == task.id, in_area(actor, Task.grid_id)))):
-        raise AccessDeniedError(_("该任务不在您服务的网格内。"))
 
 
 # --- Process design ---------------------------------------------------------------------------
