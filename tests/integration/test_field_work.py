@@ -4,6 +4,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
@@ -129,6 +130,7 @@ def test_use_my_location_suggests_the_nearest_address_in_the_users_area(client, 
     assert [p["text"] for p in client.get("/field/nearby?lat=29.7752&lng=104.8521").json["addresses"]] == ["和平路12号"]
 
 
+@pytest.mark.sqlite  # the worker's script: static files hashed, no SQL
 def test_the_service_workers_cache_changes_with_any_static_file(app, client, tmp_path, monkeypatch):
     """The worker answers static files from its cache first: a file changed anywhere under static/ (a
     diagram's or the designer's script, a vendored library) must name a new cache, or phones keep the old."""
